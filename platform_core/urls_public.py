@@ -1,0 +1,25 @@
+"""URLs served on the public host: platform admin, platform API, Meta's webhooks."""
+
+from django.urls import path
+
+from platform_core.admin_sites import platform_admin_site
+from platform_core.api import build_api
+from tenants.api import platform_router
+from tenants.auth import PlatformApiKeyAuth
+
+api = build_api(
+    title="WhatsApp Business Platform: platform API",
+    urls_namespace="platform_api",
+    description="For platform operators: tenants and their lifecycle. Authenticate with a platform key "
+    "(`Authorization: Bearer wpk_...`).",
+    auth=PlatformApiKeyAuth(),
+)
+api.add_router("/", platform_router)
+
+urlpatterns = [
+    path("api/platform/", api.urls),
+    path("admin/", platform_admin_site.urls),
+]
+
+handler404 = "platform_core.api.api_not_found"
+handler500 = "platform_core.api.api_server_error"

@@ -1,0 +1,25 @@
+"""URLs served on every tenant's host (`<slug>.<PLATFORM_DOMAIN>`)."""
+
+from django.urls import path
+
+from platform_core.admin_sites import tenant_admin_site
+from platform_core.api import build_api
+from tenants.api import tenant_router
+from tenants.auth import TenantApiKeyAuth
+
+api = build_api(
+    title="WhatsApp Business Platform: tenant API",
+    urls_namespace="tenant_api",
+    description="Everything a business does with its WhatsApp accounts. Authenticate with "
+    "`Authorization: Bearer <API key>`; keys are valid only on their own workspace's host.",
+    auth=TenantApiKeyAuth(),
+)
+api.add_router("/", tenant_router)
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", tenant_admin_site.urls),
+]
+
+handler404 = "platform_core.api.api_not_found"
+handler500 = "platform_core.api.api_server_error"

@@ -1,0 +1,37 @@
+"""Domain errors of the tenants app. Each carries a stable code; the API maps them to one error shape."""
+
+from __future__ import annotations
+
+from platform_core.errors import DomainError
+
+
+class TenantSlugInvalid(DomainError):
+    code = "invalid_slug"
+    status = 422
+
+
+class TenantSlugTaken(DomainError):
+    code = "slug_taken"
+    status = 409
+
+
+class TenantNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class DeletionNotConfirmed(DomainError):
+    code = "confirmation_required"
+    status = 422
+
+
+class ApiKeyNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class TenantContextMissing(DomainError):
+    """A tenant-scoped job was asked to run without a tenant schema."""
+
+    code = "tenant_context_missing"
+    status = 500

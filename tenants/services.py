@@ -1,0 +1,196 @@
+"""Writes for the public schema: tenant provisioning and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+
+from tenants.errors import (
+    ApiKeyNotFound,
+    DeletionNotConfirmed,
+    TenantNotFound,
+    TenantSlugInvalid,
+    TenantSlugTaken,
+)
+from tenants.models import ApiKey, Domain, Tenant
+from tenants.selectors import customer_tenants
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+RESERVED_SLUGS = frozenset(
+    {
+        "public", "www", "admin", "api", "app", "static", "media", "webhooks", "webhook", "platform",
+        "template", "tenant-template", "root", "mail", "smtp", "localhost", "status", "docs", "help",
+        "support", "billing", "pg-catalog", "information-schema",
+    }
+)
+TENANT_ADMIN_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class CreatedTenant:
+    tenant: Tenant
+    domain: str
+    admin_username: str
+    admin_password: str  # shown once, never stored in clear
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    key: str  # shown once, only the hash is stored
+
+
+def tenant_slug_validate(slug: str) -> None:
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug):
+        raise TenantSlugInvalid(
+            "A slug has 1 to 40 lowercase letters, digits and hyphens, and starts and ends with a letter or digit.",
+            details=[{"field": "slug", "value": slug}],
+        )
+    if slug in RESERVED_SLUGS:
+        raise TenantSlugInvalid(f"The slug {slug!r} is reserved.", details=[{"field": "slug", "value": slug}])
+
+
+def tenant_schema_name(slug: str) -> str:
+    return "t_" + slug.replace("-", "_")
+
+
+def tenant_domain(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_DOMAIN}"
+
+
+@transaction.atomic
+def tenant_create(*, slug: str, name: str) -> CreatedTenant:
+    """Create the tenant, its schema (copied from the template schema), domain and first admin user.
+
+    All or nothing: a failure at any step rolls back the schema too (PostgreSQL DDL is transactional).
+    """
+    tenant_slug_validate(slug)
+    name = (name or "").strip()
+    if not name:
+        raise TenantSlugInvalid("A tenant needs a name.", details=[{"field": "name"}], code="invalid_name")
+    if Tenant.objects.filter(slug=slug).exists() or schema_exists(tenant_schema_name(slug)):
+        raise TenantSlugTaken(f"A tenant with the slug {slug!r} already exists.", details=[{"field": "slug"}])
+
+    tenant = Tenant(slug=slug, name=name, schema_name=tenant_schema_name(slug))
+    tenant.save(verbosity=0)
+    domain = Domain.objects.create(domain=tenant_domain(slug), tenant=tenant, is_primary=True)
+
+    password = secrets.token_urlsafe(12)
+    with schema_context(tenant.schema_name):
+        get_user_model().objects.create_superuser(
+            username=TENANT_ADMIN_USERNAME, email="", password=password
+        )
+    return CreatedTenant(tenant=tenant, domain=domain.domain, admin_username=TENANT_ADMIN_USERNAME,
+                         admin_password=password)
+
+
+def tenant_get(*, slug: str) -> Tenant:
+    try:
+        return customer_tenants().get(slug=slug)
+    except Tenant.DoesNotExist:
+        raise TenantNotFound(f"No tenant with the slug {slug!r}.") from None
+
+
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    tenant.status = Tenant.Status.SUSPENDED
+    tenant.suspended_reason = reason[:500]
+    tenant.suspended_at = timezone.now()
+    tenant.save(update_fields=["status", "suspended_reason", "suspended_at"])
+    return tenant
+
+
+def tenant_resume(*, tenant: Tenant) -> Tenant:
+    tenant.status = Tenant.Status.ACTIVE
+    tenant.suspended_reason = ""
+    tenant.suspended_at = None
+    tenant.save(update_fields=["status", "suspended_reason", "suspended_at"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant, confirm: str | None) -> None:
+    """Delete the tenant row, its domains and keys, and drop its schema with all its data."""
+    if confirm != tenant.slug:
+        raise DeletionNotConfirmed(
+            f"Deleting drops every piece of this tenant's data. Send confirm={tenant.slug!r} to proceed.",
+            details=[{"field": "confirm", "expected": tenant.slug}],
+        )
+    tenant.delete(force_drop=True)
+
+
+@transaction.atomic
+def public_tenant_ensure() -> Tenant:
+    """The public tenant row and its domains (PLATFORM_DOMAIN and PUBLIC_HOSTS). Idempotent."""
+    public, _ = Tenant.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"slug": "public", "name": "Platform"},
+    )
+    for index, host in enumerate(dict.fromkeys(settings.PUBLIC_HOSTS)):
+        Domain.objects.get_or_create(domain=host, defaults={"tenant": public, "is_primary": index == 0})
+    return public
+
+
+def template_schema_ensure(verbosity: int = 0) -> Tenant:
+    """The migrated template schema that new tenants are copied from. Idempotent.
+
+    It is registered as a tenant row (status TEMPLATE, no domain) so that
+    `migrate_schemas` keeps it migrated together with every real tenant.
+    """
+    template = Tenant.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).first()
+    if template is None:
+        template = Tenant(
+            schema_name=settings.TENANT_BASE_SCHEMA, slug="tenant-template", name="Template schema",
+            status=Tenant.Status.TEMPLATE,
+        )
+        # Without the base schema yet, django-tenants runs every migration here once.
+        template.save(verbosity=verbosity)
+    return template
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, tenant: Tenant | None, name: str, created_by: str = "") -> CreatedApiKey:
+    """Mint a key. `tenant=None` makes a platform key for the platform API."""
+    prefix_marker = settings.PLATFORM_API_KEY_PREFIX if tenant is None else settings.API_KEY_PREFIX
+    public_part = prefix_marker + secrets.token_hex(4)
+    key = f"{public_part}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        tenant=tenant, name=name.strip()[:100] or "API key", prefix=public_part, key_hash=_hash_key(key),
+        created_by=created_by[:150],
+    )
+    return CreatedApiKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, tenant: Tenant | None, key_id: int) -> ApiKey:
+    """Revoke one of `tenant`'s keys (None: a platform key). Another tenant's key id is not found."""
+    try:
+        api_key = ApiKey.objects.get(id=key_id, tenant=tenant)
+    except ApiKey.DoesNotExist:
+        raise ApiKeyNotFound(f"No API key with id {key_id}.") from None
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(*, key: str, tenant: Tenant | None) -> ApiKey | None:
+    """The live key matching `key` that belongs to `tenant` (None: platform keys), else None."""
+    if not key or len(key) > 200:
+        return None
+    api_key = ApiKey.objects.filter(key_hash=_hash_key(key), revoked_at__isnull=True).first()
+    if api_key is None or api_key.tenant_id != (tenant.id if tenant else None):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
+    return api_key

@@ -1,0 +1,376 @@
+"""The only module that talks to Meta's Graph API.
+
+Each process keeps one pooled `httpx.Client` per base URL, created on first use and shared by
+all threads (dropped in a forked child, which builds its own). A `GraphClient` is a cheap,
+per-WABA handle: it holds the access token for its calls, sends it only in the Authorization
+header and never logs it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from waba import meta
+from waba.graph.errors import (
+    GraphError,
+    GraphMediaTooLarge,
+    GraphTransientError,
+    error_from_response,
+    error_from_transport,
+)
+
+logger = logging.getLogger(__name__)
+
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+TEMPLATES_PAGE_SIZE = 100
+
+_shared_clients: dict[str, httpx.Client] = {}
+_shared_clients_lock = threading.Lock()
+
+
+def _forget_shared_clients_after_fork() -> None:
+    global _shared_clients_lock
+    _shared_clients.clear()
+    _shared_clients_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_shared_clients_after_fork)
+
+
+def _shared_http_client(base_url: str) -> httpx.Client:
+    client = _shared_clients.get(base_url)
+    if client is None:
+        with _shared_clients_lock:
+            client = _shared_clients.get(base_url)
+            if client is None:
+                client = httpx.Client(base_url=base_url, limits=POOL_LIMITS)
+                _shared_clients[base_url] = client
+    return client
+
+
+def close_shared_clients() -> None:
+    """Close the pooled connections of this process (shutdown and tests)."""
+    with _shared_clients_lock:
+        clients = list(_shared_clients.values())
+        _shared_clients.clear()
+    for client in clients:
+        client.close()
+
+
+def _setting(name: str, default: Any) -> Any:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        return getattr(settings, name, default)
+    except ImproperlyConfigured:  # no Django settings in this process
+        return default
+
+
+class GraphClient:
+    """Graph API calls made with one access token. Methods return Meta's parsed JSON."""
+
+    def __init__(
+        self,
+        access_token: str,
+        *,
+        base_url: str | None = None,
+        version: str | None = None,
+        timeout_s: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._access_token = access_token
+        self.base_url = (base_url or _setting("GRAPH_API_BASE_URL", meta.GRAPH_API_DEFAULT_BASE_URL)).rstrip("/")
+        self.version = version or _setting("GRAPH_API_VERSION", meta.GRAPH_API_DEFAULT_VERSION)
+        self.timeout = httpx.Timeout(
+            float(timeout_s or _setting("GRAPH_API_TIMEOUT_S", meta.GRAPH_API_DEFAULT_TIMEOUT_S))
+        )
+        if transport is not None:  # tests: a private client around the injected transport
+            self._http = httpx.Client(base_url=self.base_url, transport=transport)
+        else:
+            self._http = _shared_http_client(self.base_url)
+
+    def __repr__(self) -> str:
+        return f"GraphClient(base_url={self.base_url!r}, version={self.version!r})"
+
+    # --- accounts and phone numbers -----------------------------------------------------------
+
+    def debug_token(self, input_token: str) -> dict[str, Any]:
+        """Inspect a token; Meta only takes it as a query parameter, so it is redacted in logs."""
+        return self._request("GET", "debug_token", params={"input_token": input_token}, secrets=(input_token,))
+
+    def list_phone_numbers(self, waba_id: str, *, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        return self._request("GET", f"{waba_id}/phone_numbers", params=_fields_param(fields))
+
+    def get_phone_number(
+        self, phone_number_id: str, *, fields: Sequence[str] = meta.PHONE_NUMBER_FIELDS
+    ) -> dict[str, Any]:
+        return self._request("GET", phone_number_id, params=_fields_param(fields))
+
+    def register_phone_number(self, phone_number_id: str, pin: str) -> dict[str, Any]:
+        body = {"messaging_product": meta.MESSAGING_PRODUCT, "pin": pin}
+        return self._request("POST", f"{phone_number_id}/register", json_body=body)
+
+    def subscribe_app(self, waba_id: str) -> dict[str, Any]:
+        return self._request("POST", f"{waba_id}/subscribed_apps")
+
+    def list_subscribed_apps(self, waba_id: str) -> dict[str, Any]:
+        return self._request("GET", f"{waba_id}/subscribed_apps")
+
+    def set_business_public_key(self, phone_number_id: str, public_key_pem: str) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            f"{phone_number_id}/whatsapp_business_encryption",
+            form={"business_public_key": public_key_pem},
+        )
+
+    # --- templates ----------------------------------------------------------------------------
+
+    def create_template(
+        self,
+        waba_id: str,
+        name: str,
+        language: str,
+        category: str,
+        components: Sequence[Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        body = {"name": name, "language": language, "category": str(category), "components": list(components)}
+        return self._request("POST", f"{waba_id}/message_templates", json_body=body)
+
+    def list_templates(
+        self,
+        waba_id: str,
+        *,
+        limit: int = TEMPLATES_PAGE_SIZE,
+        after: str | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, **_fields_param(fields)}
+        if after:
+            params["after"] = after
+        return self._request("GET", f"{waba_id}/message_templates", params=params)
+
+    def iter_templates(
+        self, waba_id: str, *, page_size: int = TEMPLATES_PAGE_SIZE, fields: Sequence[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every template of the WABA, page after page (following `paging.cursors.after`)."""
+        after: str | None = None
+        seen_cursors: set[str] = set()
+        while True:
+            page = self.list_templates(waba_id, limit=page_size, after=after, fields=fields)
+            templates = page.get("data") or []
+            yield from templates
+            after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+            if not templates or not after or after in seen_cursors:
+                return
+            seen_cursors.add(after)
+
+    def delete_template(self, waba_id: str, name: str, *, hsm_id: str | None = None) -> dict[str, Any]:
+        params = {"name": name}
+        if hsm_id:
+            params["hsm_id"] = hsm_id
+        return self._request("DELETE", f"{waba_id}/message_templates", params=params)
+
+    # --- messages and media -------------------------------------------------------------------
+
+    def send_message(self, phone_number_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        body = {"messaging_product": meta.MESSAGING_PRODUCT}
+        body.update((key, value) for key, value in payload.items() if key != "messaging_product")
+        return self._request("POST", f"{phone_number_id}/messages", json_body=body)
+
+    def mark_read(self, phone_number_id: str, wamid: str, *, typing_indicator: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {"messaging_product": meta.MESSAGING_PRODUCT, "status": "read", "message_id": wamid}
+        if typing_indicator:
+            body["typing_indicator"] = {"type": "text"}
+        return self._request("POST", f"{phone_number_id}/messages", json_body=body)
+
+    def get_media(self, media_id: str) -> dict[str, Any]:
+        """Media metadata: `url` (short-lived), `mime_type`, `sha256`, `file_size`."""
+        return self._request("GET", media_id)
+
+    def download_media(self, url: str, max_bytes: int) -> bytes:
+        """Fetch a media URL from `get_media`, refusing bodies over `max_bytes` while streaming."""
+        self._check_media_host(url)
+        started = time.monotonic()
+        status: int | str = "error"
+        try:
+            with self._http.stream("GET", url, headers=self._headers(), timeout=self.timeout) as response:
+                status = response.status_code
+                if response.is_error:
+                    response.read()
+                    raise error_from_response(response, secrets=self._secrets())
+                declared = int(response.headers.get("Content-Length") or 0)
+                if declared > max_bytes:
+                    raise GraphMediaTooLarge(max_bytes=max_bytes, actual_bytes=declared)
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise GraphMediaTooLarge(max_bytes=max_bytes, actual_bytes=received)
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.TransportError as exc:
+            status = type(exc).__name__
+            raise error_from_transport(exc, secrets=self._secrets()) from None
+        finally:
+            self._log("GET", _loggable_url(url), status, started)
+
+    # --- flows --------------------------------------------------------------------------------
+
+    def create_flow(
+        self,
+        waba_id: str,
+        name: str,
+        categories: Sequence[str],
+        flow_json: str | Mapping[str, Any] | None = None,
+        publish: bool = False,
+        *,
+        endpoint_uri: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "categories": [str(category) for category in categories]}
+        if flow_json is not None:
+            body["flow_json"] = flow_json if isinstance(flow_json, str) else json.dumps(flow_json)
+            body["publish"] = publish
+        if endpoint_uri:
+            body["endpoint_uri"] = endpoint_uri
+        return self._request("POST", f"{waba_id}/flows", json_body=body)
+
+    def upload_flow_json(self, flow_id: str, flow_json: str) -> dict[str, Any]:
+        """Replace a draft flow's JSON; Meta answers `{success, validation_errors}`."""
+        return self._request(
+            "POST",
+            f"{flow_id}/assets",
+            form={"name": "flow.json", "asset_type": "FLOW_JSON"},
+            files={"file": ("flow.json", flow_json.encode(), "application/json")},
+        )
+
+    def publish_flow(self, flow_id: str) -> dict[str, Any]:
+        return self._request("POST", f"{flow_id}/publish")
+
+    def deprecate_flow(self, flow_id: str) -> dict[str, Any]:
+        return self._request("POST", f"{flow_id}/deprecate")
+
+    def delete_flow(self, flow_id: str) -> dict[str, Any]:
+        return self._request("DELETE", flow_id)
+
+    def get_flow(self, flow_id: str, fields: Sequence[str] = meta.FLOW_FIELDS) -> dict[str, Any]:
+        return self._request("GET", flow_id, params=_fields_param(fields))
+
+    def list_flows(self, waba_id: str, *, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        return self._request("GET", f"{waba_id}/flows", params=_fields_param(fields))
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        files: Mapping[str, Any] | None = None,
+        secrets: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        url_path = f"/{self.version}/{path.lstrip('/')}"
+        all_secrets = self._secrets(*secrets)
+        started = time.monotonic()
+        status: int | str = "error"
+        try:
+            response = self._http.request(
+                method,
+                url_path,
+                params=params,
+                json=json_body,
+                data=form,
+                files=files,
+                headers=self._headers(),
+                timeout=self.timeout,
+            )
+            status = response.status_code
+        except httpx.TransportError as exc:
+            status = type(exc).__name__
+            raise error_from_transport(exc, secrets=all_secrets) from None
+        finally:
+            self._log(method, url_path, status, started)
+        return _parse(response, secrets=all_secrets)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._access_token}", "Accept": "application/json"}
+
+    def _secrets(self, *extra: str) -> tuple[str, ...]:
+        return (self._access_token, *extra)
+
+    def _check_media_host(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if host and host == urlsplit(self.base_url).hostname:
+            return
+        trusted = any(host == suffix or host.endswith("." + suffix) for suffix in meta.MEDIA_DOWNLOAD_HOST_SUFFIXES)
+        if parts.scheme != "https" or not trusted:
+            raise ValueError(f"refusing to send the access token to {parts.scheme}://{host}")
+
+    @staticmethod
+    def _log(method: str, path: str, status: int | str, started: float) -> None:
+        latency_ms = (time.monotonic() - started) * 1000
+        logger.debug("graph %s %s -> %s in %.0f ms", method, path, status, latency_ms)
+
+
+def _parse(response: httpx.Response, *, secrets: Sequence[str]) -> dict[str, Any]:
+    if response.is_error:
+        raise error_from_response(response, secrets=secrets)
+    if not response.content:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        raise GraphTransientError(
+            "Graph API answered with a body that is not JSON", http_status=response.status_code
+        ) from None
+    if isinstance(body, dict) and "error" in body:  # an error with a 2xx status
+        raise error_from_response(response, secrets=secrets)
+    return body if isinstance(body, dict) else {"data": body}
+
+
+def _fields_param(fields: Sequence[str] | None) -> dict[str, str]:
+    return {"fields": ",".join(fields)} if fields else {}
+
+
+def _loggable_url(url: str) -> str:
+    """Host and path only: media URLs carry signatures in the query string."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+# httpx logs every request URL at INFO, query string included. The one query parameter that may
+# carry a token (debug_token's input_token) is redacted there too.
+_TOKEN_QUERY_PARAM = re.compile(r"((?:input_token|access_token)=)[^&\s\"']+")
+
+
+class _RedactTokenQueryParams(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                _TOKEN_QUERY_PARAM.sub(r"\1[redacted]", str(arg)) if isinstance(arg, httpx.URL | str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(existing, _RedactTokenQueryParams) for existing in _httpx_logger.filters):
+    _httpx_logger.addFilter(_RedactTokenQueryParams())
+
+
+__all__ = ["GraphClient", "GraphError", "close_shared_clients"]
