@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from messaging.webhooks import payloads as p
 
@@ -212,7 +212,7 @@ def _inbound_message(
         try:
             content = normalise(message, raw)
         except ValidationError as error:
-            raise WebhookPayloadError(code, _describe(error, where)) from error
+            raise WebhookPayloadError(code, _describe(error, f"{where}.{message.type}")) from error
     contact = _sender_contact(value.contacts, message.from_)
     return InboundMessage(
         phone_number_id=value.metadata.phone_number_id,
@@ -270,6 +270,7 @@ def _context(context: p.MessageContext | None) -> dict[str, Any] | None:
 # --- message content, one normaliser per type ---------------------------------------------------
 
 MessageNormaliser = Callable[[p.Message, dict[str, Any]], dict[str, Any]]
+_CONTACT_CARDS = TypeAdapter(Annotated[list[p.ContactCard], Field(min_length=1)])
 
 
 def _text(message: p.Message, raw: dict[str, Any]) -> dict[str, Any]:
@@ -295,7 +296,7 @@ def _location(message: p.Message, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _contacts(message: p.Message, raw: dict[str, Any]) -> dict[str, Any]:
-    p.ContactsContent.model_validate({"contacts": raw.get("contacts")})
+    _CONTACT_CARDS.validate_python(raw.get("contacts"))
     return {"contacts": list(raw["contacts"])}
 
 
@@ -413,7 +414,9 @@ def _account_field(model: type[BaseModel]) -> ChangeNormaliser:
         value = change.value
         metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
         event = value.get("event")
-        display = value.get("display_phone_number") or metadata.get("display_phone_number")
+        display = (
+            value.get("display_phone_number") or metadata.get("display_phone_number") or value.get("phone_number")
+        )
         phone_number_id = metadata.get("phone_number_id")
         return [AccountEvent(
             waba_id=change.waba_id,

@@ -136,10 +136,6 @@ class ContactCard(Payload):
     name: dict[str, Any]
 
 
-class ContactsContent(Payload):
-    contacts: list[ContactCard] = Field(min_length=1)
-
-
 class ButtonContent(Payload):
     text: str
     payload: str | None = None
