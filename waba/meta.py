@@ -370,7 +370,9 @@ ERROR_CODES: MappingProxyType[int, ErrorCodeInfo] = _table(
     ErrorCodeInfo(_E.SERVICE_UNAVAILABLE, "service unavailable", _A.RETRY),
     ErrorCodeInfo(_E.SPAM_RATE_LIMITED, "spam rate limit hit", _A.ACCOUNT_RESTRICTED),
     ErrorCodeInfo(_E.ACCOUNT_RESTRICTED, "account restricted", _A.ACCOUNT_RESTRICTED),
-    ErrorCodeInfo(_E.ACCOUNT_POLICY_BLOCKED, "temporarily blocked for policy violations", _A.ACCOUNT_RESTRICTED),
+    ErrorCodeInfo(
+        _E.ACCOUNT_POLICY_BLOCKED, "temporarily blocked for policy violations", _A.ACCOUNT_RESTRICTED
+    ),
     ErrorCodeInfo(_E.ACCOUNT_LOCKED, "business account locked", _A.ACCOUNT_RESTRICTED, secondary=True),
     ErrorCodeInfo(_E.BUSINESS_PAYMENT_ISSUE, "business payment issue", _A.ACCOUNT_RESTRICTED, secondary=True),
     ErrorCodeInfo(_E.OUTSIDE_SERVICE_WINDOW, "outside the 24-hour window; needs a template", _A.PERMANENT),

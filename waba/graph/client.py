@@ -22,7 +22,6 @@ import httpx
 
 from waba import meta
 from waba.graph.errors import (
-    GraphError,
     GraphMediaTooLarge,
     GraphTransientError,
     error_from_response,
@@ -90,11 +89,11 @@ class GraphClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._access_token = access_token
-        self.base_url = (base_url or _setting("GRAPH_API_BASE_URL", meta.GRAPH_API_DEFAULT_BASE_URL)).rstrip("/")
-        self.version = version or _setting("GRAPH_API_VERSION", meta.GRAPH_API_DEFAULT_VERSION)
-        self.timeout = httpx.Timeout(
-            float(timeout_s or _setting("GRAPH_API_TIMEOUT_S", meta.GRAPH_API_DEFAULT_TIMEOUT_S))
-        )
+        base_url = base_url or _setting("GRAPH_API_BASE_URL", meta.GRAPH_API_DEFAULT_BASE_URL)
+        self.base_url: str = base_url.rstrip("/")
+        self.version: str = version or _setting("GRAPH_API_VERSION", meta.GRAPH_API_DEFAULT_VERSION)
+        timeout_s = timeout_s or _setting("GRAPH_API_TIMEOUT_S", meta.GRAPH_API_DEFAULT_TIMEOUT_S)
+        self.timeout = httpx.Timeout(float(timeout_s))
         if transport is not None:  # tests: a private client around the injected transport
             self._http = httpx.Client(base_url=self.base_url, transport=transport)
         else:
@@ -107,13 +106,15 @@ class GraphClient:
 
     def debug_token(self, input_token: str) -> dict[str, Any]:
         """Inspect a token; Meta only takes it as a query parameter, so it is redacted in logs."""
-        return self._request("GET", "debug_token", params={"input_token": input_token}, secrets=(input_token,))
+        return self._request(
+            "GET", "debug_token", params={"input_token": input_token}, secrets=(input_token,)
+        )
 
     def list_phone_numbers(self, waba_id: str, *, fields: Sequence[str] | None = None) -> dict[str, Any]:
         return self._request("GET", f"{waba_id}/phone_numbers", params=_fields_param(fields))
 
     def get_phone_number(
-        self, phone_number_id: str, *, fields: Sequence[str] = meta.PHONE_NUMBER_FIELDS
+        self, phone_number_id: str, fields: Sequence[str] = meta.PHONE_NUMBER_FIELDS
     ) -> dict[str, Any]:
         return self._request("GET", phone_number_id, params=_fields_param(fields))
 
@@ -188,8 +189,14 @@ class GraphClient:
         body.update((key, value) for key, value in payload.items() if key != "messaging_product")
         return self._request("POST", f"{phone_number_id}/messages", json_body=body)
 
-    def mark_read(self, phone_number_id: str, wamid: str, *, typing_indicator: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {"messaging_product": meta.MESSAGING_PRODUCT, "status": "read", "message_id": wamid}
+    def mark_read(
+        self, phone_number_id: str, wamid: str, *, typing_indicator: bool = False
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "messaging_product": meta.MESSAGING_PRODUCT,
+            "status": "read",
+            "message_id": wamid,
+        }
         if typing_indicator:
             body["typing_indicator"] = {"type": "text"}
         return self._request("POST", f"{phone_number_id}/messages", json_body=body)
@@ -206,7 +213,7 @@ class GraphClient:
         try:
             with self._http.stream("GET", url, headers=self._headers(), timeout=self.timeout) as response:
                 status = response.status_code
-                if response.is_error:
+                if not response.is_success:
                     response.read()
                     raise error_from_response(response, secrets=self._secrets())
                 declared = int(response.headers.get("Content-Length") or 0)
@@ -317,7 +324,9 @@ class GraphClient:
         host = (parts.hostname or "").lower()
         if host and host == urlsplit(self.base_url).hostname:
             return
-        trusted = any(host == suffix or host.endswith("." + suffix) for suffix in meta.MEDIA_DOWNLOAD_HOST_SUFFIXES)
+        trusted = any(
+            host == suffix or host.endswith("." + suffix) for suffix in meta.MEDIA_DOWNLOAD_HOST_SUFFIXES
+        )
         if parts.scheme != "https" or not trusted:
             raise ValueError(f"refusing to send the access token to {parts.scheme}://{host}")
 
@@ -328,7 +337,7 @@ class GraphClient:
 
 
 def _parse(response: httpx.Response, *, secrets: Sequence[str]) -> dict[str, Any]:
-    if response.is_error:
+    if not response.is_success:
         raise error_from_response(response, secrets=secrets)
     if not response.content:
         return {}
@@ -371,6 +380,3 @@ class _RedactTokenQueryParams(logging.Filter):
 _httpx_logger = logging.getLogger("httpx")
 if not any(isinstance(existing, _RedactTokenQueryParams) for existing in _httpx_logger.filters):
     _httpx_logger.addFilter(_RedactTokenQueryParams())
-
-
-__all__ = ["GraphClient", "GraphError", "close_shared_clients"]

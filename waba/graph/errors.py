@@ -172,7 +172,9 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str | Non
     secrets = tuple(secrets)
     error = _error_object(response)
     code = _as_int(error.get("code"))
-    message = error.get("message") or error.get("error_user_title") or f"Graph API HTTP {response.status_code}"
+    message = (
+        error.get("message") or error.get("error_user_title") or f"Graph API HTTP {response.status_code}"
+    )
     details = _details(error)
     error_class = ERROR_CLASS_BY_ACTION[classify_error(code, response.status_code)]
     return error_class(
@@ -187,7 +189,9 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str | Non
     )
 
 
-def error_from_transport(exc: httpx.TransportError, *, secrets: Iterable[str | None] = ()) -> GraphUnavailable:
+def error_from_transport(
+    exc: httpx.TransportError, *, secrets: Iterable[str | None] = ()
+) -> GraphUnavailable:
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "unreachable"
     detail = redact(str(exc), secrets)
