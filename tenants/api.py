@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from tenants import services
 from tenants.models import ApiKey, Tenant
@@ -42,11 +42,11 @@ def _login_url(domain: str) -> str:
 @platform_router.post("/tenants", response={201: TenantCreatedOut})
 def tenant_create(request: HttpRequest, payload: TenantIn):
     created = services.tenant_create(slug=payload.slug, name=payload.name)
-    return 201, {
+    return Status(201, {
         "tenant": _tenant_out(created.tenant),
         "admin": {"username": created.admin_username, "password": created.admin_password,
                   "login_url": _login_url(created.domain)},
-    }
+    })
 
 
 @platform_router.get("/tenants", response=list[TenantOut])
@@ -75,7 +75,7 @@ def tenant_resume(request: HttpRequest, slug: str):
 @platform_router.delete("/tenants/{slug}", response={204: None})
 def tenant_delete(request: HttpRequest, slug: str, payload: TenantDeleteIn):
     services.tenant_delete(tenant=services.tenant_get(slug=slug), confirm=payload.confirm)
-    return 204, None
+    return Status(204, None)
 
 
 @tenant_router.get("/me", response=MeOut)
@@ -98,7 +98,7 @@ def api_key_create(request: HttpRequest, payload: ApiKeyIn):
     created = services.api_key_create(tenant=request.tenant, name=payload.name,
                                       created_by=f"api-key:{request.auth.prefix}")
     key = created.api_key
-    return 201, {**ApiKeyOut.from_orm(key).dict(), "key": created.key}
+    return Status(201, {**ApiKeyOut.from_orm(key).dict(), "key": created.key})
 
 
 @tenant_router.delete("/api-keys/{key_id}", response=ApiKeyOut)

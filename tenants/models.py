@@ -20,7 +20,8 @@ class Tenant(TenantMixin):
     suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    auto_create_schema = True
+    # Schemas are created by tenants.services (a copy of the template schema), not on save.
+    auto_create_schema = False
     auto_drop_schema = True
 
     class Meta:

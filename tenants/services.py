@@ -21,6 +21,7 @@ from tenants.errors import (
     TenantSlugTaken,
 )
 from tenants.models import ApiKey, Domain, Tenant
+from tenants.schema_clone import schema_clone
 from tenants.selectors import customer_tenants
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -80,7 +81,8 @@ def tenant_create(*, slug: str, name: str) -> CreatedTenant:
         raise TenantSlugTaken(f"A tenant with the slug {slug!r} already exists.", details=[{"field": "slug"}])
 
     tenant = Tenant(slug=slug, name=name, schema_name=tenant_schema_name(slug))
-    tenant.save(verbosity=0)
+    tenant.save()
+    schema_clone(source=settings.TENANT_BASE_SCHEMA, target=tenant.schema_name)
     domain = Domain.objects.create(domain=tenant_domain(slug), tenant=tenant, is_primary=True)
 
     password = secrets.token_urlsafe(12)
@@ -150,8 +152,9 @@ def template_schema_ensure(verbosity: int = 0) -> Tenant:
             schema_name=settings.TENANT_BASE_SCHEMA, slug="tenant-template", name="Template schema",
             status=Tenant.Status.TEMPLATE,
         )
-        # Without the base schema yet, django-tenants runs every migration here once.
-        template.save(verbosity=verbosity)
+        template.save()
+    # Runs every tenant migration in the template once; a no-op when the schema exists.
+    template.create_schema(check_if_exists=True, verbosity=verbosity)
     return template
 
 
