@@ -128,3 +128,7 @@ def meta_path(pointer: str) -> str:
         else:
             path += f".{token}" if path else token
     return path
+
+
+def flow_error(pointer: str, code: ErrorCode, message: str) -> FlowValidationError:
+    return FlowValidationError(pointer=pointer, error=code, message=message)

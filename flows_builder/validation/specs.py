@@ -1,33 +1,36 @@
 """Meta's Flow JSON rules as data: versions, components, limits.
 
-Numbers come from /work/shared/META.md unless marked (secondary): those are from Meta's component
-reference as remembered, not re-verified, and are kept here so there is one place to correct them.
+The numbers META.md gives are read from `waba.meta`, the project's one constants module. Numbers
+marked (secondary) are not in META.md: they are Meta's component reference as remembered, not
+re-verified, and live only here until they are confirmed and moved next to the others.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+
+from waba import meta
 
 Version = tuple[int, int]
 
 SUPPORTED_VERSIONS: tuple[str, ...] = (
     "2.1", "3.0", "3.1", "4.0", "5.0", "5.1", "6.0", "6.1", "6.2", "6.3", "7.0", "7.1", "7.2",
 )  # fmt: skip
-SUPPORTED_DATA_API_VERSIONS: tuple[str, ...] = ("3.0",)
+SUPPORTED_DATA_API_VERSIONS: tuple[str, ...] = (meta.FLOW_DATA_API_VERSION,)
 LATEST_VERSION: Version = (7, 2)
 
-SCREEN_ID_PATTERN = re.compile(r"^[A-Z_]+$")
-RESERVED_SCREEN_IDS = frozenset({"SUCCESS"})
-LAYOUT_TYPES = frozenset({"SingleColumnLayout"})
-MAX_COMPONENTS_PER_SCREEN = 50
-MAX_FOOTERS_PER_SCREEN = 1
+SCREEN_ID_PATTERN = meta.FLOW_SCREEN_ID_PATTERN
+RESERVED_SCREEN_IDS = meta.FLOW_RESERVED_SCREEN_IDS
+LAYOUT_TYPES = frozenset({meta.FLOW_LAYOUT_TYPE})
+MAX_COMPONENTS_PER_SCREEN = meta.FLOW_MAX_COMPONENTS_PER_SCREEN
+MAX_FOOTERS_PER_SCREEN = meta.FLOW_MAX_FOOTERS_PER_SCREEN
 DATA_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array"})
-TEXT_INPUT_TYPES = frozenset({"text", "number", "email", "password", "passcode", "phone"})
-OPTION_TITLE_MAX = 30
-OPTION_DESCRIPTION_MAX = 300
+TEXT_INPUT_TYPES = meta.FLOW_TEXT_INPUT_TYPES
+OPTION_TITLE_MAX = meta.FLOW_OPTION_TITLE_MAX_CHARS
+OPTION_DESCRIPTION_MAX = meta.FLOW_OPTION_DESCRIPTION_MAX_CHARS
 
 # Before 4.0 input components had to live inside a Form; 4.0 also brought `${screen.X...}` references.
 FORM_OPTIONAL_SINCE: Version = (4, 0)
@@ -36,7 +39,13 @@ GLOBAL_REFERENCES_SINCE: Version = (4, 0)
 DATA_CHANNEL_URI_REMOVED_IN: Version = (3, 0)
 
 ACTION_SINCE: Mapping[str, Version] = MappingProxyType(
-    {"navigate": (2, 1), "complete": (2, 1), "data_exchange": (2, 1), "update_data": (6, 0), "open_url": (6, 0)}
+    {
+        "navigate": (2, 1),
+        "complete": (2, 1),
+        "data_exchange": (2, 1),
+        "update_data": (6, 0),
+        "open_url": (6, 0),
+    }
 )
 # Properties of a component that hold an action, and properties of an item that do.
 ACTION_PROPERTIES = ("on-click-action", "on-select-action", "on-unselect-action")
@@ -86,7 +95,7 @@ def _choice(
     """CheckboxGroup, RadioButtonsGroup, Dropdown and ChipsSelector share their shape."""
     return ComponentSpec(
         required=required,
-        text_limits={"label": 30},
+        text_limits={"label": meta.FLOW_SELECTION_LABEL_MAX_CHARS},
         is_input=True,
         since=since,
         actions={"on-select-action": _SELECT},
@@ -96,22 +105,34 @@ def _choice(
 
 
 _TEXT_ENTRY = ComponentSpec(
-    required=("name", "label"), text_limits={"label": 20, "helper-text": 80}, is_input=True
+    required=("name", "label"),
+    text_limits={
+        "label": meta.FLOW_INPUT_LABEL_MAX_CHARS,
+        "helper-text": meta.FLOW_INPUT_HELPER_TEXT_MAX_CHARS,
+    },
+    is_input=True,
 )
 _MEDIA_PICKER = ComponentSpec(required=("name", "label"), is_input=True, since=(4, 0))
 
 COMPONENT_SPECS: Mapping[str, ComponentSpec] = MappingProxyType(
     {
-        "TextHeading": _text(80),
-        "TextSubheading": _text(80),
-        "TextBody": _text(4096),
-        "TextCaption": _text(4096),
+        "TextHeading": _text(meta.FLOW_TEXT_HEADING_MAX_CHARS),
+        "TextSubheading": _text(meta.FLOW_TEXT_SUBHEADING_MAX_CHARS),
+        "TextBody": _text(meta.FLOW_TEXT_BODY_MAX_CHARS),
+        "TextCaption": _text(meta.FLOW_TEXT_CAPTION_MAX_CHARS),
         "RichText": ComponentSpec(required=("text",), since=(5, 1)),
         "TextInput": _TEXT_ENTRY,
         "TextArea": _TEXT_ENTRY,
-        "CheckboxGroup": _choice(("name", "data-source"), options=OptionsRule(), max_selected_items=20),
+        "CheckboxGroup": _choice(
+            ("name", "data-source"),
+            options=OptionsRule(),
+            max_selected_items=meta.FLOW_CHECKBOX_MAX_SELECTED_ITEMS,
+        ),
         "RadioButtonsGroup": _choice(("name", "data-source"), options=OptionsRule()),
-        "Dropdown": _choice(("name", "label", "data-source"), options=OptionsRule(1, 200)),
+        "Dropdown": _choice(
+            ("name", "label", "data-source"),
+            options=OptionsRule(meta.FLOW_DROPDOWN_MIN_OPTIONS, meta.FLOW_DROPDOWN_MAX_OPTIONS),
+        ),
         "ChipsSelector": _choice(("name", "label", "data-source"), options=OptionsRule(), since=(6, 3)),
         "DatePicker": ComponentSpec(
             required=("name", "label"),
@@ -140,8 +161,12 @@ COMPONENT_SPECS: Mapping[str, ComponentSpec] = MappingProxyType(
         "Image": ComponentSpec(required=("src",)),
         "Footer": ComponentSpec(
             required=("label", "on-click-action"),
-            # captions: (secondary)
-            text_limits={"label": 35, "left-caption": 15, "center-caption": 15, "right-caption": 15},
+            text_limits={
+                "label": meta.FLOW_FOOTER_LABEL_MAX_CHARS,
+                "left-caption": 15,  # (secondary)
+                "center-caption": 15,  # (secondary)
+                "right-caption": 15,  # (secondary)
+            },
             actions={"on-click-action": frozenset({"navigate", "complete", "data_exchange"})},
         ),
         "If": ComponentSpec(required=("condition", "then"), since=(4, 0), child_lists=("then", "else")),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import join_pointer
 from .specs import ACTION_PROPERTIES
@@ -65,7 +66,9 @@ def iter_actions(node: ComponentNode) -> Iterator[ActionNode]:
         for index, item in enumerate(component["list-items"]):
             if isinstance(item, dict) and "on-click-action" in item:
                 item_pointer = join_pointer(node.pointer, "list-items", index, "on-click-action")
-                yield ActionNode(item["on-click-action"], item_pointer, "NavigationListItem", "on-click-action")
+                yield ActionNode(
+                    item["on-click-action"], item_pointer, "NavigationListItem", "on-click-action"
+                )
 
 
 def max_footers_on_a_path(children: Any) -> int:
@@ -82,7 +85,9 @@ def max_footers_on_a_path(children: Any) -> int:
         elif kind == "Form":
             total += max_footers_on_a_path(component.get("children"))
         elif kind == "If":
-            total += max(max_footers_on_a_path(component.get("then")), max_footers_on_a_path(component.get("else")))
+            total += max(
+                max_footers_on_a_path(component.get("then")), max_footers_on_a_path(component.get("else"))
+            )
         elif kind == "Switch" and isinstance(component.get("cases"), dict):
             total += max((max_footers_on_a_path(case) for case in component["cases"].values()), default=0)
     return total
