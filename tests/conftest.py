@@ -116,3 +116,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "redis" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the embedded PostgreSQL if this test session started it (whoever starts it stops it)."""
+    from django.conf import settings
+
+    from platform_core import db
+
+    if getattr(settings, "USES_EMBEDDED_DATABASE", False) and db.started_here:
+        from django.db import connections
+
+        connections.close_all()
+        db.embedded_stop()

@@ -1,0 +1,138 @@
+"""`make run`: migrate, seed the demo, start the web server, the job cluster and the Graph API simulator.
+
+Every child process is started here and stopped here: Ctrl-C (or SIGTERM) stops
+them all, and the embedded PostgreSQL too when this command started it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from platform_core import db
+from platform_core.demo import demo_seed
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _raise_keyboard_interrupt(signum, frame):  # type: ignore[no-untyped-def]
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Run the whole platform locally (web, django-q2 cluster, Graph API simulator) on the demo data."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--host", default=os.environ.get("RUN_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=settings.PLATFORM_PORT)
+        parser.add_argument("--simulator-port", type=int, default=int(os.environ.get("SIMULATOR_PORT", 8100)))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+        parser.add_argument("--no-simulator", action="store_true", help="Use GRAPH_API_BASE_URL as it is.")
+
+    def handle(self, *args, host: str, port: int, simulator_port: int, web_workers: int, no_simulator: bool,
+               **options) -> None:
+        self.stdout.write("Preparing the database...")
+        call_command("migrate_platform", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        credentials = demo_seed()
+
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        python = sys.executable
+        env = dict(os.environ)
+        simulator_url = f"http://127.0.0.1:{simulator_port}"
+        if not no_simulator:
+            env["GRAPH_API_BASE_URL"] = simulator_url
+        processes: list[tuple[str, subprocess.Popen]] = []
+
+        def start(name: str, command: list[str]) -> None:
+            self.stdout.write(f"Starting {name}: {' '.join(command)}")
+            # Own process group: Ctrl-C reaches only this command, which then stops each group whole
+            # (a server's worker processes included).
+            processes.append((name, subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)))
+
+        try:
+            if not no_simulator:
+                start("Graph API simulator", [python, "manage.py", "graph_simulator", "--port", str(simulator_port),
+                                              "--webhook-url", f"http://127.0.0.1:{port}/webhooks/whatsapp/"])
+            start("web server", [
+                python, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+                "--workers", str(web_workers), "--blocking-threads", "4", "--no-ws", "platform_core.wsgi:application",
+            ])
+            start("job cluster", [python, "manage.py", "qcluster"])
+            time.sleep(2)
+            self._print_banner(credentials, port, simulator_url if not no_simulator else None)
+            self._wait(processes)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._stop(processes)
+
+    def _print_banner(self, credentials, port: int, simulator_url: str | None) -> None:  # type: ignore[no-untyped-def]
+        domain = settings.PLATFORM_DOMAIN
+        public = f"http://{domain}:{port}"
+        demo = f"http://{credentials.tenant_slug}.{domain}:{port}"
+        lines = [
+            "",
+            "The platform is running. Ctrl-C stops everything.",
+            "",
+            f"  Platform admin     {public}/admin/   user {credentials.platform_admin_username!r}  "
+            f"password {credentials.platform_admin_password!r}",
+            f"  Platform API       {public}/api/platform/docs   key {credentials.platform_api_key}",
+            f"  Demo tenant admin  {demo}/admin/   user {credentials.tenant_admin_username!r}  "
+            f"password {credentials.tenant_admin_password!r}",
+            f"  Demo tenant API    {demo}/api/v1/docs   key {credentials.tenant_api_key}",
+            f"  Webhook endpoint   {public}/webhooks/whatsapp/<app id>",
+        ]
+        if simulator_url:
+            lines.append(f"  Graph simulator    {simulator_url}  (GRAPH_API_BASE_URL for every process)")
+        lines += [
+            "",
+            f"  Try it:  curl -H 'Authorization: Bearer {credentials.tenant_api_key}' {demo}/api/v1/me",
+            "",
+        ]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def _wait(self, processes: list[tuple[str, subprocess.Popen]]) -> None:
+        while True:
+            for name, process in processes:
+                code = process.poll()
+                if code is not None:
+                    self.stderr.write(f"{name} exited with code {code}; stopping everything. "
+                                      "Scroll up for its error message.")
+                    return
+            time.sleep(0.5)
+
+    def _stop(self, processes: list[tuple[str, subprocess.Popen]]) -> None:
+        self.stdout.write("Stopping...")
+        for _, process in processes:
+            _signal_group(process, signal.SIGINT)  # what Ctrl-C in a terminal would send
+        deadline = time.monotonic() + 15
+        for name, process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it.")
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        if settings.USES_EMBEDDED_DATABASE and db.started_here:
+            from django.db import connections
+
+            connections.close_all()
+            db.embedded_stop()
+            self.stdout.write("Stopped the embedded PostgreSQL.")
+        self.stdout.write("Stopped.")
