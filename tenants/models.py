@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from platform_core.crypto import EncryptedTextField
+
 
 class Tenant(TenantMixin):
     class Status(models.TextChoices):
@@ -73,3 +75,47 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class MetaRoute(models.Model):
+    """The routing index: which tenant owns a Meta WABA id or phone_number_id.
+
+    One row per external id, platform-wide: the unique constraint is what makes
+    the second tenant that claims the same WABA or number fail (409). The webhook
+    router reads it (through tenants.selectors.route_lookup) to pick the schema.
+    """
+
+    class Kind(models.TextChoices):
+        WABA = "waba", "WhatsApp Business Account"
+        PHONE_NUMBER = "phone_number", "Phone number"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    external_id = models.CharField(max_length=64)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="meta_routes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "external_id"], name="meta_route_unique_id")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id} -> {self.tenant_id}"
+
+
+class MetaApp(models.Model):
+    """A Meta app whose webhooks arrive at /webhooks/whatsapp/<app_id>.
+
+    Kept in the public schema so the webhook endpoint knows the app secret (to
+    verify the signature) and the verify token before it parses anything. The
+    platform's own app has no tenant; a tenant-supplied app belongs to the tenant
+    that registered it first.
+    """
+
+    app_id = models.CharField(max_length=64, unique=True)
+    app_secret = EncryptedTextField(null=True, blank=True)
+    verify_token = models.CharField(max_length=128)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="meta_apps")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Meta app {self.app_id}"

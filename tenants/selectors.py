@@ -20,3 +20,11 @@ def active_tenants() -> QuerySet[Tenant]:
 
 def api_keys_of(*, tenant: Tenant | None) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(tenant=tenant)
+
+
+def route_lookup(*, kind: str, external_id: str) -> Tenant | None:
+    """The tenant that owns a WABA id or phone_number_id, or None when nobody does."""
+    from tenants.models import MetaRoute
+
+    route = MetaRoute.objects.select_related("tenant").filter(kind=kind, external_id=external_id).first()
+    return route.tenant if route else None

@@ -129,3 +129,25 @@ def pytest_sessionfinish(session, exitstatus):
 
         connections.close_all()
         db.embedded_stop()
+
+
+@pytest.fixture(scope="session")
+def _simulator_server():
+    from waba.simulator import start_simulator
+
+    handle = start_simulator(port=0)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def graph_simulator(_simulator_server, settings):
+    """The Graph API simulator as a real HTTP server on loopback, reset for this test.
+
+    GRAPH_API_BASE_URL points at it for the test's duration. Seed it with
+    `graph_simulator.seed({...})`; inspect what the platform sent with
+    `graph_simulator.requests(...)`.
+    """
+    _simulator_server.state.reset()
+    settings.GRAPH_API_BASE_URL = _simulator_server.base_url
+    yield _simulator_server

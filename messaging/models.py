@@ -1,0 +1,159 @@
+"""Tenant-schema models: contacts, conversations, messages (both directions) and status events."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from waba.models import MessageTemplate, PhoneNumber
+
+
+class Contact(models.Model):
+    """A WhatsApp user who wrote to, or was written to by, one of the tenant's numbers."""
+
+    wa_id = models.CharField(max_length=32, unique=True, help_text="WhatsApp id: E.164 digits without '+'")
+    profile_name = models.CharField(max_length=256, blank=True, default="")
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    opted_out = models.BooleanField(default=False, help_text="Receives no marketing templates.")
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.profile_name} (+{self.wa_id})" if self.profile_name else f"+{self.wa_id}"
+
+
+class Conversation(models.Model):
+    """The thread between one contact and one of the tenant's phone numbers."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="conversations")
+    message_count = models.PositiveIntegerField(default=0)
+    unread_count = models.PositiveIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # The customer-service window: open until 24 hours after the customer's last message.
+    service_window_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "phone_number"], name="conversation_unique_contact_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} <-> {self.phone_number}"
+
+    def window_open(self, at=None) -> bool:  # type: ignore[no-untyped-def]
+        at = at or timezone.now()
+        return self.service_window_expires_at is not None and at < self.service_window_expires_at
+
+
+class Message(models.Model):
+    """One WhatsApp message, inbound or outbound.
+
+    `content` holds the type's payload in a typed shape (see messaging.webhooks.parse for inbound,
+    the send pipeline for outbound); `body` keeps the searchable text. Outbound messages carry
+    the exact Graph request in `request_payload` and move through
+    queued -> sending -> sent -> delivered -> read, or failed.
+    """
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"  # inbound
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    # Meta's message id. Unique: the database, not the code, makes a redelivered message a no-op.
+    wamid = models.CharField(max_length=256, null=True, blank=True, unique=True)
+    type = models.CharField(max_length=32)
+    content = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True, default="")
+    context_wamid = models.CharField(max_length=256, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    timestamp = models.DateTimeField(default=timezone.now, help_text="When Meta says it was sent or received.")
+
+    # Delivery progress and failure (outbound; status webhooks).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=500, blank=True, default="")
+    error_details = models.TextField(blank=True, default="")
+    # Meta's conversation and pricing objects from status webhooks, kept for billing.
+    conversation_info = models.JSONField(null=True, blank=True)
+    pricing = models.JSONField(null=True, blank=True)
+    pricing_category = models.CharField(max_length=32, blank=True, default="")
+
+    # Send pipeline (outbound).
+    request_payload = models.JSONField(null=True, blank=True, help_text="The Graph API request body sent.")
+    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="messages")
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    is_read_by_business = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            models.Index(fields=["conversation", "-timestamp"], name="message_conversation_time"),
+            models.Index(fields=["-timestamp", "-id"], name="message_time"),
+            models.Index(fields=["status", "next_attempt_at"], name="message_outbox",
+                         condition=Q(status__in=["queued", "sending"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.wamid or self.pk}"
+
+
+class StatusEvent(models.Model):
+    """Every distinct status webhook received for a wamid, applied or waiting for its message.
+
+    Unique on (wamid, status): the same status delivered twice is stored once. A status
+    that arrives before its message is known keeps `message` empty and is applied when
+    the message appears.
+    """
+
+    wamid = models.CharField(max_length=256)
+    status = models.CharField(max_length=16)
+    timestamp = models.DateTimeField()
+    recipient_id = models.CharField(max_length=32, blank=True, default="")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="status_events")
+    biz_opaque_callback_data = models.CharField(max_length=512, blank=True, default="")
+    conversation_info = models.JSONField(null=True, blank=True)
+    pricing = models.JSONField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="status_event_unique")]
+        indexes = [models.Index(fields=["wamid"], name="status_event_pending",
+                                condition=Q(applied_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.wamid} {self.status}"

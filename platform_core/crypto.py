@@ -1,0 +1,119 @@
+"""Encryption at rest for secrets (Meta access tokens, app secrets, private keys).
+
+MultiFernet over ENCRYPTION_KEYS (newest first): values are encrypted with the
+newest key and decrypt with any listed key, so keys rotate by adding a new key in
+front, running `manage.py rotate_secrets`, then removing the old one.
+
+Model fields hand out `Secret` objects rather than strings: their repr and str
+are masked, so a secret that reaches a log line, an exception or a template
+shows up as `Secret('…1234')`. Code that really needs the value calls `.reveal()`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+class SecretDecryptionError(RuntimeError):
+    """A stored secret does not decrypt with any key in ENCRYPTION_KEYS."""
+
+
+@functools.lru_cache(maxsize=8)
+def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def _cipher() -> MultiFernet:
+    return _multifernet(tuple(settings.ENCRYPTION_KEYS))
+
+
+def encrypt(plaintext: str) -> str:
+    return _cipher().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(ciphertext: str) -> str:
+    try:
+        return _cipher().decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        raise SecretDecryptionError(
+            "A stored secret does not decrypt with any key in ENCRYPTION_KEYS: was a key removed before "
+            "`manage.py rotate_secrets` ran?"
+        ) from None
+
+
+def rotate(ciphertext: str) -> str:
+    """Re-encrypt with the newest key (decrypts with any listed key)."""
+    try:
+        return _cipher().rotate(ciphertext.encode()).decode()
+    except InvalidToken:
+        raise SecretDecryptionError("A stored secret does not decrypt with any key in ENCRYPTION_KEYS.") from None
+
+
+class Secret:
+    """A secret value that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def last4(self) -> str:
+        return self._value[-4:] if len(self._value) >= 8 else ""
+
+    def summary(self) -> dict:
+        """What an API may show about a secret: that it is set, and its last four characters."""
+        return {"set": bool(self._value), "last4": self.last4}
+
+    def __repr__(self) -> str:
+        return f"Secret('…{self.last4}')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Secret):
+            return self._value == other._value
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class EncryptedTextField(models.TextField):
+    """Stores Fernet ciphertext; reads back as `Secret` (or None). Assign a str or a Secret."""
+
+    def from_db_value(self, value, expression, connection):  # type: ignore[no-untyped-def]
+        if value is None or value == "":
+            return None
+        return Secret(decrypt(value))
+
+    def to_python(self, value):  # type: ignore[no-untyped-def]
+        if value is None or isinstance(value, Secret):
+            return value
+        if value == "":
+            return None
+        return Secret(value)
+
+    def get_prep_value(self, value):  # type: ignore[no-untyped-def]
+        if value is None or value == "":
+            return None
+        plaintext = value.reveal() if isinstance(value, Secret) else str(value)
+        return encrypt(plaintext)
+
+    def value_to_string(self, obj) -> str:  # type: ignore[no-untyped-def]
+        # Serialisation (dumpdata, admin history) never sees the clear value.
+        return "<encrypted>"
+
+    def deconstruct(self):  # type: ignore[no-untyped-def]
+        name, path, args, kwargs = super().deconstruct()
+        return name, path, args, kwargs

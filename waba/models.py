@@ -1,0 +1,154 @@
+"""Tenant-schema models: WhatsApp Business Accounts, their phone numbers and message templates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from platform_core.crypto import EncryptedTextField
+from waba import meta
+
+
+def default_per_minute() -> int:
+    return settings.DEFAULT_RATE_LIMIT_PER_MINUTE
+
+
+def default_per_day() -> int:
+    return settings.DEFAULT_RATE_LIMIT_PER_DAY
+
+
+def default_per_month() -> int:
+    return settings.DEFAULT_RATE_LIMIT_PER_MONTH
+
+
+class WhatsAppAccount(models.Model):
+    """One WhatsApp Business Account (WABA) of the tenant, with its credentials and bot settings.
+
+    Created in `draft` by the setup wizard; completing the wizard makes it `active`.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (setup in progress)"
+        ACTIVE = "active", "Active"
+        UNHEALTHY = "unhealthy", "Unhealthy"
+        SUSPENDED = "suspended", "Suspended"
+
+    display_name = models.CharField(max_length=200, blank=True)
+    # Meta identifiers: blank until the wizard's first step; unique in the platform through tenants.MetaRoute.
+    waba_id = models.CharField(max_length=64, blank=True, default="")
+    business_account_id = models.CharField(max_length=64, blank=True, default="")
+    app_id = models.CharField(max_length=64, blank=True, default="")
+    app_secret = EncryptedTextField(null=True, blank=True)
+    access_token = EncryptedTextField(null=True, blank=True)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    webhook_verify_token = models.CharField(max_length=128, blank=True, default="")
+
+    # Business profile
+    profile_name = models.CharField(max_length=200, blank=True, default="")
+    profile_description = models.CharField(max_length=512, blank=True, default="")
+    profile_email = models.EmailField(blank=True, default="")
+    profile_vertical = models.CharField(max_length=64, blank=True, default="")
+    profile_address = models.CharField(max_length=256, blank=True, default="")
+    profile_website = models.URLField(blank=True, default="")
+
+    # Bot configuration
+    auto_reply_enabled = models.BooleanField(default=False)
+    greeting_message = models.TextField(blank=True, default="")
+    fallback_message = models.TextField(blank=True, default="")
+    out_of_hours_message = models.TextField(blank=True, default="")
+    business_hours_start = models.TimeField(null=True, blank=True)
+    business_hours_end = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone, e.g. Europe/Berlin")
+    conversation_state_ttl_minutes = models.PositiveIntegerField(default=30)
+
+    subscribed_fields = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status_reason = models.CharField(max_length=500, blank=True, default="")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    rate_limit_per_minute = models.PositiveIntegerField(default=default_per_minute)
+    rate_limit_per_day = models.PositiveIntegerField(default=default_per_day)
+    rate_limit_per_month = models.PositiveIntegerField(default=default_per_month)
+
+    # Setup wizard progress: the numbers (1-6) of the steps saved so far.
+    setup_completed_steps = models.JSONField(default=list, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["waba_id"], condition=~Q(waba_id=""), name="waba_account_unique_waba_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.waba_id or f"Account {self.pk}"
+
+    @property
+    def can_send(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class PhoneNumber(models.Model):
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="phone_numbers")
+    phone_number_id = models.CharField(max_length=64, unique=True)
+    e164_number = models.CharField(max_length=20, blank=True, default="", help_text="+15550783881")
+    display_phone_number = models.CharField(max_length=32, blank=True, default="")
+    verified_name = models.CharField(max_length=200, blank=True, default="")
+    quality_rating = models.CharField(max_length=16, default=meta.QualityRating.UNKNOWN)
+    messaging_limit_tier = models.CharField(max_length=32, blank=True, default="")
+    throughput_level = models.CharField(max_length=32, blank=True, default="")
+    # Messages per second this number may send (Meta's default 80; up to 1,000 after an upgrade).
+    throughput_mps = models.PositiveIntegerField(default=meta.DEFAULT_THROUGHPUT_MPS)
+    status = models.CharField(max_length=32, blank=True, default="")
+    name_status = models.CharField(max_length=32, blank=True, default="")
+    is_registered = models.BooleanField(default=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(throughput_mps__gte=1) & Q(throughput_mps__lte=meta.MAX_THROUGHPUT_MPS),
+                name="phone_number_throughput_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_phone_number or self.phone_number_id
+
+
+class MessageTemplate(models.Model):
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=32)
+    components = models.JSONField(default=list)
+    # Number of {{n}} variables in the body that a send must fill; header/button counts in parameter_counts.
+    variable_count = models.PositiveIntegerField(default=0)
+    parameter_counts = models.JSONField(default=dict, blank=True, help_text='e.g. {"header": 1, "body": 2}')
+    status = models.CharField(max_length=32, default="DRAFT")
+    rejection_reason = models.CharField(max_length=500, blank=True, default="")
+    quality_score = models.CharField(max_length=16, blank=True, default="")
+    meta_template_id = models.CharField(max_length=64, blank=True, default="")
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name", "language"], name="template_unique_name_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == meta.TemplateStatus.APPROVED
