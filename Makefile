@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lock install clean-data bench
+.PHONY: run test lock install stop-db clean-data
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,8 @@ lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
-clean-data:
-	$(BIN)/python manage.py embedded_postgres stop || true
+stop-db: $(STAMP)
+	$(BIN)/python -c "from platform_core.db import embedded_stop; print('stopped' if embedded_stop() else 'not running')"
+
+clean-data: stop-db
 	rm -rf .data

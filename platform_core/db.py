@@ -35,7 +35,7 @@ def _prepare_runtime_dir() -> None:
 
 
 # Whether this process started the server (rather than attaching to a running one):
-# whoever starts it stops it (`make run` on Ctrl-C, the test session at its end).
+# `make run` stops it on Ctrl-C only if it started it. Tests leave it running (`make stop-db` stops it).
 started_here = False
 
 

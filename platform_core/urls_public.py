@@ -1,6 +1,6 @@
 """URLs served on the public host: platform admin, platform API, Meta's webhooks."""
 
-from django.urls import path
+from django.urls import include, path
 
 from platform_core.admin_sites import platform_admin_site
 from platform_core.api import build_api
@@ -19,6 +19,7 @@ api.add_router("/", platform_router)
 urlpatterns = [
     path("api/platform/", api.urls),
     path("admin/", platform_admin_site.urls),
+    path("webhooks/", include("messaging.webhooks.urls")),
 ]
 
 handler404 = "platform_core.api.api_not_found"

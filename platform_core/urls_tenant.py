@@ -4,7 +4,11 @@ from django.urls import path
 
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
+import messaging.send.api  # noqa: F401  (registers the send operations on the messaging router)
+from messaging.api import router as messaging_router
+from messaging.broadcasts.api import router as broadcasts_router
 from tenants.api import tenant_router
+from waba.api import router as waba_router
 from tenants.auth import TenantApiKeyAuth
 
 api = build_api(
@@ -15,6 +19,9 @@ api = build_api(
     auth=TenantApiKeyAuth(),
 )
 api.add_router("/", tenant_router)
+api.add_router("/", waba_router)
+api.add_router("/", messaging_router)
+api.add_router("/", broadcasts_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),

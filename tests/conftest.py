@@ -118,19 +118,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """Stop the embedded PostgreSQL if this test session started it (whoever starts it stops it)."""
-    from django.conf import settings
-
-    from platform_core import db
-
-    if getattr(settings, "USES_EMBEDDED_DATABASE", False) and db.started_here:
-        from django.db import connections
-
-        connections.close_all()
-        db.embedded_stop()
-
-
 @pytest.fixture(scope="session")
 def _simulator_server():
     from waba.simulator import start_simulator

@@ -1,0 +1,3 @@
+"""Meta's webhooks, on the public host."""
+
+urlpatterns: list = []
