@@ -35,7 +35,9 @@ STATUS_CODES = {
 def error_response(
     status: int, code: str | None = None, message: str = "", details: Any = None, headers: dict | None = None
 ) -> JsonResponse:
-    body = {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": message, "details": details}}
+    body = {
+        "error": {"code": code or STATUS_CODES.get(status, "error"), "message": message, "details": details}
+    }
     response = JsonResponse(body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -47,7 +49,9 @@ def _validation_details(errors: list[dict]) -> list[dict]:
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         # ninja prefixes the source ("body", "query", "path"); keep it, it tells the caller where to look.
-        details.append({"field": ".".join(location), "message": error.get("msg", ""), "type": error.get("type", "")})
+        details.append(
+            {"field": ".".join(location), "message": error.get("msg", ""), "type": error.get("type", "")}
+        )
     return details
 
 
@@ -62,14 +66,18 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        return error_response(422, "validation_error", "The request has invalid fields.",
-                              _validation_details(exc.errors))
+        return error_response(
+            422, "validation_error", "The request has invalid fields.", _validation_details(exc.errors)
+        )
 
     @api.exception_handler(AuthenticationError)
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return error_response(401, "unauthorized",
-                              "Missing or invalid API key. Send 'Authorization: Bearer <key>' with a live key "
-                              "of this workspace.")
+        return error_response(
+            401,
+            "unauthorized",
+            "Missing or invalid API key. Send 'Authorization: Bearer <key>' with a live key "
+            "of this workspace.",
+        )
 
     @api.exception_handler(AuthorizationError)
     def authorization_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
@@ -81,7 +89,9 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return error_response(413, "payload_too_large", "The request body is larger than this endpoint accepts.")
+        return error_response(
+            413, "payload_too_large", "The request body is larger than this endpoint accepts."
+        )
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -98,8 +108,14 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
 
 def build_api(*, title: str, urls_namespace: str, description: str, auth: Any) -> NinjaAPI:
-    api = NinjaAPI(title=title, version="1.0", description=description, urls_namespace=urls_namespace, auth=auth,
-                   docs_url="/docs")
+    api = NinjaAPI(
+        title=title,
+        version="1.0",
+        description=description,
+        urls_namespace=urls_namespace,
+        auth=auth,
+        docs_url="/docs",
+    )
     register_error_handlers(api)
     return api
 

@@ -50,7 +50,9 @@ def rotate(ciphertext: str) -> str:
     try:
         return _cipher().rotate(ciphertext.encode()).decode()
     except InvalidToken:
-        raise SecretDecryptionError("A stored secret does not decrypt with any key in ENCRYPTION_KEYS.") from None
+        raise SecretDecryptionError(
+            "A stored secret does not decrypt with any key in ENCRYPTION_KEYS."
+        ) from None
 
 
 class Secret:

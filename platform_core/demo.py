@@ -73,10 +73,12 @@ def _ensure_superuser(username: str, password: str) -> str:
 def demo_seed() -> DemoCredentials:
     credentials = _load()
     credentials.platform_admin_password = _ensure_superuser(
-        credentials.platform_admin_username, credentials.platform_admin_password)
+        credentials.platform_admin_username, credentials.platform_admin_password
+    )
     if api_key_authenticate(key=credentials.platform_api_key, tenant=None) is None:
-        credentials.platform_api_key = api_key_create(tenant=None, name="demo platform key",
-                                                      created_by="make run").key
+        credentials.platform_api_key = api_key_create(
+            tenant=None, name="demo platform key", created_by="make run"
+        ).key
 
     tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
     if tenant is None:
@@ -85,7 +87,8 @@ def demo_seed() -> DemoCredentials:
         credentials.tenant_admin_password = created.admin_password
     with schema_context(tenant.schema_name):
         credentials.tenant_admin_password = _ensure_superuser(
-            credentials.tenant_admin_username, credentials.tenant_admin_password)
+            credentials.tenant_admin_username, credentials.tenant_admin_password
+        )
     if api_key_authenticate(key=credentials.tenant_api_key, tenant=tenant) is None:
         credentials.tenant_api_key = api_key_create(tenant=tenant, name="demo key", created_by="make run").key
     _save(credentials)

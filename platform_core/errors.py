@@ -13,7 +13,9 @@ class DomainError(Exception):
     code: str = "error"
     status: int = 400
 
-    def __init__(self, message: str, *, details: Any = None, code: str | None = None, status: int | None = None):
+    def __init__(
+        self, message: str, *, details: Any = None, code: str | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.details = details

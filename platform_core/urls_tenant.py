@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from platform_core.admin_sites import tenant_admin_site
-from platform_core.api import build_api
 import messaging.send.api  # noqa: F401  (registers the send operations on the messaging router)
 from messaging.api import router as messaging_router
 from messaging.broadcasts.api import router as broadcasts_router
+from platform_core.admin_sites import tenant_admin_site
+from platform_core.api import build_api
 from tenants.api import tenant_router
-from waba.api import router as waba_router
 from tenants.auth import TenantApiKeyAuth
+from waba.api import router as waba_router
 
 api = build_api(
     title="WhatsApp Business Platform: tenant API",

@@ -69,8 +69,9 @@ class ApiKeyAdminBase(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:  # type: ignore[no-untyped-def]
-        created = services.api_key_create(tenant=self.key_owner(request), name=obj.name,
-                                          created_by=request.user.get_username())
+        created = services.api_key_create(
+            tenant=self.key_owner(request), name=obj.name, created_by=request.user.get_username()
+        )
         obj.pk = created.api_key.pk
         obj.__dict__.update(created.api_key.__dict__)
         self.message_user(request, f"New key (shown only once, copy it now): {created.key}", messages.WARNING)

@@ -28,8 +28,12 @@ tenant_router = Router(tags=["identity and API keys"])
 def _tenant_out(tenant: Tenant) -> dict:
     primary = tenant.domains.filter(is_primary=True).first()
     return {
-        "slug": tenant.slug, "name": tenant.name, "status": tenant.status, "schema_name": tenant.schema_name,
-        "domain": primary.domain if primary else None, "suspended_reason": tenant.suspended_reason,
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "status": tenant.status,
+        "schema_name": tenant.schema_name,
+        "domain": primary.domain if primary else None,
+        "suspended_reason": tenant.suspended_reason,
         "created_at": tenant.created_at,
     }
 
@@ -42,11 +46,17 @@ def _login_url(domain: str) -> str:
 @platform_router.post("/tenants", response={201: TenantCreatedOut})
 def tenant_create(request: HttpRequest, payload: TenantIn):
     created = services.tenant_create(slug=payload.slug, name=payload.name)
-    return Status(201, {
-        "tenant": _tenant_out(created.tenant),
-        "admin": {"username": created.admin_username, "password": created.admin_password,
-                  "login_url": _login_url(created.domain)},
-    })
+    return Status(
+        201,
+        {
+            "tenant": _tenant_out(created.tenant),
+            "admin": {
+                "username": created.admin_username,
+                "password": created.admin_password,
+                "login_url": _login_url(created.domain),
+            },
+        },
+    )
 
 
 @platform_router.get("/tenants", response=list[TenantOut])
@@ -83,8 +93,12 @@ def me(request: HttpRequest):
     api_key: ApiKey = request.auth
     tenant: Tenant = request.tenant
     return {
-        "tenant_slug": tenant.slug, "tenant_name": tenant.name, "tenant_status": tenant.status,
-        "api_key_id": api_key.id, "api_key_name": api_key.name, "api_key_prefix": api_key.prefix,
+        "tenant_slug": tenant.slug,
+        "tenant_name": tenant.name,
+        "tenant_status": tenant.status,
+        "api_key_id": api_key.id,
+        "api_key_name": api_key.name,
+        "api_key_prefix": api_key.prefix,
     }
 
 
@@ -95,8 +109,9 @@ def api_key_list(request: HttpRequest):
 
 @tenant_router.post("/api-keys", response={201: ApiKeyCreatedOut})
 def api_key_create(request: HttpRequest, payload: ApiKeyIn):
-    created = services.api_key_create(tenant=request.tenant, name=payload.name,
-                                      created_by=f"api-key:{request.auth.prefix}")
+    created = services.api_key_create(
+        tenant=request.tenant, name=payload.name, created_by=f"api-key:{request.auth.prefix}"
+    )
     key = created.api_key
     return Status(201, {**ApiKeyOut.from_orm(key).dict(), "key": created.key})
 

@@ -55,7 +55,10 @@ def _task_path(func: Callable[..., Any] | str) -> str:
 
 
 def tenant_task_enqueue(
-    func: Callable[..., Any] | str, *args: Any, schema_name: str | None = None, q_options: dict | None = None,
+    func: Callable[..., Any] | str,
+    *args: Any,
+    schema_name: str | None = None,
+    q_options: dict | None = None,
     **kwargs: Any,
 ) -> str:
     """Queue `func(*args, **kwargs)` to run inside `schema_name` (default: the schema being served now).
@@ -78,7 +81,9 @@ def tenant_task_enqueue(
 def run_in_tenant(schema_name: str, task_path: str, args: list, kwargs: dict) -> Any:
     """Worker entry point: enter the tenant's schema, then run the task. Skips suspended or deleted tenants."""
     if not schema_name or schema_name == get_public_schema_name():
-        raise TenantContextMissing(f"{task_path} was queued without a tenant schema; refusing to run it in public.")
+        raise TenantContextMissing(
+            f"{task_path} was queued without a tenant schema; refusing to run it in public."
+        )
     tenant = customer_tenants().filter(schema_name=schema_name).first()
     if tenant is None:
         logger.warning("Skipping %s: tenant schema %s no longer exists.", task_path, schema_name)

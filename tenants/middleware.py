@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils.html import escape
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants.models import Tenant

@@ -53,7 +53,9 @@ class ApiKey(models.Model):
     platform key for the platform API on the public host.
     """
 
-    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys")
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True, help_text="The visible start of the key.")
     key_hash = models.CharField(max_length=64, unique=True)
@@ -113,7 +115,9 @@ class MetaApp(models.Model):
     app_id = models.CharField(max_length=64, unique=True)
     app_secret = EncryptedTextField(null=True, blank=True)
     verify_token = models.CharField(max_length=128)
-    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="meta_apps")
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="meta_apps"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -27,9 +27,29 @@ from tenants.selectors import customer_tenants
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
     {
-        "public", "www", "admin", "api", "app", "static", "media", "webhooks", "webhook", "platform",
-        "template", "tenant-template", "root", "mail", "smtp", "localhost", "status", "docs", "help",
-        "support", "billing", "pg-catalog", "information-schema",
+        "public",
+        "www",
+        "admin",
+        "api",
+        "app",
+        "static",
+        "media",
+        "webhooks",
+        "webhook",
+        "platform",
+        "template",
+        "tenant-template",
+        "root",
+        "mail",
+        "smtp",
+        "localhost",
+        "status",
+        "docs",
+        "help",
+        "support",
+        "billing",
+        "pg-catalog",
+        "information-schema",
     }
 )
 TENANT_ADMIN_USERNAME = "admin"
@@ -87,11 +107,10 @@ def tenant_create(*, slug: str, name: str) -> CreatedTenant:
 
     password = secrets.token_urlsafe(12)
     with schema_context(tenant.schema_name):
-        get_user_model().objects.create_superuser(
-            username=TENANT_ADMIN_USERNAME, email="", password=password
-        )
-    return CreatedTenant(tenant=tenant, domain=domain.domain, admin_username=TENANT_ADMIN_USERNAME,
-                         admin_password=password)
+        get_user_model().objects.create_superuser(username=TENANT_ADMIN_USERNAME, email="", password=password)
+    return CreatedTenant(
+        tenant=tenant, domain=domain.domain, admin_username=TENANT_ADMIN_USERNAME, admin_password=password
+    )
 
 
 def tenant_get(*, slug: str) -> Tenant:
@@ -149,7 +168,9 @@ def template_schema_ensure(verbosity: int = 0) -> Tenant:
     template = Tenant.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).first()
     if template is None:
         template = Tenant(
-            schema_name=settings.TENANT_BASE_SCHEMA, slug="tenant-template", name="Template schema",
+            schema_name=settings.TENANT_BASE_SCHEMA,
+            slug="tenant-template",
+            name="Template schema",
             status=Tenant.Status.TEMPLATE,
         )
         template.save()
@@ -168,7 +189,10 @@ def api_key_create(*, tenant: Tenant | None, name: str, created_by: str = "") ->
     public_part = prefix_marker + secrets.token_hex(4)
     key = f"{public_part}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
-        tenant=tenant, name=name.strip()[:100] or "API key", prefix=public_part, key_hash=_hash_key(key),
+        tenant=tenant,
+        name=name.strip()[:100] or "API key",
+        prefix=public_part,
+        key_hash=_hash_key(key),
         created_by=created_by[:150],
     )
     return CreatedApiKey(api_key=api_key, key=key)

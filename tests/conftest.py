@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
-from tests.factories import api_key_for
 from tenants.models import Tenant
+from tests.factories import api_key_for
 
 TEST_SETTINGS = {
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
@@ -75,7 +75,9 @@ class ApiClient(Client):
         self.key = key
 
     def post_json(self, path: str, data: object = None, **extra):
-        return self.post(path, data=data if data is not None else {}, content_type="application/json", **extra)
+        return self.post(
+            path, data=data if data is not None else {}, content_type="application/json", **extra
+        )
 
     def patch_json(self, path: str, data: object, **extra):
         return self.patch(path, data=data, content_type="application/json", **extra)
@@ -84,7 +86,9 @@ class ApiClient(Client):
         return self.put(path, data=data, content_type="application/json", **extra)
 
     def delete_json(self, path: str, data: object = None, **extra):
-        return self.delete(path, data=data if data is not None else {}, content_type="application/json", **extra)
+        return self.delete(
+            path, data=data if data is not None else {}, content_type="application/json", **extra
+        )
 
 
 @pytest.fixture

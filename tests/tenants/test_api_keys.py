@@ -6,10 +6,10 @@ import hashlib
 
 import pytest
 
-from tests.conftest import ApiClient
-from tests.factories import api_key_for
 from tenants.models import ApiKey
 from tenants.services import api_key_revoke
+from tests.conftest import ApiClient
+from tests.factories import api_key_for
 
 UNAUTHORIZED = {
     "code": "unauthorized",
@@ -24,8 +24,11 @@ def test_me_returns_tenant_and_key_identity(tenant_a):
 
     assert response.status_code == 200
     assert response.json() == {
-        "tenant_slug": "alpha", "tenant_name": "Alpha Coffee", "tenant_status": "active",
-        "api_key_id": created.api_key.id, "api_key_name": created.api_key.name,
+        "tenant_slug": "alpha",
+        "tenant_name": "Alpha Coffee",
+        "tenant_status": "active",
+        "api_key_id": created.api_key.id,
+        "api_key_name": created.api_key.name,
         "api_key_prefix": created.api_key.prefix,
     }
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.factories import api_key_for
 from tenants import services
+from tests.factories import api_key_for
 
 
 def test_unexpected_crash_is_a_500_in_the_error_shape_without_internals(platform_api, monkeypatch, caplog):

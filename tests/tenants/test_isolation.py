@@ -57,7 +57,9 @@ def test_tenant_admin_shows_only_own_api_keys(tenant_a, tenant_b, in_tenant, api
     with in_tenant(tenant_a):
         TenantUserFactory(username="keymaster")
     client = ApiClient("alpha.localhost")
-    client.post("/admin/login/?next=/admin/", {"username": "keymaster", "password": "correct horse battery staple"})
+    client.post(
+        "/admin/login/?next=/admin/", {"username": "keymaster", "password": "correct horse battery staple"}
+    )
 
     page = client.get("/admin/tenants/apikey/")
     assert page.status_code == 200

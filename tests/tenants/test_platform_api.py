@@ -7,9 +7,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
+from tenants.models import Domain, Tenant
 from tests.conftest import ApiClient
 from tests.factories import api_key_for
-from tenants.models import Domain, Tenant
 
 
 def test_create_tenant_makes_schema_domain_and_one_time_admin(platform_api):
@@ -32,14 +32,13 @@ def test_create_tenant_makes_schema_domain_and_one_time_admin(platform_api):
     assert not get_user_model().objects.filter(username="admin").exists()
     # The new schema is a copy of the migrated template: its tables are there.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 't_gamma_shop'"
-        )
+        cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 't_gamma_shop'")
         assert cursor.fetchone()[0] > 5
 
 
 @pytest.mark.parametrize(
-    "slug", ["Acme", "acme_shop", "-acme", "acme-", "", "a" * 41, "public", "www", "admin", "api", "acme shop"]
+    "slug",
+    ["Acme", "acme_shop", "-acme", "acme-", "", "a" * 41, "public", "www", "admin", "api", "acme shop"],
 )
 def test_invalid_or_reserved_slug_is_422(platform_api, slug):
     response = platform_api.post_json("/api/platform/tenants", {"slug": slug, "name": "Whatever"})

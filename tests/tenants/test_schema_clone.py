@@ -11,20 +11,25 @@ def _catalog(schema: str) -> dict[str, list]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name, column_name, data_type, is_nullable, is_identity FROM information_schema.columns "
-            "WHERE table_schema = %s ORDER BY 1, 2", [schema])
+            "WHERE table_schema = %s ORDER BY 1, 2",
+            [schema],
+        )
         columns = cursor.fetchall()
         cursor.execute(
             # Partial-index predicates re-render in an equivalent but different spelling: compare up to WHERE.
             "SELECT tablename, split_part(replace(indexdef, %s, 'X'), ' WHERE ', 1), indexdef LIKE '%%WHERE%%' "
             "FROM pg_indexes WHERE schemaname = %s ORDER BY 1, 2",
-            [schema + ".", schema])
+            [schema + ".", schema],
+        )
         indexes = cursor.fetchall()
         cursor.execute(
             "SELECT c.relname, con.contype, con.conname, confrel_ns.nspname FROM pg_constraint con "
             "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = con.connamespace "
             "LEFT JOIN pg_class confrel ON confrel.oid = con.confrelid "
             "LEFT JOIN pg_namespace confrel_ns ON confrel_ns.oid = confrel.relnamespace "
-            "WHERE ns.nspname = %s ORDER BY 1, 2, 3", [schema])
+            "WHERE ns.nspname = %s ORDER BY 1, 2, 3",
+            [schema],
+        )
         constraints = cursor.fetchall()
     return {"columns": columns, "indexes": indexes, "constraints": constraints}
 

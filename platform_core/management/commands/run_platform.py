@@ -44,8 +44,16 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
         parser.add_argument("--no-simulator", action="store_true", help="Use GRAPH_API_BASE_URL as it is.")
 
-    def handle(self, *args, host: str, port: int, simulator_port: int, web_workers: int, no_simulator: bool,
-               **options) -> None:
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        simulator_port: int,
+        web_workers: int,
+        no_simulator: bool,
+        **options,
+    ) -> None:
         self.stdout.write("Preparing the database...")
         call_command("migrate_platform", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -67,12 +75,38 @@ class Command(BaseCommand):
 
         try:
             if not no_simulator:
-                start("Graph API simulator", [python, "manage.py", "graph_simulator", "--port", str(simulator_port),
-                                              "--webhook-url", f"http://127.0.0.1:{port}/webhooks/whatsapp/"])
-            start("web server", [
-                python, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-                "--workers", str(web_workers), "--blocking-threads", "4", "--no-ws", "platform_core.wsgi:application",
-            ])
+                start(
+                    "Graph API simulator",
+                    [
+                        python,
+                        "manage.py",
+                        "graph_simulator",
+                        "--port",
+                        str(simulator_port),
+                        "--webhook-url",
+                        f"http://127.0.0.1:{port}/webhooks/whatsapp/",
+                    ],
+                )
+            start(
+                "web server",
+                [
+                    python,
+                    "-m",
+                    "granian",
+                    "--interface",
+                    "wsgi",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(web_workers),
+                    "--blocking-threads",
+                    "4",
+                    "--no-ws",
+                    "platform_core.wsgi:application",
+                ],
+            )
             start("job cluster", [python, "manage.py", "qcluster"])
             time.sleep(2)
             self._print_banner(credentials, port, simulator_url if not no_simulator else None)
@@ -112,8 +146,10 @@ class Command(BaseCommand):
             for name, process in processes:
                 code = process.poll()
                 if code is not None:
-                    self.stderr.write(f"{name} exited with code {code}; stopping everything. "
-                                      "Scroll up for its error message.")
+                    self.stderr.write(
+                        f"{name} exited with code {code}; stopping everything. "
+                        "Scroll up for its error message."
+                    )
                     return
             time.sleep(0.5)
 

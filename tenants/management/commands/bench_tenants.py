@@ -42,12 +42,14 @@ class Command(BaseCommand):
             "last_s": round(timings[-1], 4),
             "median_s": round(statistics.median(timings), 4),
             "first_half_median_s": round(statistics.median(timings[: max(1, count // 2)]), 4),
-            "second_half_median_s": round(statistics.median(timings[count // 2:]), 4),
+            "second_half_median_s": round(statistics.median(timings[count // 2 :]), 4),
         }
         if json:
             self.stdout.write(_json(figures))
             return
-        self.stdout.write(f"Tenant creation ({count} tenants, {existing} already present; all removed after):")
+        self.stdout.write(
+            f"Tenant creation ({count} tenants, {existing} already present; all removed after):"
+        )
         for name, value in figures.items():
             self.stdout.write(f"  {name:<22} {value}")
 
