@@ -1,0 +1,5 @@
+import sys
+
+from waba.simulator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Graph endpoints by subject, each module contributing rows to the route table."""

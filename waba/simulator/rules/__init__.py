@@ -1,0 +1,1 @@
+"""Meta's payload rules the simulator enforces: message sends, templates, Flow JSON."""
