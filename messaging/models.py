@@ -122,6 +122,9 @@ class Message(models.Model):
             models.Index(fields=["-timestamp", "-id"], name="message_time"),
             models.Index(fields=["status", "next_attempt_at"], name="message_outbox",
                          condition=Q(status__in=["queued", "sending"])),
+            # The send workers' claim: due messages of one phone number, oldest first.
+            models.Index(fields=["phone_number", "next_attempt_at"], name="message_outbox_by_number",
+                         condition=Q(status="queued")),
         ]
 
     def __str__(self) -> str:
@@ -152,8 +155,12 @@ class StatusEvent(models.Model):
     class Meta:
         ordering = ["timestamp", "id"]
         constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="status_event_unique")]
-        indexes = [models.Index(fields=["wamid"], name="status_event_pending",
-                                condition=Q(applied_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["wamid"], name="status_event_pending", condition=Q(applied_at__isnull=True)),
+            # Reconciliation of sends with an unknown outcome looks statuses up by our message id.
+            models.Index(fields=["biz_opaque_callback_data"], name="status_event_opaque",
+                         condition=~Q(biz_opaque_callback_data="")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.wamid} {self.status}"
