@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from analytics.platform_api import platform_router as analytics_platform_router
 from platform_core.admin_sites import platform_admin_site
 from platform_core.api import build_api
 from tenants.api import platform_router
@@ -15,6 +16,7 @@ api = build_api(
     auth=PlatformApiKeyAuth(),
 )
 api.add_router("/", platform_router)
+api.add_router("/", analytics_platform_router)
 
 urlpatterns = [
     path("api/platform/", api.urls),

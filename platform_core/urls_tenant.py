@@ -3,6 +3,7 @@
 from django.urls import path
 
 import messaging.send.api  # noqa: F401  (registers the send operations on the messaging router)
+from analytics.api import router as analytics_router
 from messaging.api import router as messaging_router
 from messaging.broadcasts.api import router as broadcasts_router
 from platform_core.admin_sites import tenant_admin_site
@@ -22,6 +23,7 @@ api.add_router("/", tenant_router)
 api.add_router("/", waba_router)
 api.add_router("/", messaging_router)
 api.add_router("/", broadcasts_router)
+api.add_router("/", analytics_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),

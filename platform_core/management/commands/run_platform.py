@@ -56,6 +56,7 @@ class Command(BaseCommand):
     ) -> None:
         self.stdout.write("Preparing the database...")
         call_command("migrate_platform", verbosity=0)
+        call_command("install_schedules", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         credentials = demo_seed()
 

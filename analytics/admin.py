@@ -1,0 +1,83 @@
+"""Admin: health logs, events and roll-ups in each tenant's admin; every tenant's account health in the platform admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from analytics.models import AccountHealthEvent, AccountHealthLog, TenantAccountHealth, UsageDaily
+from analytics.selectors import platform_accounts_health
+from platform_core.admin_sites import platform_admin_site, tenant_admin_site
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History and derived data: looked at, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AccountHealthLog, site=tenant_admin_site)
+class AccountHealthLogAdmin(ReadOnlyAdmin):
+    list_display = [
+        "checked_at",
+        "account",
+        "healthy",
+        "reachable",
+        "graph_latency_ms",
+        "error_code",
+        "account_status",
+    ]
+    list_filter = ["healthy", "reachable", "account"]
+    date_hierarchy = "checked_at"
+
+
+@admin.register(AccountHealthEvent, site=tenant_admin_site)
+class AccountHealthEventAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "account", "phone_number", "kind", "old_value", "new_value", "reason"]
+    list_filter = ["kind", "account"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(UsageDaily, site=tenant_admin_site)
+class UsageDailyAdmin(ReadOnlyAdmin):
+    list_display = [
+        "day",
+        "account",
+        "phone_number",
+        "sent",
+        "delivered",
+        "read",
+        "failed",
+        "received",
+        "replies",
+    ]
+    list_filter = ["account"]
+    date_hierarchy = "day"
+
+
+@admin.register(TenantAccountHealth, site=platform_admin_site)
+class PlatformAccountHealthAdmin(ReadOnlyAdmin):
+    """One page: every tenant's WhatsApp accounts, unhealthy first (no model rows of its own)."""
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return request.user.is_active and request.user.is_staff
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        status = request.GET.get("status") or None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Account health across tenants",
+            "opts": self.model._meta,
+            "accounts": platform_accounts_health(status=status),
+            "status": status,
+            "statuses": ["unhealthy", "active", "suspended", "draft"],
+        }
+        return TemplateResponse(request, "analytics/platform_account_health.html", context)

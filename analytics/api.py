@@ -1,0 +1,51 @@
+"""Tenant analytics API: dashboards from the usage roll-ups, and each account's health."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from analytics import selectors
+from analytics.schemas import (
+    AccountAnalyticsOut,
+    AccountHealthOut,
+    AnalyticsQuery,
+    DashboardOut,
+    HealthQuery,
+    TemplateAnalyticsOut,
+)
+
+router = Router(tags=["analytics"])
+
+
+@router.get("/analytics/dashboard", response=DashboardOut)
+def analytics_dashboard(request: HttpRequest, query: Query[AnalyticsQuery]):
+    date_from, date_to = query.period
+    return selectors.analytics_dashboard(date_from=date_from, date_to=date_to, group_by=query.group_by)
+
+
+@router.get("/accounts/{account_id}/analytics", response=AccountAnalyticsOut)
+def account_analytics(request: HttpRequest, account_id: int, query: Query[AnalyticsQuery]):
+    date_from, date_to = query.period
+    return selectors.account_analytics(
+        account=selectors.account_get(account_id=account_id),
+        date_from=date_from,
+        date_to=date_to,
+        group_by=query.group_by,
+    )
+
+
+@router.get("/templates/{template_id}/analytics", response=TemplateAnalyticsOut)
+def template_analytics(request: HttpRequest, template_id: int, query: Query[AnalyticsQuery]):
+    date_from, date_to = query.period
+    return selectors.template_analytics(
+        template=selectors.template_get(template_id=template_id),
+        date_from=date_from,
+        date_to=date_to,
+        group_by=query.group_by,
+    )
+
+
+@router.get("/accounts/{account_id}/health", response=AccountHealthOut)
+def account_health(request: HttpRequest, account_id: int, query: Query[HealthQuery]):
+    return selectors.account_health(account=selectors.account_get(account_id=account_id), limit=query.limit)

@@ -1,0 +1,213 @@
+"""Input and output shapes of the analytics API (tenant) and the platform health API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Field, Schema
+from pydantic import ValidationInfo, field_validator
+
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 30
+
+
+class AnalyticsQuery(Schema):
+    """A date range (UTC days, both ends included) and how to group the series.
+
+    Defaults: the last 30 days up to today, grouped by day.
+    """
+
+    date_from: date | None = None
+    date_to: date | None = Field(None, validate_default=True)
+    group_by: Literal["day", "week", "month"] = "day"
+
+    @field_validator("date_to")
+    @classmethod
+    def _range_valid(cls, value: date | None, info: ValidationInfo) -> date:
+        date_to = value or timezone.now().date()
+        date_from = info.data.get("date_from") or date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if date_from > date_to:
+            raise ValueError("date_to must be on or after date_from")
+        if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
+            raise ValueError(f"the range may span at most {MAX_RANGE_DAYS} days")
+        return date_to
+
+    @property
+    def period(self) -> tuple[date, date]:
+        date_to = self.date_to or timezone.now().date()
+        return self.date_from or date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1), date_to
+
+
+class HealthQuery(Schema):
+    limit: int = Field(20, ge=1, le=200, description="How many log entries and events to return.")
+
+
+class Totals(Schema):
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    received: int
+    contact_days: int = Field(description="Distinct contacts per number and day, summed over the range.")
+
+
+class Rates(Schema):
+    delivery_rate: float | None
+    read_rate: float | None
+    failure_rate: float | None
+
+
+class FailureCode(Schema):
+    code: str
+    count: int
+    meaning: str
+
+
+class SeriesPoint(Schema):
+    period_start: date
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    received: int
+    delivery_rate: float | None
+    read_rate: float | None
+    failure_rate: float | None
+
+
+class HourCount(Schema):
+    hour: int = Field(description="Hour of the day, UTC.")
+    messages: int
+
+
+class UsageSummary(Schema):
+    totals: Totals
+    rates: Rates
+    top_failure_codes: list[FailureCode]
+    conversations_by_category: dict[str, int]
+    replies: int
+    median_reply_time_s: int | None = Field(
+        description="Median time from a customer's message to the first reply, to the resolution "
+        "of the roll-up histogram (1 s under a minute, 10 s under 10 min, 1 min under 2 h)."
+    )
+    series: list[SeriesPoint]
+
+
+class DashboardOut(UsageSummary):
+    date_from: date
+    date_to: date
+    group_by: str
+    messages_by_hour: list[HourCount]
+    busiest_hours: list[HourCount]
+
+
+class PhoneNumberUsage(UsageSummary):
+    id: int
+    phone_number_id: str
+    display_phone_number: str
+
+
+class AccountAnalyticsOut(DashboardOut):
+    account_id: int
+    phone_numbers: list[PhoneNumberUsage]
+
+
+class TemplateCounts(Schema):
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    replied: int
+    delivery_rate: float | None
+    read_rate: float | None
+    failure_rate: float | None
+    reply_rate: float | None
+
+
+class TemplatePoint(TemplateCounts):
+    period_start: date
+
+
+class TemplateAnalyticsOut(Schema):
+    template_id: int
+    name: str
+    language: str
+    category: str
+    date_from: date
+    date_to: date
+    group_by: str
+    totals: TemplateCounts
+    series: list[TemplatePoint]
+
+
+class HealthLogOut(Schema):
+    checked_at: datetime
+    healthy: bool | None
+    reachable: bool
+    findings: list[dict]
+    graph_latency_ms: int | None
+    error_code: int | None
+    account_status: str
+
+
+class HealthEventOut(Schema):
+    kind: str
+    phone_number_id: str | None = None
+    old_value: str
+    new_value: str
+    reason: str
+    occurred_at: datetime
+
+    @staticmethod
+    def resolve_phone_number_id(event) -> str | None:  # type: ignore[no-untyped-def]
+        return event.phone_number.phone_number_id if event.phone_number_id else None
+
+
+class PhoneNumberHealthOut(Schema):
+    phone_number_id: str
+    display_phone_number: str
+    quality_rating: str
+    messaging_limit_tier: str
+    throughput_level: str
+    status: str
+    name_status: str
+    last_synced_at: datetime | None
+
+
+class AccountHealthOut(Schema):
+    account_id: int
+    waba_id: str
+    status: str
+    status_reason: str
+    status_changed_at: datetime | None
+    access_token_expires_at: datetime | None
+    last_checked_at: datetime | None
+    latest: HealthLogOut | None
+    phone_numbers: list[PhoneNumberHealthOut]
+    logs: list[HealthLogOut]
+    events: list[HealthEventOut]
+
+
+class PlatformPhoneNumberOut(Schema):
+    phone_number_id: str
+    display_phone_number: str
+    quality_rating: str
+    messaging_limit_tier: str
+    status: str
+
+
+class PlatformAccountHealthOut(Schema):
+    tenant_slug: str
+    tenant_name: str
+    tenant_status: str
+    account_id: int
+    waba_id: str
+    display_name: str
+    status: str
+    status_reason: str
+    worst_quality: str | None
+    last_checked_at: datetime | None
+    last_check_healthy: bool | None
+    phone_numbers: list[PlatformPhoneNumberOut]

@@ -1,0 +1,303 @@
+"""Reads for the analytics API and the health views. Usage numbers come from the roll-up tables only.
+
+Rates are None when their denominator is zero: delivery = delivered / sent, read = read /
+delivered, failure = failed / sent, reply = replied / delivered (templates).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import ExtractHour
+from django_tenants.utils import schema_context
+
+from analytics.errors import AccountNotFound, TemplateNotFound
+from analytics.models import AccountHealthEvent, AccountHealthLog, TemplateUsageDaily, UsageDaily, UsageHourly
+from analytics.rollups import day_bounds, histogram_median
+from tenants.selectors import customer_tenants
+from waba import meta
+from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+
+COUNT_FIELDS = ("sent", "delivered", "read", "failed", "received")
+CATEGORIES = tuple(category.value for category in meta.PricingCategory)
+TOP_FAILURE_CODES = 5
+BUSIEST_HOURS = 3
+QUALITY_RANK = {"RED": 0, "YELLOW": 1, "UNKNOWN": 2, "": 2, "GREEN": 3}
+
+
+def account_get(*, account_id: int) -> WhatsAppAccount:
+    account = WhatsAppAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        raise AccountNotFound(f"No WhatsApp account {account_id} in this workspace.")
+    return account
+
+
+def template_get(*, template_id: int) -> MessageTemplate:
+    template = MessageTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        raise TemplateNotFound(f"No message template {template_id} in this workspace.")
+    return template
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+def period_start(day: date, group_by: str) -> date:
+    if group_by == "week":
+        return day - timedelta(days=day.weekday())
+    if group_by == "month":
+        return day.replace(day=1)
+    return day
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _rates(totals: Mapping[str, int]) -> dict[str, float | None]:
+    return {
+        "delivery_rate": rate(totals["delivered"], totals["sent"]),
+        "read_rate": rate(totals["read"], totals["delivered"]),
+        "failure_rate": rate(totals["failed"], totals["sent"]),
+    }
+
+
+def _merge(dicts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    merged: dict[str, int] = defaultdict(int)
+    for item in dicts:
+        for key, value in item.items():
+            merged[key] += value
+    return merged
+
+
+def usage_summary(*, rows: list[dict[str, Any]], group_by: str) -> dict[str, Any]:
+    """Totals, rates, breakdowns and a series over UsageDaily rows (dicts with the model's fields)."""
+    totals = {field: sum(row[field] for row in rows) for field in COUNT_FIELDS}
+    totals["contact_days"] = sum(row["unique_contacts"] for row in rows)
+    failures = _merge(row["failures_by_code"] for row in rows)
+    conversations = {category: 0 for category in CATEGORIES}
+    conversations.update(_merge(row["conversations_by_category"] for row in rows))
+    periods: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        periods[period_start(row["day"], group_by)].append(row)
+    series = []
+    for start in sorted(periods):
+        period_totals = {field: sum(row[field] for row in periods[start]) for field in COUNT_FIELDS}
+        series.append({"period_start": start, **period_totals, **_rates(period_totals)})
+    return {
+        "totals": totals,
+        "rates": _rates(totals),
+        "top_failure_codes": [
+            {"code": code, "count": count, "meaning": _error_meaning(code)}
+            for code, count in sorted(failures.items(), key=lambda item: (-item[1], item[0]))[
+                :TOP_FAILURE_CODES
+            ]
+        ],
+        "conversations_by_category": conversations,
+        "replies": sum(row["replies"] for row in rows),
+        "median_reply_time_s": histogram_median(row["reply_time_histogram"] for row in rows),
+        "series": series,
+    }
+
+
+def _error_meaning(code: str) -> str:
+    info = meta.ERROR_CODES.get(int(code)) if code.isdigit() else None
+    return info.meaning if info else ""
+
+
+def _daily_rows(*, date_from: date, date_to: date, **filters: Any) -> list[dict[str, Any]]:
+    return list(
+        UsageDaily.objects.filter(day__gte=date_from, day__lte=date_to, **filters).values(
+            "day",
+            "phone_number_id",
+            *COUNT_FIELDS,
+            "unique_contacts",
+            "failures_by_code",
+            "conversations_by_category",
+            "reply_time_histogram",
+            "replies",
+        )
+    )
+
+
+def busiest_hours(*, date_from: date, date_to: date, **filters: Any) -> dict[str, Any]:
+    """Messages (sent + received) by UTC hour of day over the range, and the busiest hours."""
+    start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
+    rows = (
+        UsageHourly.objects.filter(hour__gte=start, hour__lt=end, **filters)
+        .annotate(hour_of_day=ExtractHour("hour", tzinfo=UTC))
+        .values("hour_of_day")
+        .annotate(messages=Sum(F("sent") + F("received")))
+        .order_by()
+    )
+    by_hour = {hour: 0 for hour in range(24)}
+    by_hour.update({row["hour_of_day"]: row["messages"] for row in rows})
+    ranked = sorted((item for item in by_hour.items() if item[1]), key=lambda item: (-item[1], item[0]))
+    return {
+        "messages_by_hour": [{"hour": hour, "messages": count} for hour, count in by_hour.items()],
+        "busiest_hours": [{"hour": hour, "messages": count} for hour, count in ranked[:BUSIEST_HOURS]],
+    }
+
+
+def analytics_dashboard(*, date_from: date, date_to: date, group_by: str) -> dict[str, Any]:
+    rows = _daily_rows(date_from=date_from, date_to=date_to)
+    return {
+        "date_from": date_from,
+        "date_to": date_to,
+        "group_by": group_by,
+        **usage_summary(rows=rows, group_by=group_by),
+        **busiest_hours(date_from=date_from, date_to=date_to),
+    }
+
+
+def account_analytics(
+    *, account: WhatsAppAccount, date_from: date, date_to: date, group_by: str
+) -> dict[str, Any]:
+    rows = _daily_rows(date_from=date_from, date_to=date_to, account=account)
+    by_number: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_number[row["phone_number_id"]].append(row)
+    numbers = []
+    for number in account.phone_numbers.all():
+        numbers.append(
+            {
+                "id": number.pk,
+                "phone_number_id": number.phone_number_id,
+                "display_phone_number": number.display_phone_number,
+                **usage_summary(rows=by_number.get(number.pk, []), group_by=group_by),
+            }
+        )
+    return {
+        "account_id": account.pk,
+        "date_from": date_from,
+        "date_to": date_to,
+        "group_by": group_by,
+        **usage_summary(rows=rows, group_by=group_by),
+        **busiest_hours(date_from=date_from, date_to=date_to, account=account),
+        "phone_numbers": numbers,
+    }
+
+
+def template_analytics(
+    *, template: MessageTemplate, date_from: date, date_to: date, group_by: str
+) -> dict[str, Any]:
+    fields = ("sent", "delivered", "read", "failed", "replied")
+    rows = TemplateUsageDaily.objects.filter(template=template, day__gte=date_from, day__lte=date_to).values(
+        "day", *fields
+    )
+    periods: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(fields, 0))
+    for row in rows:
+        period = periods[period_start(row["day"], group_by)]
+        for field in fields:
+            period[field] += row[field]
+    totals = _merge(periods.values()) if periods else dict.fromkeys(fields, 0)
+    totals = {field: totals.get(field, 0) for field in fields}
+
+    def with_rates(counts: Mapping[str, int]) -> dict[str, Any]:
+        return {**counts, **_rates(counts), "reply_rate": rate(counts["replied"], counts["delivered"])}
+
+    return {
+        "template_id": template.pk,
+        "name": template.name,
+        "language": template.language,
+        "category": template.category,
+        "date_from": date_from,
+        "date_to": date_to,
+        "group_by": group_by,
+        "totals": with_rates(totals),
+        "series": [{"period_start": start, **with_rates(periods[start])} for start in sorted(periods)],
+    }
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+def account_health(*, account: WhatsAppAccount, limit: int) -> dict[str, Any]:
+    logs = list(AccountHealthLog.objects.filter(account=account)[:limit])
+    events = list(AccountHealthEvent.objects.filter(account=account).select_related("phone_number")[:limit])
+    return {
+        "account_id": account.pk,
+        "waba_id": account.waba_id,
+        "status": account.status,
+        "status_reason": account.status_reason,
+        "status_changed_at": account.status_changed_at,
+        "access_token_expires_at": account.access_token_expires_at,
+        "last_checked_at": logs[0].checked_at if logs else None,
+        "latest": logs[0] if logs else None,
+        "phone_numbers": list(account.phone_numbers.all()),
+        "logs": logs,
+        "events": events,
+    }
+
+
+def _health_rank(status: str, last_healthy: bool | None, checked: bool) -> int:
+    """Unhealthy first, then accounts whose last check failed or could not tell, then the rest."""
+    if status == WhatsAppAccount.Status.UNHEALTHY:
+        return 0
+    if checked and last_healthy is not True:
+        return 1
+    if status == WhatsAppAccount.Status.SUSPENDED:
+        return 2
+    return 3 if status == WhatsAppAccount.Status.ACTIVE else 4
+
+
+def platform_accounts_health(*, status: str | None = None) -> list[dict[str, Any]]:
+    """Every tenant's accounts with health, quality and last check, unhealthy first.
+
+    Enters each tenant's schema in turn (two queries per tenant); call from the public schema.
+    """
+    latest = AccountHealthLog.objects.filter(account=OuterRef("pk")).order_by("-checked_at", "-id")
+    result = []
+    for tenant in customer_tenants().order_by("slug"):
+        with schema_context(tenant.schema_name):
+            accounts = WhatsAppAccount.objects.annotate(
+                last_checked_at=Subquery(latest.values("checked_at")[:1]),
+                last_healthy=Subquery(latest.values("healthy")[:1]),
+            ).order_by("id")
+            if status:
+                accounts = accounts.filter(status=status)
+            numbers: dict[int, list[PhoneNumber]] = defaultdict(list)
+            for number in PhoneNumber.objects.order_by("id"):
+                numbers[number.account_id].append(number)
+            for account in accounts:
+                own = numbers.get(account.pk, [])
+                qualities = [number.quality_rating for number in own]
+                result.append(
+                    {
+                        "tenant_slug": tenant.slug,
+                        "tenant_name": tenant.name,
+                        "tenant_status": tenant.status,
+                        "account_id": account.pk,
+                        "waba_id": account.waba_id,
+                        "display_name": account.display_name,
+                        "status": account.status,
+                        "status_reason": account.status_reason,
+                        "worst_quality": min(qualities, key=lambda q: QUALITY_RANK.get(q, 2))
+                        if qualities
+                        else None,
+                        "last_checked_at": account.last_checked_at,
+                        "last_check_healthy": account.last_healthy,
+                        "phone_numbers": [
+                            {
+                                "phone_number_id": number.phone_number_id,
+                                "display_phone_number": number.display_phone_number,
+                                "quality_rating": number.quality_rating,
+                                "messaging_limit_tier": number.messaging_limit_tier,
+                                "status": number.status,
+                            }
+                            for number in own
+                        ],
+                    }
+                )
+    result.sort(
+        key=lambda item: (
+            _health_rank(item["status"], item["last_check_healthy"], item["last_checked_at"] is not None),
+            item["tenant_slug"],
+            item["account_id"],
+        )
+    )
+    return result

@@ -1,0 +1,121 @@
+"""django-q2 entry points of the scheduled jobs. Thin: load by id, call a service.
+
+`*_fan_out` functions are what the schedules (platform_core.schedules) run: once, in the
+public schema. They queue one tenant task per active tenant (tenants.jobs.tenants_fan_out);
+the health check fans out once more, one task per account, so one slow account cannot eat
+another's time budget. Every queued task carries TASK_OPTIONS (its timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from analytics import cleanup
+from analytics.conf import rollup_recompute_days
+from analytics.health import CHECKED_ACCOUNT_STATUSES, account_health_check, account_is_checkable
+from analytics.rollups import usage_days_rollup
+from platform_core.schedules import JOB_TIMEOUT_S
+from tenants.jobs import tenant_task, tenant_task_enqueue, tenants_fan_out
+from waba.models import WhatsAppAccount
+
+logger = logging.getLogger(__name__)
+
+# The fanned-out tasks get the schedules' timeout (below Q_CLUSTER's retry); the services keep
+# their own budgets (health checks, journal prune: 40 s) inside it.
+TASK_OPTIONS = {"timeout": JOB_TIMEOUT_S}
+# After midnight the hourly job also finishes yesterday (its last hour was still open).
+YESTERDAY_GRACE_HOURS = 2
+
+
+# --- health checks -------------------------------------------------------------------------------
+
+
+def health_checks_fan_out() -> int:
+    return len(tenants_fan_out(tenant_health_checks_enqueue, q_options=TASK_OPTIONS))
+
+
+@tenant_task
+def tenant_health_checks_enqueue() -> int:
+    account_ids = WhatsAppAccount.objects.filter(status__in=CHECKED_ACCOUNT_STATUSES).values_list(
+        "pk", flat=True
+    )
+    for account_id in account_ids:
+        tenant_task_enqueue(
+            account_health_check_run, account_id, schema_name=connection.schema_name, q_options=TASK_OPTIONS
+        )
+    return len(account_ids)
+
+
+@tenant_task
+def account_health_check_run(account_id: int) -> bool | None:
+    account = WhatsAppAccount.objects.filter(pk=account_id).first()
+    if account is None or not account_is_checkable(account):
+        return None
+    log = account_health_check(account=account)
+    return log.healthy
+
+
+# --- usage roll-ups ------------------------------------------------------------------------------
+
+
+def usage_rollup_hourly_fan_out() -> int:
+    return len(tenants_fan_out(tenant_usage_rollup_today, q_options=TASK_OPTIONS))
+
+
+@tenant_task
+def tenant_usage_rollup_today() -> int:
+    now = timezone.now()
+    days = [now.date()]
+    if now.hour < YESTERDAY_GRACE_HOURS:
+        days.insert(0, now.date() - timedelta(days=1))
+    return sum(rollup.daily_rows for rollup in usage_days_rollup(days=days))
+
+
+def usage_rollup_daily_fan_out() -> int:
+    return len(tenants_fan_out(tenant_usage_rollup_recent_days, q_options=TASK_OPTIONS))
+
+
+@tenant_task
+def tenant_usage_rollup_recent_days() -> int:
+    """Recompute the last ROLLUP_RECOMPUTE_DAYS full days, so late statuses are counted."""
+    today = timezone.now().date()
+    days = [today - timedelta(days=back) for back in range(rollup_recompute_days(), 0, -1)]
+    return sum(rollup.daily_rows for rollup in usage_days_rollup(days=days))
+
+
+# --- clean-up ------------------------------------------------------------------------------------
+
+
+def webhook_journal_prune_run() -> int:
+    return cleanup.webhook_journal_prune()
+
+
+def conversation_states_expire_fan_out() -> int:
+    return len(tenants_fan_out(tenant_conversation_states_expire, q_options=TASK_OPTIONS))
+
+
+@tenant_task
+def tenant_conversation_states_expire() -> object:
+    return cleanup.conversation_states_expire()
+
+
+def stuck_messages_reconcile_fan_out() -> int:
+    return len(tenants_fan_out(tenant_stuck_messages_reconcile, q_options=TASK_OPTIONS))
+
+
+@tenant_task
+def tenant_stuck_messages_reconcile() -> object:
+    return cleanup.stuck_messages_reconcile()
+
+
+def health_logs_prune_fan_out() -> int:
+    return len(tenants_fan_out(tenant_health_logs_prune, q_options=TASK_OPTIONS))
+
+
+@tenant_task
+def tenant_health_logs_prune() -> int:
+    return cleanup.health_logs_prune()
