@@ -1,0 +1,126 @@
+"""One data-exchange request, from signed and encrypted bytes to an encrypted answer.
+
+Order matters and follows META.md: the signature first (432, nothing decrypted for a forged
+request), then decryption (421, which makes Meta fetch the public key again), then the flow token
+(427). Decrypted payloads never reach a log line: only the action and the outcome do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from flows_builder.crypto import FlowDecryptionError, decrypt_request, encrypt_response
+from flows_builder.endpoint.handlers import FLOW_ENDPOINT_HANDLERS, FlowEndpointRequest, FlowTokenRejected
+from flows_builder.endpoint.keys import endpoint_private_key
+from flows_builder.graph import revealed
+from flows_builder.models import FlowToken
+from messaging.webhooks.signature import verify_signature
+from waba import meta
+from waba.models import PhoneNumber
+
+logger = logging.getLogger(__name__)
+
+PING = "ping"
+FLOW_ACTIONS = frozenset({"INIT", "data_exchange", "BACK"})
+
+
+@dataclass(frozen=True)
+class EndpointReply:
+    status: int
+    body: str
+    content_type: str = "text/plain"
+
+
+def _error(status: int, message: str) -> EndpointReply:
+    return EndpointReply(status, json.dumps({"error_msg": message}), "application/json")
+
+
+def flow_endpoint_exchange(
+    *, phone_number: PhoneNumber, raw_body: bytes, signature_header: str | None
+) -> EndpointReply:
+    """Answer one request to `phone_number`'s endpoint; runs in the tenant schema that owns the number."""
+    number_id = phone_number.phone_number_id
+    app_secret = revealed(phone_number.account.app_secret)
+    if not app_secret:
+        logger.warning("flow endpoint %s: the account has no app secret; refusing every request", number_id)
+    if not verify_signature(raw_body, signature_header, app_secret):
+        logger.info("flow endpoint %s: bad or missing signature -> 432", number_id)
+        return _error(meta.FLOW_ENDPOINT_SIGNATURE_FAILED_STATUS, "Request signature authentication failed.")
+
+    private_key = endpoint_private_key(phone_number=phone_number)
+    try:
+        if private_key is None:
+            raise FlowDecryptionError("no_key", "This number has no business key pair.")
+        body = json.loads(raw_body)
+        decrypted = decrypt_request(body, private_key)
+    except (ValueError, FlowDecryptionError) as exc:
+        reason = exc.reason if isinstance(exc, FlowDecryptionError) else "invalid_body"
+        logger.info("flow endpoint %s: decryption failed (%s) -> 421", number_id, reason)
+        return _error(meta.FLOW_ENDPOINT_DECRYPTION_FAILED_STATUS, "The request could not be decrypted.")
+
+    payload = decrypted.payload
+    action = payload.get("action")
+    if action == PING:
+        answer: dict[str, Any] = {"data": {"status": "active"}}
+    else:
+        token = _live_token(payload.get("flow_token"))
+        if token is None:
+            logger.info(
+                "flow endpoint %s: %s with an invalid or expired flow token -> 427", number_id, action
+            )
+            return _error(meta.FLOW_ENDPOINT_TOKEN_INVALID_STATUS, "The flow token is no longer valid.")
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        if action == "data_exchange" and "error" in data:
+            # Meta's error notification about a previous answer of ours: acknowledge it.
+            logger.warning("flow endpoint %s: Meta reported an error for flow %s", number_id, token.flow.name)
+            answer = {"data": {"acknowledged": True}}
+        elif action not in FLOW_ACTIONS:
+            logger.info("flow endpoint %s: unknown action -> 400", number_id)
+            return _error(400, "Unknown action.")
+        else:
+            handler = FLOW_ENDPOINT_HANDLERS.get(token.flow.name)
+            if handler is None:
+                logger.error(
+                    "flow endpoint %s: no handler registered for flow %s", number_id, token.flow.name
+                )
+                return _error(500, "This flow has no data-exchange handler.")
+            request = FlowEndpointRequest(
+                action=action,
+                screen=payload.get("screen"),
+                flow=token.flow,
+                token=token,
+                contact=token.contact,
+                version=payload.get("version"),
+                data=data,
+            )
+            try:
+                answer = handler(request)
+            except FlowTokenRejected:
+                logger.info(
+                    "flow endpoint %s: handler of %s rejected the token -> 427", number_id, token.flow.name
+                )
+                return _error(meta.FLOW_ENDPOINT_TOKEN_INVALID_STATUS, "The flow token is no longer valid.")
+            except Exception as exc:  # the customer sees Meta's generic error; we keep the type only
+                logger.error(
+                    "flow endpoint %s: handler of %s failed with %s",
+                    number_id,
+                    token.flow.name,
+                    type(exc).__name__,
+                )
+                return _error(500, "The flow's handler failed.")
+    logger.info("flow endpoint %s: %s -> 200", number_id, action)
+    return EndpointReply(200, encrypt_response(answer, decrypted.aes_key, decrypted.iv))
+
+
+def _live_token(value: Any) -> FlowToken | None:
+    if not isinstance(value, str) or not value:
+        return None
+    token = FlowToken.objects.select_related("flow", "contact").filter(token=value).first()
+    if token is None or not token.is_valid(timezone.now()) or not token.flow.is_active:
+        return None
+    return token
