@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from analytics.platform_api import platform_router as analytics_platform_router
+from flows_builder.endpoint.views import flow_data_exchange
 from platform_core.admin_sites import platform_admin_site
 from platform_core.api import build_api
 from tenants.api import platform_router
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/platform/", api.urls),
     path("admin/", platform_admin_site.urls),
     path("webhooks/", include("messaging.webhooks.urls")),
+    path("flows/endpoint/<slug:tenant_slug>/<str:phone_number_id>", flow_data_exchange, name="flows-data-exchange"),
 ]
 
 handler404 = "platform_core.api.api_not_found"
