@@ -4,6 +4,7 @@ from django.urls import path
 
 import messaging.send.api  # noqa: F401  (registers the send operations on the messaging router)
 from analytics.api import router as analytics_router
+from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
 from messaging.broadcasts.api import router as broadcasts_router
 from platform_core.admin_sites import tenant_admin_site
@@ -23,6 +24,7 @@ api.add_router("/", tenant_router)
 api.add_router("/", waba_router)
 api.add_router("/", messaging_router)
 api.add_router("/", broadcasts_router)
+api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
 
 urlpatterns = [

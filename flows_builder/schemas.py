@@ -1,0 +1,182 @@
+"""Input and output schemas of the flows API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from flows_builder.models import WhatsAppFlow
+
+
+class FlowIn(Schema):
+    account_id: int
+    name: str = Field(description="Stable identifier: lowercase letters, digits, underscores.")
+    friendly_name: str = ""
+    description: str = ""
+    categories: list[str] = Field(default_factory=lambda: ["OTHER"])
+    flow_json: dict[str, Any]
+    flow_definition_name: str | None = None
+    trigger_keywords: list[str] = Field(default_factory=list)
+    is_active: bool = True
+    endpoint_enabled: bool = False
+    endpoint_phone_number_id: str | None = Field(
+        None, description="Meta phone_number_id serving the endpoint."
+    )
+
+
+class FlowPatch(Schema):
+    friendly_name: str | None = None
+    description: str | None = None
+    categories: list[str] | None = None
+    flow_json: dict[str, Any] | None = None
+    flow_definition_name: str | None = None
+    trigger_keywords: list[str] | None = None
+    is_active: bool | None = None
+    endpoint_enabled: bool | None = None
+    endpoint_phone_number_id: str | None = None
+
+
+class FlowOut(Schema):
+    id: int
+    account_id: int
+    name: str
+    friendly_name: str
+    description: str
+    categories: list[str]
+    flow_definition_name: str | None
+    trigger_keywords: list[str]
+    is_active: bool
+    endpoint_enabled: bool
+    endpoint_phone_number_id: str | None
+    first_screen: str | None
+    meta_flow_id: str
+    meta_status: str
+    version: int
+    superseded_meta_flow_ids: list[str]
+    sync_status: str
+    last_sync_error: str
+    validation_errors: list[dict[str, Any]]
+    json_changed: bool
+    last_synced_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_endpoint_phone_number_id(flow: WhatsAppFlow) -> str | None:
+        number = flow.endpoint_phone_number
+        return number.phone_number_id if number else None
+
+
+class FlowDetailOut(FlowOut):
+    flow_json: dict[str, Any]
+
+
+class FlowSyncIn(Schema):
+    publish: bool = False
+    force: bool = False
+
+
+class FlowSyncOut(Schema):
+    result: str
+    created: bool
+    new_version: bool
+    uploaded: bool
+    published: bool
+    flow: FlowDetailOut
+
+
+class FlowValidateIn(Schema):
+    flow_json: dict[str, Any] | str
+    endpoint_enabled: bool = False
+
+
+class FlowValidationErrorOut(Schema):
+    pointer: str
+    error: str
+    message: str
+
+
+class FlowValidateOut(Schema):
+    valid: bool
+    errors: list[FlowValidationErrorOut]
+
+
+class InstallBuiltinsIn(Schema):
+    account_id: int
+
+
+class FlowSendIn(Schema):
+    phone_number_id: str = Field(description="The sending number (Meta phone_number_id).")
+    to: str = Field(description="The contact's WhatsApp id (E.164 digits, no '+').")
+    body: str
+    cta: str
+    header: str | None = None
+    footer: str | None = None
+    mode: str = "published"
+    action: str = "navigate"
+    screen: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class EndpointKeyIn(Schema):
+    phone_number_id: str
+    rotate: bool = False
+
+
+class EndpointKeyOut(Schema):
+    phone_number_id: str
+    key_version: int
+    public_key_pem: str
+    uploaded_at: datetime | None
+    endpoint_uri: str
+
+
+class FlowResponseOut(Schema):
+    id: int
+    flow_id: int | None
+    flow_name: str
+    flow_token: str
+    contact_id: int | None
+    wamid: str
+    response_data: dict[str, Any]
+    processed: bool
+    processing_notes: str
+    processing_errors: list[dict[str, Any]]
+    record_type: str
+    record_id: int | None
+    created_at: datetime
+    processed_at: datetime | None
+
+
+class ServiceRequestOut(Schema):
+    id: int
+    contact_id: int | None
+    flow_response_id: int | None
+    customer_name: str
+    customer_phone: str
+    customer_email: str
+    preferred_date: date
+    time_slot: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    notes: str
+    status: str
+    created_at: datetime
+
+
+class InstallationRequestOut(ServiceRequestOut):
+    kind: str
+    kit_type: str
+    mount_location: str
+    installation_type: str
+    order_number: str
+
+
+class CleaningRequestOut(ServiceRequestOut):
+    roof_type: str
+    panel_type: str
+    panel_count: int
