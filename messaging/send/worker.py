@@ -1,0 +1,461 @@
+"""The send worker: one process that drains every tenant's outbox through the shared limiter.
+
+Run any number of them (`manage.py send_worker`), on any number of machines. Each one:
+
+* learns which tenants have work from PostgreSQL notifications (`outbox_notify`, sent when a
+  message is queued) and from a sweep of all active tenants every SEND_SWEEP_INTERVAL_S;
+* for each phone number of an active account with due messages, reserves send slots from the
+  shared limiter (the number's throughput, a little under it), claims at most that many messages
+  (SKIP LOCKED), and checks each recipient's pair rate; what the limiter holds back goes back to
+  the queue with a later `next_attempt_at`, unfailed and without using an attempt;
+* sends each claimed message at its slot from a pool of threads through the Graph client, and
+  records the outcomes in batches (wamid, retry with backoff, failure, or reconciliation);
+* reconciles messages whose lease ran out (a worker died mid-send, or a timeout left the outcome
+  unknown) from the status webhooks that carry their id.
+
+The main thread does all database work; pool threads only talk to the Graph API.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from messaging.send import outbox, retry
+from messaging.send.conf import send_setting
+from messaging.send.limiter import Grant, rate_limiter
+from messaging.send.waba_seams import account_mark_unhealthy, graph_client_for
+from tenants.selectors import active_tenants
+from waba.graph import GraphClient
+from waba.graph.errors import GraphError, GraphUnavailable
+from waba.models import PhoneNumber, WhatsAppAccount
+
+logger = logging.getLogger(__name__)
+
+FLUSH_EVERY_S = 0.02
+FLUSH_AT = 200
+# A job dispatched later than this after its slot is handed back instead: a stalled worker must
+# not fire a backlog at once and break the number's throughput.
+STALE_SLOT_S = 1.0
+PURGE_EVERY_S = 60.0
+
+
+def throughput_key(phone_number_id: str) -> str:
+    return f"tp:{phone_number_id}"
+
+
+def pair_key(phone_number_id: str, wa_id: str) -> str:
+    return f"pair:{phone_number_id}:{wa_id}"
+
+
+def throughput_interval_s(phone: PhoneNumber) -> float:
+    return 1.0 / (phone.throughput_mps * send_setting("SEND_THROUGHPUT_HEADROOM"))
+
+
+@dataclass
+class SendJob:
+    schema: str
+    message_id: int
+    attempts: int
+    account_id: int
+    phone_number_id: str
+    payload: dict[str, Any]
+    client: GraphClient = field(repr=False)
+
+
+@dataclass
+class SendResult:
+    job: SendJob
+    wamid: str | None = None
+    sent_at: datetime | None = None
+    error: GraphError | None = None
+
+
+class SendWorker:
+    def __init__(self, *, threads: int | None = None, name: str = "send-worker") -> None:
+        self.name = name
+        self.threads = threads or send_setting("SEND_WORKER_THREADS")
+        self.stop_event = threading.Event()
+        self._wake = threading.Condition()
+        self._notified: set[str] = set()
+        self._due: dict[str, float] = {}  # schema -> monotonic time to look at it again
+        self._jobs: list[tuple[float, int, SendJob]] = []
+        self._sequence = itertools.count()
+        self._results: list[SendResult] = []
+        self._results_lock = threading.Lock()
+        self._inflight = 0
+        self._booked_until: dict[str, float] = {}  # phone_number_id -> last slot we hold (monotonic)
+        self._stopped_accounts: set[tuple[str, int]] = set()
+        self._schemas: list[str] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix=f"{name}-send")
+        self.sent_total = 0
+
+    # --- running -------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        max_seconds: float | None = None,
+        schemas: list[str] | None = None,
+        until_idle: bool = False,
+        listen: bool = True,
+    ) -> None:
+        """Send until stopped (or `max_seconds`). Tests pass `schemas` (instead of every active
+        tenant), `until_idle` (return once nothing is left to send) and `listen=False`."""
+        self._schemas = schemas
+        if listen:
+            threading.Thread(target=self._listen, name=f"{self.name}-listen", daemon=True).start()
+        deadline = time.monotonic() + max_seconds if max_seconds else math.inf
+        next_sweep = next_purge = 0.0
+        try:
+            while not self.stop_event.is_set() and time.monotonic() < deadline:
+                now = time.monotonic()
+                if now >= next_sweep:
+                    self._sweep()
+                    next_sweep = now + send_setting("SEND_SWEEP_INTERVAL_S")
+                if now >= next_purge:
+                    self._purge()
+                    next_purge = now + PURGE_EVERY_S
+                self._take_notifications()
+                self._cycle_due_tenants()
+                self._dispatch_due_jobs()
+                self._flush_results()
+                if until_idle and self._idle():
+                    return
+                self._sleep(min(next_sweep, deadline))
+        finally:
+            self._shutdown()
+
+    def _idle(self) -> bool:
+        if self._jobs or self._inflight:
+            return False
+        for schema in self._schemas or []:
+            with schema_context(schema):
+                if outbox.outbox_pending_count():
+                    return False
+        return True
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        with self._wake:
+            self._wake.notify_all()
+
+    def _sleep(self, until: float) -> None:
+        candidates = [until]
+        if self._jobs:
+            candidates.append(self._jobs[0][0])
+        if self._due:
+            candidates.append(min(self._due.values()))
+        with self._results_lock:
+            if self._results:
+                candidates.append(time.monotonic() + FLUSH_EVERY_S)
+        timeout = min(candidates) - time.monotonic()
+        if timeout <= 0:
+            return
+        with self._wake:
+            if not self._notified and not self.stop_event.is_set():
+                self._wake.wait(timeout)
+
+    def _shutdown(self) -> None:
+        """Hand undispatched jobs back, let the pool finish what is in flight, record everything."""
+        leftover = defaultdict(list)
+        for _, _, job in self._jobs:
+            leftover[job.schema].append(job.message_id)
+        self._jobs.clear()
+        for schema, ids in leftover.items():
+            with schema_context(schema):
+                outbox.outbox_release(message_ids=ids)
+        self._pool.shutdown(wait=True)
+        self._flush_results()
+
+    # --- knowing which tenants have work ------------------------------------------------------------
+
+    def _listen(self) -> None:
+        """Collect `outbox_notify` payloads (schema names) on a connection of its own."""
+        while not self.stop_event.is_set():
+            wrapper = connections.create_connection("default")
+            try:
+                wrapper.ensure_connection()
+                raw = wrapper.connection
+                raw.autocommit = True
+                raw.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+                while not self.stop_event.is_set():
+                    for notify in raw.notifies(timeout=1.0):
+                        with self._wake:
+                            self._notified.add(notify.payload)
+                            self._wake.notify_all()
+            except Exception:
+                logger.exception("%s: lost the notification connection; reconnecting", self.name)
+                time.sleep(1.0)
+            finally:
+                wrapper.close()
+
+    def _take_notifications(self) -> None:
+        with self._wake:
+            notified, self._notified = self._notified, set()
+        now = time.monotonic()
+        for schema in notified:
+            self._due[schema] = now
+
+    def _sweep(self) -> None:
+        """Look at every active tenant: the safety net for missed notifications and due retries."""
+        now = time.monotonic()
+        try:
+            schemas = self._schemas or list(active_tenants().values_list("schema_name", flat=True))
+        except Exception:
+            logger.exception("%s: could not list tenants", self.name)
+            close_old_connections()
+            return
+        for schema in schemas:
+            self._due[schema] = min(self._due.get(schema, now), now)
+            self._reconcile(schema)
+
+    def _purge(self) -> None:
+        try:
+            rate_limiter().purge_expired()
+        except Exception:
+            logger.exception("%s: could not purge the limiter", self.name)
+
+    def _reconcile(self, schema: str) -> None:
+        try:
+            with schema_context(schema):
+                result = outbox.outbox_reconcile(max_attempts=send_setting("SEND_MAX_ATTEMPTS"))
+        except Exception:
+            logger.exception("%s: reconciliation failed in %s", self.name, schema)
+            close_old_connections()
+            return
+        if result.requeued:
+            self._due[schema] = time.monotonic()
+
+    # --- claiming -------------------------------------------------------------------------------------
+
+    def _cycle_due_tenants(self) -> None:
+        now = time.monotonic()
+        for schema in [s for s, at in self._due.items() if at <= now]:
+            del self._due[schema]
+            try:
+                with schema_context(schema):
+                    next_look = self._cycle(schema)
+            except Exception:
+                logger.exception("%s: send cycle failed in %s", self.name, schema)
+                close_old_connections()
+                next_look = time.monotonic() + 1.0
+            if next_look is not None:
+                self._due[schema] = min(self._due.get(schema, math.inf), next_look)
+
+    def _capacity(self) -> int:
+        """How many more jobs this process may hold: bounded so that a backlog can never pile up."""
+        return max(0, self.threads * 8 - len(self._jobs) - self._inflight)
+
+    def _cycle(self, schema: str) -> float | None:
+        """Claim what one tenant may send now; returns when to look at it again (None: on notice)."""
+        phones = {
+            phone.pk: phone
+            for phone in PhoneNumber.objects.select_related("account").filter(
+                account__status=WhatsAppAccount.Status.ACTIVE
+            )
+        }
+        due = outbox.outbox_due_by_number(phone_number_ids=list(phones))
+        next_look: float | None = None
+        horizon = send_setting("SEND_RESERVE_HORIZON_S")
+        db_now = timezone.now()
+        for pk, due_at in due.items():
+            phone = phones[pk]
+            now = time.monotonic()
+            wait = (due_at - db_now).total_seconds()
+            booked = self._booked_until.get(phone.phone_number_id, 0.0) - now
+            if wait > 0:
+                look = now + wait
+            elif booked > horizon / 2:
+                look = now + booked - horizon / 2
+            else:
+                look = self._claim_for_number(schema, phone)
+            next_look = look if next_look is None else min(next_look, look)
+        return next_look
+
+    def _claim_for_number(self, schema: str, phone: PhoneNumber) -> float:
+        horizon = send_setting("SEND_RESERVE_HORIZON_S")
+        capacity = min(send_setting("SEND_CLAIM_BATCH"), self._capacity())
+        if capacity == 0:
+            return time.monotonic() + FLUSH_EVERY_S
+        interval = throughput_interval_s(phone)
+        limiter = rate_limiter()
+        grant = limiter.reserve(
+            key=throughput_key(phone.phone_number_id),
+            count=capacity,
+            interval_s=interval,
+            burst=1,
+            horizon_s=horizon,
+        )
+        reserved_at = time.monotonic()
+        if grant.granted == 0:
+            return reserved_at + grant.retry_in_s
+        # Long enough to wait for the slot, send, time out, and give webhooks the grace period.
+        lease = horizon + STALE_SLOT_S + settings.GRAPH_API_TIMEOUT_S + send_setting("SEND_RECONCILE_GRACE_S")
+        claimed = outbox.outbox_claim(phone_number_pk=phone.pk, limit=grant.granted, lease_s=lease)
+        if len(claimed) < grant.granted:
+            limiter.release(grant=grant, unused=grant.granted - len(claimed))
+        if not claimed:
+            return reserved_at + horizon
+        allowed = self._pair_check(phone, claimed)
+        self._stopped_accounts.discard((schema, phone.account_id))  # active again if it was stopped
+        client = graph_client_for(phone.account)
+        for index, message in enumerate(claimed):
+            if message.id not in allowed:
+                continue
+            job = SendJob(
+                schema=schema,
+                message_id=message.id,
+                attempts=message.attempts,
+                account_id=phone.account_id,
+                phone_number_id=phone.phone_number_id,
+                payload=message.payload,
+                client=client,
+            )
+            heapq.heappush(self._jobs, (reserved_at + grant.slot_in_s(index), next(self._sequence), job))
+        last_slot = reserved_at + grant.slot_in_s(len(claimed) - 1)
+        self._booked_until[phone.phone_number_id] = last_slot
+        # A full claim means more may be waiting: come back when our slots run low.
+        return max(reserved_at, last_slot - horizon / 2)
+
+    def _pair_check(self, phone: PhoneNumber, claimed: list[outbox.Claimed]) -> set[int]:
+        """Ids allowed by each recipient's pair rate; the rest go back to the queue until theirs is due."""
+        per_recipient = Counter(message.wa_id for message in claimed)
+        grants: dict[str, Grant] = {
+            grant.key: grant
+            for grant in rate_limiter().reserve_many(
+                requests=[(pair_key(phone.phone_number_id, wa_id), n) for wa_id, n in per_recipient.items()],
+                interval_s=send_setting("PAIR_RATE_INTERVAL_S"),
+                burst=send_setting("PAIR_RATE_BURST"),
+                horizon_s=0.0,
+            )
+        }
+        allowed: set[int] = set()
+        deferred: dict[float, list[int]] = defaultdict(list)
+        used: Counter[str] = Counter()
+        for message in claimed:
+            grant = grants[pair_key(phone.phone_number_id, message.wa_id)]
+            if used[message.wa_id] < grant.granted:
+                allowed.add(message.id)
+            else:
+                # Its turn comes one pair interval after the units granted now.
+                position = used[message.wa_id] - grant.granted
+                wait = max(grant.retry_in_s, grant.base_in_s + (grant.granted + position) * grant.interval_s)
+                deferred[round(wait, 1)].append(message.id)
+            used[message.wa_id] += 1
+        for wait, ids in deferred.items():
+            outbox.outbox_release(message_ids=ids, delay_s=wait)
+        return allowed
+
+    # --- sending --------------------------------------------------------------------------------------
+
+    def _dispatch_due_jobs(self) -> None:
+        now = time.monotonic()
+        stale: dict[str, list[int]] = defaultdict(list)
+        while self._jobs and self._jobs[0][0] <= now:
+            slot, _, job = heapq.heappop(self._jobs)
+            if (job.schema, job.account_id) in self._stopped_accounts or now - slot > STALE_SLOT_S:
+                stale[job.schema].append(job.message_id)
+                continue
+            self._inflight += 1
+            self._pool.submit(self._send, job)
+        for schema, ids in stale.items():
+            with schema_context(schema):
+                outbox.outbox_release(message_ids=ids)
+            self._due[schema] = now
+
+    def _send(self, job: SendJob) -> None:
+        """Pool thread: one Graph request, no database."""
+        result = SendResult(job=job)
+        try:
+            answer = job.client.send_message(job.phone_number_id, job.payload)
+            result.wamid = str(answer["messages"][0]["id"])
+            result.sent_at = timezone.now()
+        except GraphError as error:
+            result.error = error
+        except Exception as error:  # a bug or an odd answer after the request left: reconcile, never resend
+            logger.exception("%s: unexpected error sending message %s", self.name, job.message_id)
+            result.error = GraphUnavailable(f"Unexpected {type(error).__name__}", may_have_been_processed=True)
+        with self._results_lock:
+            self._results.append(result)
+            full = len(self._results) >= FLUSH_AT
+        if full:
+            with self._wake:
+                self._wake.notify_all()
+
+    # --- recording ------------------------------------------------------------------------------------
+
+    def _flush_results(self) -> None:
+        with self._results_lock:
+            results, self._results = self._results, []
+        if not results:
+            return
+        self._inflight -= len(results)
+        by_schema: dict[str, list[SendResult]] = defaultdict(list)
+        for result in results:
+            by_schema[result.job.schema].append(result)
+        for schema, batch in by_schema.items():
+            try:
+                with schema_context(schema):
+                    self._record(schema, batch)
+            except Exception:
+                # The rows stay `sending` with their lease: reconciliation settles them later.
+                logger.exception("%s: could not record %s outcomes in %s", self.name, len(batch), schema)
+                close_old_connections()
+
+    def _record(self, schema: str, batch: list[SendResult]) -> None:
+        sent = [(r.job.message_id, r.wamid, r.sent_at) for r in batch if r.wamid is not None]
+        outbox.outbox_record_sent(sent=sent)  # type: ignore[arg-type]
+        self.sent_total += len(sent)
+        for result in batch:
+            if result.error is not None:
+                self._record_error(schema, result.job, result.error)
+
+    def _record_error(self, schema: str, job: SendJob, error: GraphError) -> None:
+        decision = retry.decision_for_error(error, attempts=job.attempts)
+        record: dict[retry.Next, Callable[[], None]] = {
+            retry.Next.RETRY: lambda: outbox.outbox_record_retry(
+                message_id=job.message_id,
+                delay_s=decision.delay_s,
+                code=decision.code,
+                title=decision.title,
+                details=decision.details,
+            ),
+            retry.Next.FAIL: lambda: outbox.outbox_record_failed(
+                message_id=job.message_id, code=decision.code, title=decision.title, details=decision.details
+            ),
+            retry.Next.RECONCILE: lambda: outbox.outbox_record_unknown(
+                message_id=job.message_id, grace_s=decision.delay_s, title=decision.title, details=str(error)
+            ),
+            retry.Next.STOP_ACCOUNT: lambda: self._stop_account(schema, job, decision),
+        }
+        record[decision.next]()
+        if decision.next == retry.Next.RETRY:
+            self._due[schema] = min(self._due.get(schema, math.inf), time.monotonic() + decision.delay_s)
+
+    def _stop_account(self, schema: str, job: SendJob, decision: retry.Decision) -> None:
+        """The account cannot send: mark it unhealthy once; its messages wait, queued, with the reason."""
+        key = (schema, job.account_id)
+        if key not in self._stopped_accounts:
+            self._stopped_accounts.add(key)
+            account = WhatsAppAccount.objects.filter(pk=job.account_id).first()
+            if account is not None and account.status == WhatsAppAccount.Status.ACTIVE:
+                account_mark_unhealthy(account=account, reason=decision.title, code=decision.code)
+        outbox.outbox_release(
+            message_ids=[job.message_id], code=decision.code, title=decision.title, details=decision.details
+        )

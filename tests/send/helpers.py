@@ -1,0 +1,68 @@
+"""Test helpers: run a worker in the test's thread, queue messages, replay the simulator's status webhooks."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.db import connection
+
+from messaging.models import StatusEvent
+from messaging.send.services import message_send
+from messaging.send.worker import SendWorker
+from messaging.webhooks.parse import StatusUpdate, parse_envelope
+
+
+def drain(tenant, *, max_seconds: float = 10.0, threads: int = 4) -> SendWorker:
+    """Run a send worker for `tenant` until nothing is left to send (or `max_seconds`).
+
+    It runs in the test's thread, so it sees the test's uncommitted rows; its pool threads only
+    talk to the simulator.
+    """
+    worker = SendWorker(threads=threads, name="test-worker")
+    worker.run(max_seconds=max_seconds, schemas=[tenant.schema_name], until_idle=True, listen=False)
+    connection.set_schema_to_public()
+    return worker
+
+
+def queue_text(number, wa_id: str, body: str = "Hello", **extra):
+    return message_send(
+        phone_number_id=number.phone_number_id,
+        to="+" + wa_id,
+        content={"type": "text", "text": {"body": body}},
+        **extra,
+    ).message
+
+
+def graph_sends(simulator, number) -> list[dict]:
+    return simulator.requests(path_contains=f"/{number.phone_number_id}/messages", method="POST")
+
+
+def status_webhooks_deliver(simulator) -> int:
+    """Store the status webhooks the simulator posted (to no one) the way webhook processing would.
+
+    Uses issue 4's `messaging.statuses.message_status_apply` when it exists; otherwise records the
+    StatusEvent rows that processing keeps. Call inside the tenant's schema. Returns how many.
+    """
+    try:
+        apply = import_module("messaging.statuses").message_status_apply
+    except (ImportError, AttributeError):
+        apply = None
+    count = 0
+    for record in simulator.webhooks(limit=0, field_name="messages"):
+        for event in parse_envelope(record["payload"]):
+            if not isinstance(event, StatusUpdate):
+                continue
+            count += 1
+            if apply is not None:
+                apply(event=event)
+                continue
+            StatusEvent.objects.get_or_create(
+                wamid=event.wamid,
+                status=event.status,
+                defaults={
+                    "timestamp": event.timestamp,
+                    "recipient_id": event.recipient_id,
+                    "biz_opaque_callback_data": event.biz_opaque_callback_data or "",
+                },
+            )
+    return count

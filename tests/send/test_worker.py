@@ -1,0 +1,224 @@
+"""The send worker against the Graph API simulator (a real HTTP server): sends, retries, failures, pacing."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from messaging.models import Message, StatusEvent
+from messaging.send.services import message_send
+from tests.send.factories import ConversationFactory, PhoneNumberFactory, simulator_seed_for
+from tests.send.helpers import drain, graph_sends, queue_text, status_webhooks_deliver
+from waba.models import WhatsAppAccount
+
+
+@pytest.fixture
+def sim(graph_simulator, number_a, template_a, fast_retries):
+    graph_simulator.simulator.reset()  # the shared fixture resets state only, not faults or the request log
+    simulator_seed_for(graph_simulator, number_a, [template_a])
+    return graph_simulator
+
+
+def fault(sim, **rule):
+    from waba.simulator.faults import fault_rule_parse
+
+    sim.simulator.faults.add(fault_rule_parse(rule))
+
+
+def test_queued_messages_go_out_with_the_exact_request_and_get_their_wamid(sim, tenant_a, in_tenant, number_a, template_a, open_window_a):
+    with in_tenant(tenant_a):
+        text = queue_text(number_a, open_window_a.contact.wa_id, "Your table is ready")
+        template = message_send(
+            phone_number_id=number_a.phone_number_id,
+            to="+4915112345678",
+            content={"type": "template", "template": {"name": template_a.name, "language": "en_US", "body_parameters": ["Ada", "7"]}},
+        ).message
+
+    drain(tenant_a)
+
+    requests = sorted(graph_sends(sim, number_a), key=lambda r: int(r["body"]["biz_opaque_callback_data"]))
+    assert [r["body"] for r in requests] == [text.request_payload, template.request_payload]
+    token = number_a.account.access_token.reveal()
+    assert all(r["authorization"] == f"Bearer …{token[-4:]}" for r in requests)
+    assert all(r["status"] == 200 for r in requests)
+    with in_tenant(tenant_a):
+        for message in Message.objects.filter(pk__in=[text.pk, template.pk]):
+            assert message.status == "sent"
+            assert message.wamid and message.wamid.startswith("wamid.")
+            assert message.sent_at is not None and message.attempts == 1
+            assert message.error_code is None
+
+
+def test_throttling_answers_are_retried_until_they_succeed(sim, tenant_a, in_tenant, number_a, open_window_a):
+    fault(sim, path_contains="/messages", error_code=130429, times=2)
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+
+    drain(tenant_a)
+
+    assert [r["status"] for r in graph_sends(sim, number_a)] == [400, 400, 200]
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 3 and message.wamid
+
+
+@pytest.mark.parametrize("rule", [{"status": 503}, {"error_code": 131057}, {"error_code": 131000}, {"status": 429}])
+def test_server_errors_and_upgrades_are_retried(sim, tenant_a, in_tenant, number_a, open_window_a, rule):
+    fault(sim, path_contains="/messages", times=1, **rule)
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+    drain(tenant_a)
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 2
+    assert len(graph_sends(sim, number_a)) == 2
+
+
+def test_retries_are_bounded_then_the_message_fails_with_the_reason(sim, tenant_a, in_tenant, number_a, open_window_a, settings):
+    settings.SEND_MAX_ATTEMPTS = 3
+    fault(sim, path_contains="/messages", error_code=130429)
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+    drain(tenant_a)
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "failed" and message.failed_at is not None
+    assert message.error_code == 130429
+    assert message.error_title.startswith("Gave up after 3 attempts")
+    assert len(graph_sends(sim, number_a)) == 3
+
+
+@pytest.mark.parametrize("code", [131026, 132000, 131047, 131009, 10])
+def test_a_permanent_error_fails_at_once_after_exactly_one_request(sim, tenant_a, in_tenant, number_a, open_window_a, code):
+    fault(sim, path_contains="/messages", error_code=code, message="Meta says no")
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+    drain(tenant_a)
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "failed"
+    assert message.error_code == code
+    assert message.error_title  # Meta's title for the code
+    assert message.error_details == "Meta says no"
+    assert message.attempts == 1
+    assert len(graph_sends(sim, number_a)) == 1
+
+
+def test_meta_error_details_are_stored(sim, tenant_a, in_tenant, number_a, template_a):
+    """The simulator's own template check: a parameter count Meta disagrees with (132000)."""
+    with in_tenant(tenant_a):
+        message = message_send(
+            phone_number_id=number_a.phone_number_id,
+            to="+4915112345678",
+            content={"type": "template", "template": {"name": template_a.name, "language": "en_US", "body_parameters": ["a", "b"]}},
+        ).message
+    sim.seed({"templates": [{"waba_id": number_a.account.waba_id, "name": template_a.name, "language": "en_US", "body": "Just {{1}}"}]})
+    drain(tenant_a)
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "failed" and message.error_code == 132000
+    assert "does not match the expected number of params" in message.error_title
+
+
+def test_a_token_error_stops_the_account_and_its_messages_wait(sim, tenant_a, in_tenant, number_a, open_window_a, settings):
+    settings.PAIR_RATE_BURST = 10  # both tries of both messages go to one recipient at once
+    sim.seed({"tokens": [{"token": number_a.account.access_token.reveal(), "valid": False}]})
+    with in_tenant(tenant_a):
+        first = queue_text(number_a, open_window_a.contact.wa_id, "one")
+        second = queue_text(number_a, open_window_a.contact.wa_id, "two")
+
+    drain(tenant_a, max_seconds=1.5)
+
+    requests = graph_sends(sim, number_a)
+    assert 1 <= len(requests) <= 2  # what was already in flight; no retry storm after that
+    assert all(r["status"] == 401 for r in requests)
+    with in_tenant(tenant_a):
+        account = WhatsAppAccount.objects.get(pk=number_a.account_id)
+        assert account.status == "unhealthy"
+        assert "190" in account.status_reason or account.status_reason
+        for message in Message.objects.filter(pk__in=[first.pk, second.pk]):
+            assert message.status == "queued"  # visible, waiting, not failed
+            assert message.attempts == 0
+        assert Message.objects.get(pk=first.pk).error_code in (190, None)
+
+        # A new token and an active account: the waiting messages go out.
+        sim.seed({"tokens": [{"token": number_a.account.access_token.reveal(), "valid": True}]})
+        WhatsAppAccount.objects.filter(pk=number_a.account_id).update(status="active", status_reason="")
+    drain(tenant_a)
+    with in_tenant(tenant_a):
+        assert set(Message.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {"sent"}
+
+
+def test_an_unknown_outcome_is_reconciled_from_status_webhooks_not_sent_twice(sim, tenant_a, in_tenant, number_a, open_window_a):
+    """The request times out after it reached Meta; the status webhook carrying our id settles it."""
+    fault(sim, path_contains="/messages", latency_ms=1500, times=1)
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+
+    worker_started = time.monotonic()
+    drain(tenant_a, max_seconds=1.3)  # the client gives up after 1 s
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+        assert message.status == "sending" and message.wamid is None
+        assert message.error_title.startswith("Outcome unknown")
+        time.sleep(max(0, 1.8 - (time.monotonic() - worker_started)))  # the simulator accepted it meanwhile
+        assert status_webhooks_deliver(sim) >= 1
+        assert StatusEvent.objects.filter(biz_opaque_callback_data=str(message.pk)).exists()
+
+    time.sleep(0.5)  # the grace period
+    drain(tenant_a, max_seconds=3)
+
+    assert len(graph_sends(sim, number_a)) == 1
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status in ("sent", "delivered", "read")
+    accepted = [r for r in sim.webhooks(limit=0, field_name="messages")]
+    assert message.wamid and message.wamid in str(accepted[0]["payload"])
+
+
+def test_a_lapsed_claim_without_any_status_is_sent_again_once(sim, tenant_a, in_tenant, number_a, open_window_a):
+    """A worker died before its request left: no status ever names the message, so it goes again."""
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+        Message.objects.filter(pk=message.pk).update(
+            status="sending", attempts=1, next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+    drain(tenant_a)
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 2
+    assert len(graph_sends(sim, number_a)) == 1
+
+
+def test_the_pair_rate_spaces_messages_to_one_recipient(sim, tenant_a, in_tenant, number_a, open_window_a, settings):
+    settings.PAIR_RATE_INTERVAL_S = 0.6
+    settings.PAIR_RATE_BURST = 2
+    with in_tenant(tenant_a):
+        for body in ("one", "two", "three"):
+            queue_text(number_a, open_window_a.contact.wa_id, body)
+    drain(tenant_a)
+    requests = graph_sends(sim, number_a)
+    assert [r["body"]["text"]["body"] for r in requests] == ["one", "two", "three"]
+    times = [r["received_at"] for r in requests]
+    assert times[1] - times[0] < 0.3  # the burst
+    assert times[2] - times[0] >= 0.55  # then one per interval
+    with in_tenant(tenant_a):
+        assert set(Message.objects.values_list("attempts", flat=True)) == {1}  # waiting used none
+
+
+def test_a_number_never_exceeds_its_throughput(sim, tenant_a, in_tenant):
+    with in_tenant(tenant_a):
+        number = PhoneNumberFactory(throughput_mps=25)
+        windows = [ConversationFactory(phone_number=number) for _ in range(60)]
+    simulator_seed_for(sim, number)
+    with in_tenant(tenant_a):
+        for window in windows:
+            queue_text(number, window.contact.wa_id)
+    drain(tenant_a)
+    times = sorted(r["received_at"] for r in graph_sends(sim, number))
+    assert len(times) == 60
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert 20 <= busiest <= 25
