@@ -34,15 +34,16 @@ def flow_get(*, flow_id: int) -> WhatsAppFlow:
     return flow
 
 
-def flow_linked_to(*, conversational_flow_name: str) -> WhatsAppFlow | None:
+def flow_linked_to(*, conversational_flow_name: str, account_id: int | None = None) -> WhatsAppFlow | None:
     """The active, published WhatsApp Flow that replaces a conversational flow, if there is one.
 
     The automation engine calls this when a contact triggers a conversational flow: a Flow found
     here is sent instead; None means the conversational flow runs as usual.
     """
-    candidates = WhatsAppFlow.objects.filter(
-        flow_definition_name=conversational_flow_name, is_active=True
-    ).order_by("-version", "id")
+    candidates = WhatsAppFlow.objects.filter(flow_definition_name=conversational_flow_name, is_active=True)
+    if account_id is not None:
+        candidates = candidates.filter(account_id=account_id)
+    candidates = candidates.order_by("-version", "id")
     return next((flow for flow in candidates if flow.can_send_published), None)
 
 

@@ -25,6 +25,7 @@ from waba.models import PhoneNumber
 # Our policy, not Meta's: how long a sent flow may still be completed or call the endpoint.
 FLOW_TOKEN_TTL = timedelta(days=30)
 FLOW_TOKEN_PREFIX = "ft_"
+DEFAULT_LINKED_CTA = "Start"
 
 
 def flow_message_build(
@@ -179,3 +180,33 @@ def _check_sendable(flow: WhatsAppFlow, *, mode: str, action: str) -> None:
         )
     if mode == "draft" and flow.meta_status != meta.FlowStatus.DRAFT:
         raise FlowNotSendable(f"Flow '{flow.name}' has no draft at Meta ({flow.meta_status}).")
+
+
+def flow_send_linked(
+    *,
+    conversational_flow_name: str,
+    contact: Contact,
+    phone_number: PhoneNumber,
+    body: str | None = None,
+    cta: str = DEFAULT_LINKED_CTA,
+) -> Any:
+    """The automation engine's switch: send the WhatsApp Flow linked to a conversational flow.
+
+    Returns the queued message when an active, published Flow of the number's account is linked
+    to `conversational_flow_name`; None when there is none, and the conversational flow runs as
+    usual. `body` defaults to the flow's description (or its friendly name).
+    """
+    from flows_builder.selectors import flow_linked_to
+
+    flow = flow_linked_to(
+        conversational_flow_name=conversational_flow_name, account_id=phone_number.account_id
+    )
+    if flow is None:
+        return None
+    return flow_send(
+        flow=flow,
+        contact=contact,
+        phone_number=phone_number,
+        body=body or flow.description or flow.friendly_name,
+        cta=cta,
+    )

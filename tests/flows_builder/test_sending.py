@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from flows_builder.errors import FlowMessageInvalid, FlowNotSendable, SendPipelineUnavailable
 from flows_builder.models import FlowToken, WhatsAppFlow
-from flows_builder.sending import flow_message_build, flow_send
+from flows_builder.sending import flow_message_build, flow_send, flow_send_linked
 from messaging.menus.builder import MenuValidationError
 from messaging.models import Conversation, Message
 from platform_core.errors import DomainError
@@ -144,3 +144,44 @@ def test_flow_send_queues_through_the_send_pipeline(
     parameters = message.request_payload["interactive"]["action"]["parameters"]
     assert parameters["flow_token"] == token.token and parameters["flow_id"] == "1234567890"
     assert message.request_payload["to"] == alpha_contact.wa_id
+
+
+@pytest.mark.skipif(not _send_pipeline_present(), reason="the send pipeline (issue 5) is not in this build")
+def test_a_linked_published_flow_replaces_its_conversational_flow_and_otherwise_falls_back(
+    tenant_a, in_tenant, alpha_account, alpha_contact, alpha_number
+):
+    with in_tenant(tenant_a):
+        Conversation.objects.create(
+            contact=alpha_contact,
+            phone_number=alpha_number,
+            service_window_expires_at=timezone.now() + timedelta(hours=1),
+        )
+        flow = WhatsAppFlowFactory(account=alpha_account, description="Book a Starlink installation.")
+
+        # Not published yet: nothing is sent, the conversational flow runs as before.
+        assert (
+            flow_send_linked(
+                conversational_flow_name="starlink_installation",
+                contact=alpha_contact,
+                phone_number=alpha_number,
+            )
+            is None
+        )
+        assert (
+            flow_send_linked(
+                conversational_flow_name="main_menu", contact=alpha_contact, phone_number=alpha_number
+            )
+            is None
+        )
+        assert not Message.objects.exists() and not FlowToken.objects.exists()
+
+        WhatsAppFlow.objects.filter(pk=flow.pk).update(meta_flow_id="4242", meta_status="PUBLISHED")
+        queued = flow_send_linked(
+            conversational_flow_name="starlink_installation", contact=alpha_contact, phone_number=alpha_number
+        )
+        message = Message.objects.get(pk=queued.message.pk)
+
+    interactive = message.request_payload["interactive"]
+    assert interactive["body"] == {"text": "Book a Starlink installation."}
+    assert interactive["action"]["parameters"]["flow_id"] == "4242"
+    assert interactive["action"]["parameters"]["flow_cta"] == "Start"

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from flows_builder.errors import FlowGraphError, FlowRejectedByMeta, FlowStateConflict, FlowSyncInProgress
 from flows_builder.models import WhatsAppFlow
-from flows_builder.sync import flow_deprecate, flow_meta_draft_delete, flow_status_refresh, flow_sync
+from flows_builder.sync import (
+    flow_deprecate,
+    flow_meta_draft_delete,
+    flow_status_apply,
+    flow_status_refresh,
+    flow_sync,
+)
 from tests.flows_builder.factories import WABA_ID, WhatsAppFlowFactory
 from waba.simulator.faults import fault_rule_parse
 
@@ -171,3 +177,15 @@ def test_an_account_without_token_gets_a_clear_error(sim, tenant_a, in_tenant, f
         with pytest.raises(Exception) as raised:
             flow_sync(flow=flow)
     assert raised.value.code == "account_not_ready" and sim.requests() == []
+
+
+def test_flow_status_webhook_changes_apply_to_the_current_meta_flow_only(sim, tenant_a, in_tenant, flow):
+    with in_tenant(tenant_a):
+        flow_sync(flow=flow, publish=True)
+        assert (
+            flow_status_apply(meta_flow_id=flow.meta_flow_id, new_status="THROTTLED").meta_status
+            == "THROTTLED"
+        )
+        assert flow_status_apply(meta_flow_id="not-ours", new_status="BLOCKED") is None
+        flow.refresh_from_db()
+    assert flow.meta_status == "THROTTLED" and flow.sync_status == "published" and flow.can_send_published
