@@ -56,12 +56,17 @@ class TemplateButtonIn(Schema):
     parameters: list[TemplateParameter] = Field(default_factory=list)
 
 
-class TemplateIn(Schema):
-    name: str
-    language: str = Field(description="The template's language code, e.g. en_US.")
+class TemplateParametersIn(Schema):
+    """What fills a template's variables: as many as the template has, in order."""
+
     header_parameters: list[TemplateParameter] = Field(default_factory=list)
     body_parameters: list[TemplateParameter] = Field(default_factory=list)
     buttons: list[TemplateButtonIn] = Field(default_factory=list)
+
+
+class TemplateIn(TemplateParametersIn):
+    name: str
+    language: str = Field(description="The template's language code, e.g. en_US.")
 
 
 class ContextIn(Schema):

@@ -17,7 +17,14 @@ import phonenumbers
 
 from messaging.menus.builder import interactive_problems
 from messaging.send.errors import MessageInvalid, RecipientInvalid
-from messaging.send.schemas import MEDIA_TYPES, MediaIn, MessageContentIn, TemplateIn, TemplateParameter
+from messaging.send.schemas import (
+    MEDIA_TYPES,
+    MediaIn,
+    MessageContentIn,
+    TemplateIn,
+    TemplateParameter,
+    TemplateParametersIn,
+)
 from waba import meta
 from waba.models import MessageTemplate
 
@@ -82,6 +89,13 @@ def message_build(
             problems.append(problem("context.message_id", "must not be empty", "required"))
     if problems:
         raise MessageInvalid(problems)
+    return built_message(to_wa_id=to_wa_id, message_type=message_type, content=content, body=body, context_wamid=context_wamid)
+
+
+def built_message(
+    *, to_wa_id: str, message_type: str, content: dict[str, Any], body: str, context_wamid: str = ""
+) -> BuiltMessage:
+    """Wrap a validated content object in the Graph request envelope."""
     payload: dict[str, Any] = {
         "messaging_product": meta.MESSAGING_PRODUCT,
         "recipient_type": "individual",
@@ -182,7 +196,7 @@ def _check_text(problems: list[dict[str, Any]], field: str, value: str, limit: i
 
 
 def template_content_build(
-    *, template: MessageTemplate, parameters: TemplateIn, problems: list[dict[str, Any]], prefix: str
+    *, template: MessageTemplate, parameters: TemplateParametersIn, problems: list[dict[str, Any]], prefix: str
 ) -> tuple[dict[str, Any], str]:
     """Meta's `template` object for an approved template; parameter counts must match it exactly.
 
