@@ -15,7 +15,7 @@ def flow_list(
     account_id: int | None = None,
     name_prefix: str | None = None,
 ) -> QuerySet[WhatsAppFlow]:
-    flows = WhatsAppFlow.objects.select_related("account")
+    flows = WhatsAppFlow.objects.select_related("account", "endpoint_phone_number")
     if is_active is not None:
         flows = flows.filter(is_active=is_active)
     if sync_status:
