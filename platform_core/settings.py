@@ -150,6 +150,10 @@ CSRF_COOKIE_HTTPONLY = True
 GRAPH_API_BASE_URL = env_str("GRAPH_API_BASE_URL", "https://graph.facebook.com")
 GRAPH_API_VERSION = env_str("GRAPH_API_VERSION", "v23.0")
 GRAPH_API_TIMEOUT_S = env_int("GRAPH_API_TIMEOUT_S", 10)
+# The platform's own Meta app: webhooks to /webhooks/whatsapp/<META_APP_ID> are verified with these.
+META_APP_ID = env_str("META_APP_ID", "")
+META_APP_SECRET = env_str("META_APP_SECRET", "")
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "")
 
 API_KEY_PREFIX = "wak_"
 PLATFORM_API_KEY_PREFIX = "wpk_"

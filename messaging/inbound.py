@@ -1,0 +1,158 @@
+"""Store what customers send: contacts, conversations and inbound messages of every type.
+
+Runs inside the tenant's schema (the webhook worker enters it). Idempotent by database
+constraint: `Message.wamid` is unique, so a redelivered message inserts nothing, counts
+nothing and dispatches nothing, however many workers race on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest, Least
+
+from messaging.dispatch import inbound_message_dispatch
+from messaging.errors import PhoneNumberNotInTenant
+from messaging.models import Contact, Conversation, Message
+from messaging.webhooks.parse import AccountEvent, InboundMessage
+from waba.meta import CUSTOMER_SERVICE_WINDOW_S
+from waba.models import PhoneNumber
+
+logger = logging.getLogger(__name__)
+
+SERVICE_WINDOW = timedelta(seconds=CUSTOMER_SERVICE_WINDOW_S)
+# Messages Meta writes on the customer's behalf: stored and counted, but they are not the customer
+# talking, so they neither open the service window nor wait to be read.
+NOT_FROM_CUSTOMER_TYPES = frozenset({"system"})
+
+
+@dataclass(frozen=True)
+class InboundStoreResult:
+    message: Message | None  # None: this wamid was already stored
+    dispatch_failures: int = 0
+
+    @property
+    def created(self) -> bool:
+        return self.message is not None
+
+
+def inbound_message_store(*, event: InboundMessage) -> InboundStoreResult:
+    """Store one inbound message with its contact and conversation, then dispatch it once.
+
+    Raises PhoneNumberNotInTenant when this schema has no such number (the caller dead-letters).
+    """
+    if Message.objects.filter(wamid=event.wamid).exists():
+        return InboundStoreResult(message=None)
+    phone = PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first()
+    if phone is None:
+        raise PhoneNumberNotInTenant(f"No phone number {event.phone_number_id} in this workspace.")
+    with transaction.atomic():
+        contact = contact_touch(wa_id=event.wa_id, profile_name=event.profile_name, seen_at=event.timestamp)
+        conversation, _ = Conversation.objects.get_or_create(contact=contact, phone_number=phone)
+        message = _message_insert(event, conversation=conversation, contact=contact, phone=phone)
+        if message is None:
+            return InboundStoreResult(message=None)
+        _conversation_count(conversation, message)
+        failures = inbound_message_dispatch(message)
+    return InboundStoreResult(message=message, dispatch_failures=failures)
+
+
+def contact_touch(*, wa_id: str, profile_name: str | None, seen_at: datetime) -> Contact:
+    """The contact for `wa_id`, created on first sight; seen times only widen, so order does not matter."""
+    contact, created = Contact.objects.get_or_create(
+        wa_id=wa_id,
+        defaults={"profile_name": profile_name or "", "first_seen_at": seen_at, "last_seen_at": seen_at},
+    )
+    if not created:
+        at = Value(seen_at, output_field=DateTimeField())
+        changes: dict[str, Any] = {"first_seen_at": Least("first_seen_at", at),
+                                   "last_seen_at": Greatest("last_seen_at", at)}
+        if profile_name and profile_name != contact.profile_name:
+            changes["profile_name"] = profile_name
+        Contact.objects.filter(pk=contact.pk).update(**changes)
+    return contact
+
+
+def _message_insert(
+    event: InboundMessage, *, conversation: Conversation, contact: Contact, phone: PhoneNumber
+) -> Message | None:
+    content = dict(event.content)
+    if event.context:
+        content["context"] = event.context
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate wamid rolls back only this INSERT
+            return Message.objects.create(
+                conversation=conversation,
+                contact=contact,
+                phone_number=phone,
+                direction=Message.Direction.INBOUND,
+                wamid=event.wamid,
+                type=event.type,
+                content=content,
+                body=message_body_text(event.type, event.content),
+                context_wamid=(event.context or {}).get("id") or "",
+                status=Message.Status.RECEIVED,
+                timestamp=event.timestamp,
+            )
+    except IntegrityError:
+        return None  # another delivery of the same wamid won the race
+
+
+def _conversation_count(conversation: Conversation, message: Message) -> None:
+    at = Value(message.timestamp, output_field=DateTimeField())
+    changes: dict[str, Any] = {
+        "message_count": F("message_count") + 1,
+        "last_message_at": Greatest("last_message_at", at),
+    }
+    if message.type not in NOT_FROM_CUSTOMER_TYPES:
+        window_end = Value(message.timestamp + SERVICE_WINDOW, output_field=DateTimeField())
+        changes.update(
+            unread_count=F("unread_count") + 1,
+            last_inbound_at=Greatest("last_inbound_at", at),
+            service_window_expires_at=Greatest("service_window_expires_at", window_end),
+        )
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+
+
+def message_body_text(message_type: str, content: dict[str, Any]) -> str:
+    """The searchable text of a message: its words, caption, title or name, whatever the type has."""
+    if message_type == "contacts":
+        names = [(card.get("name") or {}).get("formatted_name") for card in content.get("contacts") or []]
+        return ", ".join(name for name in names if name)
+    if message_type == "location":
+        return " ".join(part for part in (content.get("name"), content.get("address")) if part)
+    for key in ("body", "caption", "title", "text", "emoji", "filename"):
+        value = content.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def contact_preferences_apply(*, event: AccountEvent) -> int:
+    """`user_preferences`: a customer stopped or resumed marketing messages. Returns contacts changed.
+
+    Order-safe: a preference older than the one already recorded changes nothing.
+    """
+    changed = 0
+    for preference in event.value.get("user_preferences") or []:
+        if preference.get("category") != "marketing_messages" or preference.get("value") not in ("stop", "resume"):
+            continue
+        at = _preference_time(preference.get("timestamp"), event.occurred_at)
+        opted_out = preference["value"] == "stop"
+        contact, _ = Contact.objects.get_or_create(wa_id=str(preference["wa_id"]))
+        changed += Contact.objects.filter(pk=contact.pk).exclude(opted_out_at__gt=at).update(
+            opted_out=opted_out, opted_out_at=at
+        )
+    return changed
+
+
+def _preference_time(unix_seconds: Any, fallback: datetime | None) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(unix_seconds), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return fallback or datetime.now(tz=UTC)
