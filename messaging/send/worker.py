@@ -8,28 +8,21 @@ Run any number of them (`manage.py send_worker`), on any number of machines. Eac
   shared limiter (the number's throughput, a little under it), claims at most that many messages
   (SKIP LOCKED), and checks each recipient's pair rate; what the limiter holds back goes back to
   the queue with a later `next_attempt_at`, unfailed and without using an attempt;
-* sends each claimed message at its slot from a pool of threads through the Graph client, and
-  records the outcomes in batches (wamid, retry with backoff, failure, or reconciliation);
+* hands the claimed messages to its dispatcher, which sends each at its slot through the Graph
+  client, and records the outcomes in batches (wamid, retry with backoff, failure, reconciliation);
 * reconciles messages whose lease ran out (a worker died mid-send, or a timeout left the outcome
   unknown) from the status webhooks that carry their id.
 
-The main thread does all database work; pool threads only talk to the Graph API.
+All database work happens on the main thread; the dispatcher's threads only talk to the Graph API.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import math
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -38,20 +31,17 @@ from django_tenants.utils import schema_context
 
 from messaging.send import outbox, retry
 from messaging.send.conf import send_setting
+from messaging.send.dispatcher import STALE_SLOT_S, SendDispatcher, SendJob, SendResult
 from messaging.send.limiter import Grant, rate_limiter
 from messaging.send.waba_seams import account_mark_unhealthy, graph_client_for
 from tenants.selectors import active_tenants
-from waba.graph import GraphClient
-from waba.graph.errors import GraphError, GraphUnavailable
+from waba.graph.errors import GraphError
 from waba.models import PhoneNumber, WhatsAppAccount
 
 logger = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 0.02
 FLUSH_AT = 200
-# A job dispatched later than this after its slot is handed back instead: a stalled worker must
-# not fire a backlog at once and break the number's throughput.
-STALE_SLOT_S = 1.0
 PURGE_EVERY_S = 60.0
 
 
@@ -67,25 +57,6 @@ def throughput_interval_s(phone: PhoneNumber) -> float:
     return 1.0 / (phone.throughput_mps * send_setting("SEND_THROUGHPUT_HEADROOM"))
 
 
-@dataclass
-class SendJob:
-    schema: str
-    message_id: int
-    attempts: int
-    account_id: int
-    phone_number_id: str
-    payload: dict[str, Any]
-    client: GraphClient = field(repr=False)
-
-
-@dataclass
-class SendResult:
-    job: SendJob
-    wamid: str | None = None
-    sent_at: datetime | None = None
-    error: GraphError | None = None
-
-
 class SendWorker:
     def __init__(self, *, threads: int | None = None, name: str = "send-worker") -> None:
         self.name = name
@@ -94,15 +65,15 @@ class SendWorker:
         self._wake = threading.Condition()
         self._notified: set[str] = set()
         self._due: dict[str, float] = {}  # schema -> monotonic time to look at it again
-        self._jobs: list[tuple[float, int, SendJob]] = []
-        self._sequence = itertools.count()
-        self._results: list[SendResult] = []
-        self._results_lock = threading.Lock()
-        self._inflight = 0
-        self._booked_until: dict[str, float] = {}  # phone_number_id -> last slot we hold (monotonic)
+        self._booked_until: dict[str, float] = {}  # phone_number_id -> our last slot (monotonic)
         self._stopped_accounts: set[tuple[str, int]] = set()
         self._schemas: list[str] | None = None
-        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix=f"{name}-send")
+        # How long a claim takes from reserving slots to handing them to the dispatcher (an average):
+        # slots are reserved that far ahead, so that none is already past when it is handed over.
+        self._claim_latency_s = 0.05
+        self.dispatcher = SendDispatcher(
+            threads=self.threads, name=name, results_ready=self._wake_up, flush_at=FLUSH_AT
+        )
         self.sent_total = 0
 
     # --- running -------------------------------------------------------------------------------------
@@ -133,16 +104,23 @@ class SendWorker:
                     next_purge = now + PURGE_EVERY_S
                 self._take_notifications()
                 self._cycle_due_tenants()
-                self._dispatch_due_jobs()
-                self._flush_results()
+                self._record_results()
                 if until_idle and self._idle():
                     return
                 self._sleep(min(next_sweep, deadline))
         finally:
             self._shutdown()
 
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
     def _idle(self) -> bool:
-        if self._jobs or self._inflight:
+        if self.dispatcher.pending() or self.dispatcher.has_results():
             return False
         for schema in self._schemas or []:
             with schema_context(schema):
@@ -150,20 +128,12 @@ class SendWorker:
                     return False
         return True
 
-    def stop(self) -> None:
-        self.stop_event.set()
-        with self._wake:
-            self._wake.notify_all()
-
     def _sleep(self, until: float) -> None:
         candidates = [until]
-        if self._jobs:
-            candidates.append(self._jobs[0][0])
         if self._due:
             candidates.append(min(self._due.values()))
-        with self._results_lock:
-            if self._results:
-                candidates.append(time.monotonic() + FLUSH_EVERY_S)
+        if self.dispatcher.pending() or self.dispatcher.has_results():
+            candidates.append(time.monotonic() + FLUSH_EVERY_S)
         timeout = min(candidates) - time.monotonic()
         if timeout <= 0:
             return
@@ -172,16 +142,9 @@ class SendWorker:
                 self._wake.wait(timeout)
 
     def _shutdown(self) -> None:
-        """Hand undispatched jobs back, let the pool finish what is in flight, record everything."""
-        leftover = defaultdict(list)
-        for _, _, job in self._jobs:
-            leftover[job.schema].append(job.message_id)
-        self._jobs.clear()
-        for schema, ids in leftover.items():
-            with schema_context(schema):
-                outbox.outbox_release(message_ids=ids)
-        self._pool.shutdown(wait=True)
-        self._flush_results()
+        """Hand undispatched jobs back to the queue, let sends in flight finish, record everything."""
+        self._release_jobs(self.dispatcher.close())
+        self._record_results()
 
     # --- knowing which tenants have work ------------------------------------------------------------
 
@@ -258,10 +221,6 @@ class SendWorker:
             if next_look is not None:
                 self._due[schema] = min(self._due.get(schema, math.inf), next_look)
 
-    def _capacity(self) -> int:
-        """How many more jobs this process may hold: bounded so that a backlog can never pile up."""
-        return max(0, self.threads * 8 - len(self._jobs) - self._inflight)
-
     def _cycle(self, schema: str) -> float | None:
         """Claim what one tenant may send now; returns when to look at it again (None: on notice)."""
         phones = {
@@ -288,6 +247,10 @@ class SendWorker:
             next_look = look if next_look is None else min(next_look, look)
         return next_look
 
+    def _capacity(self) -> int:
+        """How many more jobs this process may hold: bounded so that a backlog can never pile up."""
+        return max(0, self.threads * 8 - self.dispatcher.pending())
+
     def _claim_for_number(self, schema: str, phone: PhoneNumber) -> float:
         horizon = send_setting("SEND_RESERVE_HORIZON_S")
         capacity = min(send_setting("SEND_CLAIM_BATCH"), self._capacity())
@@ -301,6 +264,7 @@ class SendWorker:
             interval_s=interval,
             burst=1,
             horizon_s=horizon,
+            lead_s=min(horizon / 2, 2 * self._claim_latency_s),
         )
         reserved_at = time.monotonic()
         if grant.granted == 0:
@@ -313,10 +277,22 @@ class SendWorker:
         if not claimed:
             return reserved_at + horizon
         allowed = self._pair_check(phone, claimed)
-        self._stopped_accounts.discard((schema, phone.account_id))  # active again if it was stopped
+        if (schema, phone.account_id) in self._stopped_accounts:  # active again since it was stopped
+            self._stopped_accounts.discard((schema, phone.account_id))
+            self.dispatcher.account_resume(schema, phone.account_id)
         client = graph_client_for(phone.account)
+        now = time.monotonic()
+        self._claim_latency_s = 0.8 * self._claim_latency_s + 0.2 * (now - reserved_at)
+        # A slot already past (the claim took longer than the lead) is given up, not used late:
+        # sent late it would leave right before the next slot, closer than the interval allows.
+        tolerance = max(interval / 4, 0.002)
+        jobs, too_late = [], []
         for index, message in enumerate(claimed):
             if message.id not in allowed:
+                continue
+            at = reserved_at + grant.slot_in_s(index)
+            if at < now - tolerance:
+                too_late.append(message.id)
                 continue
             job = SendJob(
                 schema=schema,
@@ -327,7 +303,9 @@ class SendWorker:
                 payload=message.payload,
                 client=client,
             )
-            heapq.heappush(self._jobs, (reserved_at + grant.slot_in_s(index), next(self._sequence), job))
+            jobs.append((at, job))
+        self.dispatcher.schedule(jobs)
+        outbox.outbox_release(message_ids=too_late)
         last_slot = reserved_at + grant.slot_in_s(len(claimed) - 1)
         self._booked_until[phone.phone_number_id] = last_slot
         # A full claim means more may be waiting: come back when our slots run low.
@@ -362,50 +340,21 @@ class SendWorker:
             outbox.outbox_release(message_ids=ids, delay_s=wait)
         return allowed
 
-    # --- sending --------------------------------------------------------------------------------------
-
-    def _dispatch_due_jobs(self) -> None:
-        now = time.monotonic()
-        stale: dict[str, list[int]] = defaultdict(list)
-        while self._jobs and self._jobs[0][0] <= now:
-            slot, _, job = heapq.heappop(self._jobs)
-            if (job.schema, job.account_id) in self._stopped_accounts or now - slot > STALE_SLOT_S:
-                stale[job.schema].append(job.message_id)
-                continue
-            self._inflight += 1
-            self._pool.submit(self._send, job)
-        for schema, ids in stale.items():
-            with schema_context(schema):
-                outbox.outbox_release(message_ids=ids)
-            self._due[schema] = now
-
-    def _send(self, job: SendJob) -> None:
-        """Pool thread: one Graph request, no database."""
-        result = SendResult(job=job)
-        try:
-            answer = job.client.send_message(job.phone_number_id, job.payload)
-            result.wamid = str(answer["messages"][0]["id"])
-            result.sent_at = timezone.now()
-        except GraphError as error:
-            result.error = error
-        except Exception as error:  # a bug or an odd answer after the request left: reconcile, never resend
-            logger.exception("%s: unexpected error sending message %s", self.name, job.message_id)
-            result.error = GraphUnavailable(f"Unexpected {type(error).__name__}", may_have_been_processed=True)
-        with self._results_lock:
-            self._results.append(result)
-            full = len(self._results) >= FLUSH_AT
-        if full:
-            with self._wake:
-                self._wake.notify_all()
-
     # --- recording ------------------------------------------------------------------------------------
 
-    def _flush_results(self) -> None:
-        with self._results_lock:
-            results, self._results = self._results, []
-        if not results:
-            return
-        self._inflight -= len(results)
+    def _release_jobs(self, jobs: list[SendJob]) -> None:
+        by_schema: dict[str, list[int]] = defaultdict(list)
+        for job in jobs:
+            by_schema[job.schema].append(job.message_id)
+        for schema, ids in by_schema.items():
+            with schema_context(schema):
+                outbox.outbox_release(message_ids=ids)
+            self._due[schema] = time.monotonic()
+
+    def _record_results(self) -> None:
+        results, handed_back = self.dispatcher.take()
+        if handed_back:
+            self._release_jobs(handed_back)
         by_schema: dict[str, list[SendResult]] = defaultdict(list)
         for result in results:
             by_schema[result.job.schema].append(result)
@@ -428,31 +377,32 @@ class SendWorker:
 
     def _record_error(self, schema: str, job: SendJob, error: GraphError) -> None:
         decision = retry.decision_for_error(error, attempts=job.attempts)
-        record: dict[retry.Next, Callable[[], None]] = {
-            retry.Next.RETRY: lambda: outbox.outbox_record_retry(
+        if decision.next == retry.Next.RETRY:
+            outbox.outbox_record_retry(
                 message_id=job.message_id,
                 delay_s=decision.delay_s,
                 code=decision.code,
                 title=decision.title,
                 details=decision.details,
-            ),
-            retry.Next.FAIL: lambda: outbox.outbox_record_failed(
-                message_id=job.message_id, code=decision.code, title=decision.title, details=decision.details
-            ),
-            retry.Next.RECONCILE: lambda: outbox.outbox_record_unknown(
-                message_id=job.message_id, grace_s=decision.delay_s, title=decision.title, details=str(error)
-            ),
-            retry.Next.STOP_ACCOUNT: lambda: self._stop_account(schema, job, decision),
-        }
-        record[decision.next]()
-        if decision.next == retry.Next.RETRY:
+            )
             self._due[schema] = min(self._due.get(schema, math.inf), time.monotonic() + decision.delay_s)
+        elif decision.next == retry.Next.FAIL:
+            outbox.outbox_record_failed(
+                message_id=job.message_id, code=decision.code, title=decision.title, details=decision.details
+            )
+        elif decision.next == retry.Next.RECONCILE:
+            outbox.outbox_record_unknown(
+                message_id=job.message_id, grace_s=decision.delay_s, title=decision.title, details=str(error)
+            )
+        else:
+            self._stop_account(schema, job, decision)
 
     def _stop_account(self, schema: str, job: SendJob, decision: retry.Decision) -> None:
         """The account cannot send: mark it unhealthy once; its messages wait, queued, with the reason."""
         key = (schema, job.account_id)
         if key not in self._stopped_accounts:
             self._stopped_accounts.add(key)
+            self.dispatcher.account_stop(schema, job.account_id)
             account = WhatsAppAccount.objects.filter(pk=job.account_id).first()
             if account is not None and account.status == WhatsAppAccount.Status.ACTIVE:
                 account_mark_unhealthy(account=account, reason=decision.title, code=decision.code)

@@ -52,6 +52,14 @@ def test_a_reservation_spaces_its_slots_one_interval_apart_within_the_horizon(li
     assert following.granted <= 2
 
 
+def test_a_lead_keeps_the_first_slot_in_the_future(limiter):
+    grant = limiter.reserve(key="tp:lead", count=10, interval_s=0.05, burst=1, horizon_s=0.3, lead_s=0.1)
+    assert grant.slot_in_s(0) == pytest.approx(0.1, abs=0.01)
+    assert grant.granted == 5  # 100, 150, ... 300 ms
+    following = limiter.reserve(key="tp:lead", count=1, interval_s=0.05, burst=1, horizon_s=0.5, lead_s=0.1)
+    assert following.slot_in_s(0) == pytest.approx(0.35, abs=0.01)  # a busy key is not pushed further
+
+
 def test_reservations_for_several_keys_in_one_call_are_independent(limiter):
     grants = limiter.reserve_many(requests=[("a", 1), ("b", 2)], interval_s=1.0, burst=1, horizon_s=0)
     assert [(g.key, g.granted) for g in grants] == [("a", 1), ("b", 1)]

@@ -2,7 +2,8 @@
 
 GCRA (the generic cell rate algorithm) keeps one number per key, the theoretical arrival time
 (`tat`) of the next unit. A reservation of `count` units returns how many were granted and when
-each may be used: unit k at `max(now, base + k * interval)`. Units are granted only up to
+each may be used: unit k at `max(now, base + k * interval)`, base = max(tat, now + lead) - burst
+tolerance. Units are granted only up to
 `horizon_s` ahead, so a worker never books the number for long; several workers asking at once
 get consecutive, non-overlapping slots because each reservation is one atomic update.
 """
@@ -74,12 +75,19 @@ class RateLimiter(ABC):
         interval_s: float,
         burst: int,
         horizon_s: float,
+        lead_s: float = 0.0,
     ) -> list[Grant]:
-        """Reserve units for each (key, count) with one round trip; keys must be distinct."""
+        """Reserve units for each (key, count) with one round trip; keys must be distinct.
 
-    def reserve(self, *, key: str, count: int, interval_s: float, burst: int, horizon_s: float) -> Grant:
+        `lead_s` keeps the first unit at least that far in the future: the time the caller needs
+        before it can use a slot (claiming the messages), so that no slot is already past when used.
+        """
+
+    def reserve(
+        self, *, key: str, count: int, interval_s: float, burst: int, horizon_s: float, lead_s: float = 0.0
+    ) -> Grant:
         return self.reserve_many(
-            requests=[(key, count)], interval_s=interval_s, burst=burst, horizon_s=horizon_s
+            requests=[(key, count)], interval_s=interval_s, burst=burst, horizon_s=horizon_s, lead_s=lead_s
         )[0]
 
     @abstractmethod

@@ -18,9 +18,10 @@ from messaging.send.limiter.base import Grant, QuotaDecision, QuotaWindow, RateL
 BUCKETS = "public.ratelimit_ratebucket"
 COUNTERS = "public.ratelimit_quotacounter"
 
-# base = max(tat, now) - tau; units conform at base + k*T; grant those within now + horizon.
+# base = max(tat, now + lead) - tau; units conform at base + k*T; grant those within now + horizon.
 _GRANTED = (
-    "LEAST({n}, GREATEST(0, FLOOR(({now} + %(horizon)s - (GREATEST({tat}, {now}) - %(tau)s)) / %(interval)s) + 1))"
+    "LEAST({n}, GREATEST(0, FLOOR(({now} + %(horizon)s - (GREATEST({tat}, {now} + %(lead)s) - %(tau)s))"
+    " / %(interval)s) + 1))"
 )
 _NEW = _GRANTED.format(n="r.n", now="c.now", tat="c.now")
 _UPDATED = _GRANTED.format(n="EXCLUDED.requested", now="EXCLUDED.reserved_at", tat="b.tat")
@@ -29,9 +30,9 @@ RESERVE_SQL = f"""
 WITH c AS MATERIALIZED (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
      r AS (SELECT * FROM unnest(%(keys)s::text[], %(counts)s::int[]) AS r(key, n))
 INSERT INTO {BUCKETS} AS b (key, tat, requested, granted, reserved_at)
-SELECT r.key, c.now + {_NEW} * %(interval)s, r.n, {_NEW}, c.now FROM r, c
+SELECT r.key, c.now + %(lead)s + {_NEW} * %(interval)s, r.n, {_NEW}, c.now FROM r, c
 ON CONFLICT (key) DO UPDATE SET
-    tat = GREATEST(b.tat, EXCLUDED.reserved_at) + {_UPDATED} * %(interval)s,
+    tat = GREATEST(b.tat, EXCLUDED.reserved_at + %(lead)s) + {_UPDATED} * %(interval)s,
     granted = {_UPDATED},
     requested = EXCLUDED.requested,
     reserved_at = EXCLUDED.reserved_at
@@ -66,20 +67,28 @@ class PostgresRateLimiter(RateLimiter):
         interval_s: float,
         burst: int,
         horizon_s: float,
+        lead_s: float = 0.0,
     ) -> list[Grant]:
         if not requests:
             return []
         keys = [self.namespace + key for key, _ in requests]
         counts = [count for _, count in requests]
         tau = max(0, burst - 1) * interval_s
-        params = {"keys": keys, "counts": counts, "interval": interval_s, "tau": tau, "horizon": horizon_s}
+        params = {
+            "keys": keys,
+            "counts": counts,
+            "interval": interval_s,
+            "tau": tau,
+            "horizon": horizon_s,
+            "lead": lead_s,
+        }
         with connection.cursor() as cursor:
             cursor.execute(RESERVE_SQL, params)
             rows = {row[0]: row[1:] for row in cursor.fetchall()}
         grants = []
         for key, count in requests:
             tat, granted, now = rows[self.namespace + key]
-            base = tat - granted * interval_s - tau  # max(old tat, now) - tau
+            base = tat - granted * interval_s - tau  # max(old tat, now + lead) - tau
             grants.append(
                 Grant(
                     key=key,

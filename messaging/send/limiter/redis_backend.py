@@ -19,12 +19,12 @@ from messaging.send.limiter.base import Grant, QuotaDecision, QuotaWindow, RateL
 RESERVE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval, tau, horizon = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local interval, tau, horizon, lead = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
 for i, key in ipairs(KEYS) do
-  local n = tonumber(ARGV[3 + i])
+  local n = tonumber(ARGV[4 + i])
   local tat = tonumber(redis.call('GET', key) or now)
-  local start = math.max(tat, now)
+  local start = math.max(tat, now + lead)
   local granted = math.floor((now + horizon - (start - tau)) / interval) + 1
   granted = math.max(0, math.min(n, granted))
   local new_tat = start + granted * interval
@@ -79,12 +79,13 @@ class RedisRateLimiter(RateLimiter):
         interval_s: float,
         burst: int,
         horizon_s: float,
+        lead_s: float = 0.0,
     ) -> list[Grant]:
         if not requests:
             return []
         tau = max(0, burst - 1) * interval_s
         keys = [self.namespace + key for key, _ in requests]
-        args = [repr(interval_s), repr(tau), repr(horizon_s), *[count for _, count in requests]]
+        args = [repr(interval_s), repr(tau), repr(horizon_s), repr(lead_s), *[count for _, count in requests]]
         rows = self._reserve(keys=keys, args=args)
         grants = []
         for (key, count), (tat_text, granted, now_text) in zip(requests, rows, strict=True):

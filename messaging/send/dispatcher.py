@@ -1,0 +1,149 @@
+"""Timed sending: each job leaves at its limiter slot, from a pool of threads. No database here.
+
+A dedicated thread watches the slots so that the worker's database work (claims, sweeps,
+recording) never delays a send: a late send followed by an on-time one would put two messages
+closer together than the number's interval. Results are collected for the worker to record.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from waba.graph import GraphClient
+from waba.graph.errors import GraphError, GraphUnavailable
+
+logger = logging.getLogger(__name__)
+
+# A job whose slot passed longer ago than this is handed back instead of sent: a stalled process
+# must not fire a backlog at once and break the number's throughput.
+STALE_SLOT_S = 1.0
+
+
+@dataclass
+class SendJob:
+    schema: str
+    message_id: int
+    attempts: int
+    account_id: int
+    phone_number_id: str
+    payload: dict[str, Any]
+    client: GraphClient = field(repr=False)
+
+
+@dataclass
+class SendResult:
+    job: SendJob
+    wamid: str | None = None
+    sent_at: datetime | None = None
+    error: GraphError | None = None
+
+
+class SendDispatcher:
+    def __init__(self, *, threads: int, name: str, results_ready: Callable[[], None], flush_at: int) -> None:
+        self.name = name
+        self._results_ready = results_ready
+        self._flush_at = flush_at
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, SendJob]] = []
+        self._sequence = itertools.count()
+        self._results: list[SendResult] = []
+        self._handed_back: list[SendJob] = []
+        self._stopped_accounts: set[tuple[str, int]] = set()
+        self._in_flight = 0
+        self._closing = False
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{name}-send")
+        self._thread = threading.Thread(target=self._run, name=f"{name}-dispatch", daemon=True)
+        self._thread.start()
+
+    # --- used by the worker's main thread ------------------------------------------------------------
+
+    def schedule(self, jobs: Iterable[tuple[float, SendJob]]) -> None:
+        """Send each job at its monotonic time."""
+        with self._cond:
+            for at, job in jobs:
+                heapq.heappush(self._heap, (at, next(self._sequence), job))
+            self._cond.notify_all()
+
+    def pending(self) -> int:
+        """Jobs not yet recorded: waiting for their slot, being sent, or with a result to collect."""
+        with self._cond:
+            return len(self._heap) + self._in_flight
+
+    def has_results(self) -> bool:
+        with self._cond:
+            return bool(self._results or self._handed_back)
+
+    def take(self) -> tuple[list[SendResult], list[SendJob]]:
+        """Results to record, and jobs handed back unsent (too late, or their account stopped)."""
+        with self._cond:
+            results, self._results = self._results, []
+            handed_back, self._handed_back = self._handed_back, []
+            self._in_flight -= len(results)
+        return results, handed_back
+
+    def account_stop(self, schema: str, account_id: int) -> None:
+        with self._cond:
+            self._stopped_accounts.add((schema, account_id))
+
+    def account_resume(self, schema: str, account_id: int) -> None:
+        with self._cond:
+            self._stopped_accounts.discard((schema, account_id))
+
+    def close(self) -> list[SendJob]:
+        """Stop dispatching, wait for sends in flight; returns the jobs never dispatched."""
+        with self._cond:
+            self._closing = True
+            leftover = [job for _, _, job in self._heap]
+            self._heap.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True)
+        return leftover
+
+    # --- the dispatch thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closing:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                slot, _, job = heapq.heappop(self._heap)
+                if (job.schema, job.account_id) in self._stopped_accounts or -wait > STALE_SLOT_S:
+                    self._handed_back.append(job)
+                    continue
+                self._in_flight += 1
+                self._pool.submit(self._send, job)
+
+    def _send(self, job: SendJob) -> None:
+        """Pool thread: one Graph request."""
+        result = SendResult(job=job)
+        try:
+            answer = job.client.send_message(job.phone_number_id, job.payload)
+            result.wamid = str(answer["messages"][0]["id"])
+            result.sent_at = timezone.now()
+        except GraphError as error:
+            result.error = error
+        except Exception as error:  # a bug or an odd answer after the request left: reconcile, never resend
+            logger.exception("%s: unexpected error sending message %s", self.name, job.message_id)
+            result.error = GraphUnavailable(f"Unexpected {type(error).__name__}", may_have_been_processed=True)
+        with self._cond:
+            self._results.append(result)
+            ready = len(self._results) >= self._flush_at or result.error is not None
+        if ready:
+            self._results_ready()
