@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Value
-from django.db.models.functions import Greatest, Least
+from django.db import IntegrityError, connection, transaction
 
 from messaging.dispatch import inbound_message_dispatch
 from messaging.errors import PhoneNumberNotInTenant
@@ -41,19 +39,16 @@ class InboundStoreResult:
         return self.message is not None
 
 
-def inbound_message_store(*, event: InboundMessage) -> InboundStoreResult:
+def inbound_message_store(*, event: InboundMessage, phone_number: PhoneNumber | None = None) -> InboundStoreResult:
     """Store one inbound message with its contact and conversation, then dispatch it once.
 
-    Raises PhoneNumberNotInTenant when this schema has no such number (the caller dead-letters).
+    `phone_number` saves a lookup when the caller already has the event's number. Raises
+    PhoneNumberNotInTenant when this schema has no such number (the caller dead-letters).
     """
-    if Message.objects.filter(wamid=event.wamid).exists():
-        return InboundStoreResult(message=None)
-    phone = PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first()
-    if phone is None:
-        raise PhoneNumberNotInTenant(f"No phone number {event.phone_number_id} in this workspace.")
+    phone = phone_number or phone_number_for_event(event)
     with transaction.atomic():
         contact = contact_touch(wa_id=event.wa_id, profile_name=event.profile_name, seen_at=event.timestamp)
-        conversation, _ = Conversation.objects.get_or_create(contact=contact, phone_number=phone)
+        conversation, _ = Conversation.objects.get_or_create(contact_id=contact.pk, phone_number=phone)
         message = _message_insert(event, conversation=conversation, contact=contact, phone=phone)
         if message is None:
             return InboundStoreResult(message=None)
@@ -62,20 +57,35 @@ def inbound_message_store(*, event: InboundMessage) -> InboundStoreResult:
     return InboundStoreResult(message=message, dispatch_failures=failures)
 
 
+def phone_number_for_event(event: InboundMessage) -> PhoneNumber:
+    phone = PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first()
+    if phone is None:
+        raise PhoneNumberNotInTenant(f"No phone number {event.phone_number_id} in this workspace.")
+    return phone
+
+
+_CONTACT_UPSERT = f"""
+    INSERT INTO {Contact._meta.db_table} (wa_id, profile_name, first_seen_at, last_seen_at, opted_out, created_at)
+    VALUES (%(wa_id)s, %(name)s, %(at)s, %(at)s, false, now())
+    ON CONFLICT (wa_id) DO UPDATE SET
+        first_seen_at = LEAST({Contact._meta.db_table}.first_seen_at, EXCLUDED.first_seen_at),
+        last_seen_at = GREATEST({Contact._meta.db_table}.last_seen_at, EXCLUDED.last_seen_at),
+        profile_name = COALESCE(NULLIF(EXCLUDED.profile_name, ''), {Contact._meta.db_table}.profile_name)
+    RETURNING id, profile_name, first_seen_at, last_seen_at, opted_out, opted_out_at, created_at
+"""
+
+
 def contact_touch(*, wa_id: str, profile_name: str | None, seen_at: datetime) -> Contact:
-    """The contact for `wa_id`, created on first sight; seen times only widen, so order does not matter."""
-    contact, created = Contact.objects.get_or_create(
-        wa_id=wa_id,
-        defaults={"profile_name": profile_name or "", "first_seen_at": seen_at, "last_seen_at": seen_at},
-    )
-    if not created:
-        at = Value(seen_at, output_field=DateTimeField())
-        changes: dict[str, Any] = {"first_seen_at": Least("first_seen_at", at),
-                                   "last_seen_at": Greatest("last_seen_at", at)}
-        if profile_name and profile_name != contact.profile_name:
-            changes["profile_name"] = profile_name
-        Contact.objects.filter(pk=contact.pk).update(**changes)
-    return contact
+    """The contact for `wa_id`, created on first sight; seen times only widen, so order does not matter.
+
+    One statement (INSERT ... ON CONFLICT DO UPDATE): concurrent first messages of a new customer
+    cannot create it twice.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_CONTACT_UPSERT, {"wa_id": wa_id, "name": profile_name or "", "at": seen_at})
+        pk, name, first_seen, last_seen, opted_out, opted_out_at, created_at = cursor.fetchone()
+    return Contact(pk=pk, wa_id=wa_id, profile_name=name, first_seen_at=first_seen, last_seen_at=last_seen,
+                   opted_out=opted_out, opted_out_at=opted_out_at, created_at=created_at)
 
 
 def _message_insert(
@@ -103,20 +113,30 @@ def _message_insert(
         return None  # another delivery of the same wamid won the race
 
 
+_CONVERSATION_COUNT = f"""
+    UPDATE {Conversation._meta.db_table} SET
+        message_count = message_count + 1,
+        last_message_at = GREATEST(last_message_at, %(at)s),
+        unread_count = unread_count + %(unread)s,
+        last_inbound_at = CASE WHEN %(from_customer)s THEN GREATEST(last_inbound_at, %(at)s) ELSE last_inbound_at END,
+        service_window_expires_at = CASE WHEN %(from_customer)s
+            THEN GREATEST(service_window_expires_at, %(window_end)s) ELSE service_window_expires_at END
+    WHERE id = %(id)s
+"""
+
+
 def _conversation_count(conversation: Conversation, message: Message) -> None:
-    at = Value(message.timestamp, output_field=DateTimeField())
-    changes: dict[str, Any] = {
-        "message_count": F("message_count") + 1,
-        "last_message_at": Greatest("last_message_at", at),
-    }
-    if message.type not in NOT_FROM_CUSTOMER_TYPES:
-        window_end = Value(message.timestamp + SERVICE_WINDOW, output_field=DateTimeField())
-        changes.update(
-            unread_count=F("unread_count") + 1,
-            last_inbound_at=Greatest("last_inbound_at", at),
-            service_window_expires_at=Greatest("service_window_expires_at", window_end),
-        )
-    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    """Count a new message; times only move forward (GREATEST ignores NULL), so arrival order does
+    not matter. The window is 24 hours after the customer's latest message."""
+    from_customer = message.type not in NOT_FROM_CUSTOMER_TYPES
+    with connection.cursor() as cursor:
+        cursor.execute(_CONVERSATION_COUNT, {
+            "id": conversation.pk,
+            "at": message.timestamp,
+            "unread": 1 if from_customer else 0,
+            "from_customer": from_customer,
+            "window_end": message.timestamp + SERVICE_WINDOW,
+        })
 
 
 def message_body_text(message_type: str, content: dict[str, Any]) -> str:

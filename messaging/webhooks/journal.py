@@ -14,9 +14,11 @@ import logging
 import random
 from datetime import timedelta
 
-from django.db import transaction
+import psycopg
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from messaging.webhooks.models import WebhookJournalEntry
 
@@ -31,13 +33,34 @@ RETRY_MAX_S = 15 * 60.0
 
 
 def journal_entry_record(*, app_id: str, body: bytes, signature_verified: bool) -> int:
-    """Store an accepted POST and return its id. One INSERT; committed when this returns
-    (call it outside any transaction: the request is only acknowledged after the commit)."""
+    """Store an accepted POST and return its id: the one statement of the request path.
+
+    Outside a transaction the INSERT autocommits, so the row is durable when this returns (the
+    request is acknowledged only then). It goes straight to the driver, schema-qualified: no
+    `SET search_path` round trip first, whatever schema the connection was left in. A connection
+    that broke since its last use is reopened and the INSERT tried once more (a duplicate row
+    from a retry is harmless: processing is idempotent).
+    """
     now = timezone.now()
-    entry = WebhookJournalEntry.objects.create(
-        app_id=app_id, body=body, signature_verified=signature_verified, received_at=now, available_at=now
-    )
-    return entry.pk
+    values = (app_id, body, signature_verified, now, State.PENDING, now)
+    for attempt in (1, 2):
+        try:
+            connection.ensure_connection()
+            with connection.connection.cursor() as cursor:
+                cursor.execute(_INSERT_SQL, values)
+                return cursor.fetchone()[0]
+        except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError):
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()
+    raise AssertionError("unreachable")
+
+
+_INSERT_SQL = (
+    f'INSERT INTO "{get_public_schema_name()}"."{WebhookJournalEntry._meta.db_table}" '
+    "(app_id, body, signature_verified, received_at, state, available_at, attempts, claimed_by, last_error) "
+    "VALUES (%s, %s, %s, %s, %s, %s, 0, '', '') RETURNING id"
+)
 
 
 def _claimable(now):  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from messaging.errors import PhoneNumberNotInTenant
-from messaging.inbound import contact_preferences_apply, inbound_message_store
+from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
 from messaging.statuses import message_status_apply
 from messaging.webhooks.journal import journal_entry_complete, journal_entry_reject
 from messaging.webhooks.meta_apps import webhook_app_get
@@ -64,9 +64,11 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
                                app_id=entry.app_id, journal_entry_id=entry.pk)
             counts["dead_lettered"] += 1
             continue
+        change_counts: Counter[str] = Counter()  # merged only if the change commits
         try:
             with schema_context(route.tenant.schema_name):
-                change_apply(change=change, counts=counts)
+                change_apply(change=change, counts=change_counts)
+            counts.update(change_counts)
         except PhoneNumberNotInTenant as error:
             dead_letter_record(change=change, reason=WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
                                detail=f"{route.tenant.slug}: {error.message}", app_id=entry.app_id,
@@ -78,29 +80,37 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
 
 
 def change_apply(*, change: Change, counts: Counter[str]) -> None:
-    """Apply a routed change's events, in payload order, inside the current tenant schema."""
-    for event in change.events:
-        EVENT_HANDLERS[type(event)](event, counts)
+    """Apply a routed change's events, in payload order, inside the current tenant schema.
+
+    All or nothing: if one event fails the whole change rolls back and is retried (or
+    dead-lettered) as a unit; re-applying it is idempotent.
+    """
+    context: dict = {}  # shared by the events of one change (they have one phone number)
+    with transaction.atomic():  # one commit per change; each event keeps its own savepoint
+        for event in change.events:
+            EVENT_HANDLERS[type(event)](event, counts, context)
 
 
-def _inbound_message(event: InboundMessage, counts: Counter[str]) -> None:
-    result = inbound_message_store(event=event)
+def _inbound_message(event: InboundMessage, counts: Counter[str], context: dict) -> None:
+    if "phone_number" not in context:
+        context["phone_number"] = phone_number_for_event(event)
+    result = inbound_message_store(event=event, phone_number=context["phone_number"])
     counts["messages_stored" if result.created else "messages_duplicate"] += 1
     if result.dispatch_failures:
         counts["dispatch_failures"] += result.dispatch_failures
 
 
-def _status(event: StatusUpdate, counts: Counter[str]) -> None:
+def _status(event: StatusUpdate, counts: Counter[str], context: dict) -> None:
     counts[f"statuses_{message_status_apply(event=event)}"] += 1
 
 
-def _value_errors(event: WebhookErrorEvent, counts: Counter[str]) -> None:
+def _value_errors(event: WebhookErrorEvent, counts: Counter[str], context: dict) -> None:
     codes = [error.get("code") for error in event.errors]
     logger.warning("Meta reported errors for phone number %s: codes %s", event.phone_number_id, codes)
     counts["errors_reported"] += 1
 
 
-def _account_event(event: AccountEvent, counts: Counter[str]) -> None:
+def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> None:
     handler = ACCOUNT_FIELD_HANDLERS.get(event.field, _account_event_to_waba)
     with transaction.atomic():
         handler(event)
@@ -122,7 +132,7 @@ def _user_preferences(event: AccountEvent) -> None:
     contact_preferences_apply(event=event)
 
 
-EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str]], None]] = {
+EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str], dict], None]] = {
     InboundMessage: _inbound_message,  # type: ignore[dict-item]
     StatusUpdate: _status,  # type: ignore[dict-item]
     WebhookErrorEvent: _value_errors,  # type: ignore[dict-item]
