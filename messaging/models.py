@@ -164,3 +164,22 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wamid} {self.status}"
+
+
+class MessageMedia(models.Model):
+    """The bytes of an inbound message's media, fetched from Meta on demand and kept here.
+
+    Meta's media URLs expire (and media ids after about 30 days), so the first fetch stores the
+    file; later reads never go back to Meta. Size and content type were checked on the way in.
+    """
+
+    message = models.OneToOneField(Message, primary_key=True, on_delete=models.CASCADE,
+                                   related_name="stored_media")
+    mime_type = models.CharField(max_length=128)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, help_text="Hex SHA-256 of the content.")
+    content = models.BinaryField()
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.mime_type}, {self.size} bytes (message {self.message_id})"
