@@ -20,18 +20,27 @@ from typing import Any
 
 from django.utils import timezone
 
+from messaging.send.conf import send_setting
 from waba.graph import GraphClient
 from waba.graph.errors import GraphError, GraphUnavailable
 
 logger = logging.getLogger(__name__)
 
-# A job whose slot passed longer ago than this is handed back instead of sent: a stalled process
-# must not fire a backlog at once and break the number's throughput.
-STALE_SLOT_S = 1.0
+
+
+def max_lateness_s() -> float:
+    """How late after its slot a send may still leave; later, it is handed back unsent.
+
+    Sends later than their slot bunch up with the ones on time, so a one-second window could
+    hold up to (1 + lateness) seconds of slots. Pacing runs at SEND_THROUGHPUT_HEADROOM of the
+    number's throughput; allowing half of that headroom as lateness keeps every window under it.
+    """
+    return (1.0 / send_setting("SEND_THROUGHPUT_HEADROOM") - 1.0) / 2
 
 
 @dataclass
 class SendJob:
+    at: float  # monotonic time of its slot
     schema: str
     message_id: int
     attempts: int
@@ -62,17 +71,18 @@ class SendDispatcher:
         self._stopped_accounts: set[tuple[str, int]] = set()
         self._in_flight = 0
         self._closing = False
+        self._max_lateness_s = max_lateness_s()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{name}-send")
         self._thread = threading.Thread(target=self._run, name=f"{name}-dispatch", daemon=True)
         self._thread.start()
 
     # --- used by the worker's main thread ------------------------------------------------------------
 
-    def schedule(self, jobs: Iterable[tuple[float, SendJob]]) -> None:
-        """Send each job at its monotonic time."""
+    def schedule(self, jobs: Iterable[SendJob]) -> None:
+        """Send each job at its slot (`job.at`)."""
         with self._cond:
-            for at, job in jobs:
-                heapq.heappush(self._heap, (at, next(self._sequence), job))
+            for job in jobs:
+                heapq.heappush(self._heap, (job.at, next(self._sequence), job))
             self._cond.notify_all()
 
     def pending(self) -> int:
@@ -123,15 +133,20 @@ class SendDispatcher:
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
-                slot, _, job = heapq.heappop(self._heap)
-                if (job.schema, job.account_id) in self._stopped_accounts or -wait > STALE_SLOT_S:
+                _, _, job = heapq.heappop(self._heap)
+                if (job.schema, job.account_id) in self._stopped_accounts or -wait > self._max_lateness_s:
                     self._handed_back.append(job)
                     continue
                 self._in_flight += 1
                 self._pool.submit(self._send, job)
 
     def _send(self, job: SendJob) -> None:
-        """Pool thread: one Graph request."""
+        """Pool thread: one Graph request, unless the job waited too long for a free thread."""
+        if time.monotonic() - job.at > self._max_lateness_s:
+            with self._cond:
+                self._in_flight -= 1
+                self._handed_back.append(job)
+            return
         result = SendResult(job=job)
         try:
             answer = job.client.send_message(job.phone_number_id, job.payload)

@@ -35,7 +35,7 @@ class RecipientInvalid(SendError):
 
 
 class PhoneNumberNotFound(SendError):
-    code = "phone_number_not_found"
+    code = "not_found"  # the same code as waba.errors.PhoneNumberNotFound
     status = 404
 
 

@@ -31,9 +31,10 @@ from django_tenants.utils import schema_context
 
 from messaging.send import outbox, retry
 from messaging.send.conf import send_setting
-from messaging.send.dispatcher import STALE_SLOT_S, SendDispatcher, SendJob, SendResult
+from messaging.send.dispatcher import SendDispatcher, SendJob, SendResult
 from messaging.send.limiter import Grant, rate_limiter
 from messaging.send.waba_seams import account_mark_unhealthy, graph_client_for
+from platform_core.errors import DomainError
 from tenants.selectors import active_tenants
 from waba.graph.errors import GraphError
 from waba.models import PhoneNumber, WhatsAppAccount
@@ -256,6 +257,11 @@ class SendWorker:
         capacity = min(send_setting("SEND_CLAIM_BATCH"), self._capacity())
         if capacity == 0:
             return time.monotonic() + FLUSH_EVERY_S
+        try:
+            client = graph_client_for(phone.account)
+        except DomainError as error:  # e.g. an active account without a token: its messages wait
+            logger.warning("%s: cannot send from %s: %s", self.name, phone.phone_number_id, error)
+            return time.monotonic() + 5.0
         interval = throughput_interval_s(phone)
         limiter = rate_limiter()
         grant = limiter.reserve(
@@ -270,7 +276,7 @@ class SendWorker:
         if grant.granted == 0:
             return reserved_at + grant.retry_in_s
         # Long enough to wait for the slot, send, time out, and give webhooks the grace period.
-        lease = horizon + STALE_SLOT_S + settings.GRAPH_API_TIMEOUT_S + send_setting("SEND_RECONCILE_GRACE_S")
+        lease = horizon + 1.0 + settings.GRAPH_API_TIMEOUT_S + send_setting("SEND_RECONCILE_GRACE_S")
         claimed = outbox.outbox_claim(phone_number_pk=phone.pk, limit=grant.granted, lease_s=lease)
         if len(claimed) < grant.granted:
             limiter.release(grant=grant, unused=grant.granted - len(claimed))
@@ -280,7 +286,6 @@ class SendWorker:
         if (schema, phone.account_id) in self._stopped_accounts:  # active again since it was stopped
             self._stopped_accounts.discard((schema, phone.account_id))
             self.dispatcher.account_resume(schema, phone.account_id)
-        client = graph_client_for(phone.account)
         now = time.monotonic()
         self._claim_latency_s = 0.8 * self._claim_latency_s + 0.2 * (now - reserved_at)
         # A slot already past (the claim took longer than the lead) is given up, not used late:
@@ -295,6 +300,7 @@ class SendWorker:
                 too_late.append(message.id)
                 continue
             job = SendJob(
+                at=at,
                 schema=schema,
                 message_id=message.id,
                 attempts=message.attempts,
@@ -303,7 +309,7 @@ class SendWorker:
                 payload=message.payload,
                 client=client,
             )
-            jobs.append((at, job))
+            jobs.append(job)
         self.dispatcher.schedule(jobs)
         outbox.outbox_release(message_ids=too_late)
         last_slot = reserved_at + grant.slot_in_s(len(claimed) - 1)

@@ -185,7 +185,7 @@ def test_broadcasts_of_another_tenant_are_invisible(api_a, api_b, tenant_b, in_t
     assert api_b.get(f"/api/v1/broadcasts/{theirs['id']}").json()["status"] == "running"
     # Nor can alpha broadcast from beta's number.
     response = api_a.post_json("/api/v1/broadcasts", broadcast_body(number_b, template_b, recipients(1)))
-    assert response.status_code == 404 and response.json()["error"]["code"] == "phone_number_not_found"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 def test_ten_thousand_recipients_fit_in_one_request(api_a, tenant_a, in_tenant, number_a, template_a):

@@ -342,7 +342,7 @@ def test_a_tenant_cannot_send_from_another_tenants_number(api_a, tenant_a, tenan
         {"phone_number_id": number_b.phone_number_id, "to": CUSTOMER, "type": "text", "text": {"body": "Hi"}},
     )
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "phone_number_not_found"
+    assert response.json()["error"]["code"] == "not_found"
     assert messages_in(tenant_a, in_tenant) == []
     assert messages_in(tenant_b, in_tenant) == []
 
