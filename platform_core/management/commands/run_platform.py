@@ -109,6 +109,7 @@ class Command(BaseCommand):
                 ],
             )
             start("job cluster", [python, "manage.py", "qcluster"])
+            start("send worker", [python, "manage.py", "send_worker"])
             time.sleep(2)
             self._print_banner(credentials, port, simulator_url if not no_simulator else None)
             self._wait(processes)
