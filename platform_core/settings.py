@@ -30,6 +30,8 @@ PLATFORM_PORT = env_int("PLATFORM_PORT", 8000)
 # Hosts that serve the public schema (platform admin, platform API, webhooks).
 PUBLIC_HOSTS = [PLATFORM_DOMAIN, *env_list("PUBLIC_HOSTS", ["127.0.0.1"])]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}", *PUBLIC_HOSTS])
+# Where Meta reaches the public host: webhook callback URLs handed to tenants are built from it.
+PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL") or f"http://{PLATFORM_DOMAIN}:{PLATFORM_PORT}").rstrip("/")
 
 REDIS_URL = env_str("REDIS_URL")
 

@@ -139,6 +139,63 @@ class TemplateComponentType(StrEnum):
 TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
 TEMPLATE_NAME_MAX_CHARS = 512  # (secondary)
 TEMPLATE_BODY_VARIABLE_PATTERN = re.compile(r"\{\{(\d+)\}\}")
+# Any `{{...}}` placeholder, positional (`{{1}}`) or named (`{{first_name}}`), for counting.
+TEMPLATE_ANY_VARIABLE_PATTERN = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+TEMPLATE_LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,4})?$")  # en, en_US, zh_HANS (secondary)
+TEMPLATE_BODY_MAX_CHARS = 1024
+TEMPLATE_HEADER_TEXT_MAX_CHARS = 60
+TEMPLATE_HEADER_MAX_VARIABLES = 1
+TEMPLATE_FOOTER_MAX_CHARS = 60
+TEMPLATE_BUTTONS_MAX = 10  # (secondary)
+TEMPLATE_HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
+TEMPLATE_BUTTON_TYPES = frozenset(
+    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "OTP", "CATALOG", "MPM", "VOICE_CALL"}
+)
+# Meta's "no reason" placeholder in template status webhooks.
+TEMPLATE_NO_REASON = "NONE"
+
+# --- Accounts and phone numbers ----------------------------------------------------------------
+
+# Token scopes the platform needs: messaging to send, management for templates and numbers.
+REQUIRED_TOKEN_SCOPES = ("whatsapp_business_management", "whatsapp_business_messaging")
+
+# Messages per second by the phone number's `throughput.level` (secondary for COEXISTENCE).
+THROUGHPUT_MPS_BY_LEVEL: MappingProxyType[str, int] = MappingProxyType(
+    {"STANDARD": DEFAULT_THROUGHPUT_MPS, "HIGH": MAX_THROUGHPUT_MPS, "COEXISTENCE": COEXISTENCE_THROUGHPUT_MPS}
+)
+THROUGHPUT_UPGRADE_EVENT = "THROUGHPUT_UPGRADE"
+
+# Business profile verticals accepted by `/{phone_number_id}/whatsapp_business_profile` (secondary).
+BUSINESS_VERTICALS = frozenset(
+    {
+        "UNDEFINED",
+        "OTHER",
+        "AUTO",
+        "BEAUTY",
+        "APPAREL",
+        "EDU",
+        "ENTERTAIN",
+        "EVENT_PLAN",
+        "FINANCE",
+        "GROCERY",
+        "GOVT",
+        "HOTEL",
+        "HEALTH",
+        "NONPROFIT",
+        "PROF_SERVICES",
+        "RETAIL",
+        "TRAVEL",
+        "RESTAURANT",
+        "NOT_A_BIZ",
+    }
+)
+
+# `account_update` events that restrict or end the account, and those that lift it (secondary).
+ACCOUNT_RESTRICTING_EVENTS = frozenset({"ACCOUNT_VIOLATION", "ACCOUNT_RESTRICTION"})
+ACCOUNT_BAN_EVENT = "DISABLED_UPDATE"
+ACCOUNT_DELETED_EVENT = "ACCOUNT_DELETED"
+ACCOUNT_BAN_STATE_DISABLED = "DISABLE"
+ACCOUNT_BAN_STATE_REINSTATED = "REINSTATE"
 
 # --- Flows ------------------------------------------------------------------------------------
 

@@ -67,6 +67,10 @@ class WhatsAppAccount(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.CharField(max_length=500, blank=True, default="")
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The Meta error code behind an `unhealthy` status (190, 131048 ...), when one caused it.
+    status_error_code = models.IntegerField(null=True, blank=True)
+    # Limits Meta announced in `business_capability_update` (max daily conversations, numbers ...).
+    meta_capabilities = models.JSONField(default=dict, blank=True)
 
     rate_limit_per_minute = models.PositiveIntegerField(default=default_per_minute)
     rate_limit_per_day = models.PositiveIntegerField(default=default_per_day)
@@ -152,3 +156,38 @@ class MessageTemplate(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == meta.TemplateStatus.APPROVED
+
+
+class AccountEventLog(models.Model):
+    """One account-level webhook event applied to this tenant's WABA data (templates, numbers, account).
+
+    Written by `waba.services.events.account_event_apply`; a redelivered event (same digest as
+    the last one about the same subject) is not written twice.
+    """
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        UNMATCHED = "unmatched", "No matching template, number or account"
+        STALE = "stale", "Older than what was already applied"
+        IGNORED = "ignored", "Logged only"
+
+    account = models.ForeignKey(
+        WhatsAppAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    waba_id = models.CharField(max_length=64)
+    field = models.CharField(max_length=64)
+    event = models.CharField(max_length=64, blank=True, default="")
+    # What the event is about: "template:<meta id or name/language>", "phone:<digits>", "account".
+    subject = models.CharField(max_length=200, blank=True, default="")
+    value = models.JSONField(default=dict)
+    digest = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.APPLIED)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["waba_id", "field", "subject", "-id"], name="waba_event_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.event} ({self.subject})"

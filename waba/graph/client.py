@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -110,8 +110,28 @@ class GraphClient:
             "GET", "debug_token", params={"input_token": input_token}, secrets=(input_token,)
         )
 
-    def list_phone_numbers(self, waba_id: str, *, fields: Sequence[str] | None = None) -> dict[str, Any]:
-        return self._request("GET", f"{waba_id}/phone_numbers", params=_fields_param(fields))
+    def list_phone_numbers(
+        self,
+        waba_id: str,
+        *,
+        fields: Sequence[str] | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = _fields_param(fields)
+        if limit:
+            params["limit"] = limit
+        if after:
+            params["after"] = after
+        return self._request("GET", f"{waba_id}/phone_numbers", params=params)
+
+    def iter_phone_numbers(
+        self, waba_id: str, *, page_size: int = 100, fields: Sequence[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every phone number of the WABA, page after page (following `paging.cursors.after`)."""
+        yield from _iter_pages(
+            lambda after: self.list_phone_numbers(waba_id, fields=fields, limit=page_size, after=after)
+        )
 
     def get_phone_number(
         self, phone_number_id: str, fields: Sequence[str] = meta.PHONE_NUMBER_FIELDS
@@ -124,6 +144,10 @@ class GraphClient:
 
     def subscribe_app(self, waba_id: str) -> dict[str, Any]:
         return self._request("POST", f"{waba_id}/subscribed_apps")
+
+    def unsubscribe_app(self, waba_id: str) -> dict[str, Any]:
+        """Stop webhooks of the token's app for this WABA (undoes `subscribe_app`)."""
+        return self._request("DELETE", f"{waba_id}/subscribed_apps")
 
     def list_subscribed_apps(self, waba_id: str) -> dict[str, Any]:
         return self._request("GET", f"{waba_id}/subscribed_apps")
@@ -165,16 +189,9 @@ class GraphClient:
         self, waba_id: str, *, page_size: int = TEMPLATES_PAGE_SIZE, fields: Sequence[str] | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every template of the WABA, page after page (following `paging.cursors.after`)."""
-        after: str | None = None
-        seen_cursors: set[str] = set()
-        while True:
-            page = self.list_templates(waba_id, limit=page_size, after=after, fields=fields)
-            templates = page.get("data") or []
-            yield from templates
-            after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
-            if not templates or not after or after in seen_cursors:
-                return
-            seen_cursors.add(after)
+        yield from _iter_pages(
+            lambda after: self.list_templates(waba_id, limit=page_size, after=after, fields=fields)
+        )
 
     def delete_template(self, waba_id: str, name: str, *, hsm_id: str | None = None) -> dict[str, Any]:
         params = {"name": name}
@@ -350,6 +367,20 @@ def _parse(response: httpx.Response, *, secrets: Sequence[str]) -> dict[str, Any
     if isinstance(body, dict) and "error" in body:  # an error with a 2xx status
         raise error_from_response(response, secrets=secrets)
     return body if isinstance(body, dict) else {"data": body}
+
+
+def _iter_pages(fetch: Callable[[str | None], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Items of a cursor-paged Graph edge; stops on an empty page, no `after`, or a repeated cursor."""
+    after: str | None = None
+    seen_cursors: set[str] = set()
+    while True:
+        page = fetch(after)
+        items = page.get("data") or []
+        yield from items
+        after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+        if not items or not after or after in seen_cursors:
+            return
+        seen_cursors.add(after)
 
 
 def _fields_param(fields: Sequence[str] | None) -> dict[str, str]:

@@ -1,0 +1,184 @@
+"""Tenant admin for accounts, numbers, templates and account events. Secrets are never shown:
+the encrypted fields are excluded and only their masked summary is displayed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from platform_core.admin_sites import tenant_admin_site
+from platform_core.errors import DomainError
+from waba.models import AccountEventLog, MessageTemplate, PhoneNumber, WhatsAppAccount
+from waba.services.credentials import secret_summary
+from waba.services.phone_numbers import phone_numbers_refresh
+from waba.services.templates import templates_sync
+
+IDENTITY = ["waba_id", "business_account_id", "app_id"]
+META_FACTS = [
+    "status",
+    "status_reason",
+    "status_error_code",
+    "status_changed_at",
+    "access_token_expires_at",
+    "meta_capabilities",
+    "setup_completed_steps",
+    "activated_at",
+    "created_at",
+    "updated_at",
+]
+
+
+def _masked(value: object) -> str:
+    summary = secret_summary(value)  # type: ignore[arg-type]
+    return f"set, ends in …{summary['last4']}" if summary["set"] and summary["last4"] else ("set" if summary["set"] else "not set")
+
+
+class PhoneNumberInline(admin.TabularInline):
+    model = PhoneNumber
+    extra = 0
+    can_delete = False
+    fields = ["phone_number_id", "display_phone_number", "verified_name", "quality_rating", "messaging_limit_tier", "status"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(WhatsAppAccount, site=tenant_admin_site)
+class WhatsAppAccountAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "waba_id", "status", "status_reason", "activated_at"]
+    list_filter = ["status"]
+    search_fields = ["display_name", "waba_id"]
+    exclude = ["app_secret", "access_token", "webhook_verify_token"]
+    readonly_fields = [*IDENTITY, "app_secret_masked", "access_token_masked", "verify_token_masked", *META_FACTS]
+    inlines = [PhoneNumberInline]
+    actions = ["sync_templates", "refresh_phone_numbers"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Accounts are set up through the wizard API, which checks the credentials with Meta.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: WhatsAppAccount | None = None) -> bool:
+        # Deleting releases routing entries: only through the API (DELETE /api/v1/accounts/{id}).
+        return False
+
+    @admin.display(description="App secret")
+    def app_secret_masked(self, obj: WhatsAppAccount) -> str:
+        return _masked(obj.app_secret)
+
+    @admin.display(description="Access token")
+    def access_token_masked(self, obj: WhatsAppAccount) -> str:
+        return _masked(obj.access_token)
+
+    @admin.display(description="Webhook verify token")
+    def verify_token_masked(self, obj: WhatsAppAccount) -> str:
+        return _masked(obj.webhook_verify_token or None)
+
+    @admin.action(description="Sync templates from Meta")
+    def sync_templates(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        for account in queryset:
+            try:
+                counts = templates_sync(account=account)
+            except DomainError as error:
+                self.message_user(request, f"{account}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{account}: {counts['total']} template(s) at Meta; {counts['created']} new, "
+                    f"{counts['updated']} updated, {counts['deleted']} gone.",
+                )
+
+    @admin.action(description="Refresh phone numbers from Meta")
+    def refresh_phone_numbers(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        for account in queryset:
+            try:
+                result = phone_numbers_refresh(account=account)
+            except DomainError as error:
+                self.message_user(request, f"{account}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{account}: {len(result['updated'])} updated, {len(result['unchanged'])} unchanged, "
+                    f"{len(result['missing'])} unknown to Meta.",
+                )
+
+
+@admin.register(PhoneNumber, site=tenant_admin_site)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = ["display_phone_number", "phone_number_id", "account", "quality_rating", "messaging_limit_tier", "throughput_mps", "status"]
+    list_filter = ["quality_rating", "status"]
+    search_fields = ["phone_number_id", "display_phone_number", "e164_number", "verified_name"]
+    # Meta's facts about a number come from Meta only (refresh or webhooks).
+    readonly_fields = [
+        "account",
+        "phone_number_id",
+        "e164_number",
+        "display_phone_number",
+        "verified_name",
+        "quality_rating",
+        "messaging_limit_tier",
+        "throughput_level",
+        "throughput_mps",
+        "status",
+        "name_status",
+        "is_registered",
+        "last_synced_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PhoneNumber | None = None) -> bool:
+        return False
+
+
+@admin.register(MessageTemplate, site=tenant_admin_site)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "language", "category", "status", "quality_score", "variable_count", "account"]
+    list_filter = ["status", "category", "language"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "account",
+        "name",
+        "language",
+        "category",
+        "components",
+        "variable_count",
+        "parameter_counts",
+        "status",
+        "rejection_reason",
+        "quality_score",
+        "meta_template_id",
+        "last_synced_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["sync_templates"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: MessageTemplate | None = None) -> bool:
+        return False
+
+    @admin.action(description="Sync templates of their accounts from Meta")
+    def sync_templates(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        account_ids = set(queryset.values_list("account_id", flat=True))
+        WhatsAppAccountAdmin.sync_templates(self, request, WhatsAppAccount.objects.filter(pk__in=account_ids))  # type: ignore[arg-type]
+
+
+@admin.register(AccountEventLog, site=tenant_admin_site)
+class AccountEventLogAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "field", "event", "subject", "outcome", "account"]
+    list_filter = ["field", "outcome"]
+    search_fields = ["subject", "waba_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AccountEventLog | None = None) -> bool:
+        return False

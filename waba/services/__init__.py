@@ -1,0 +1,1 @@
+"""Writes of the waba app: accounts, the setup wizard, phone numbers, templates, webhook events."""
