@@ -1,0 +1,56 @@
+"""Tenant admin: messages, conversations and contacts, searchable by phone or name. Read-only:
+messages are written by the webhook and send pipelines, never edited by hand."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from messaging.models import Contact, Conversation, Message
+from platform_core.admin_sites import tenant_admin_site
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # no COUNT(*) over the whole table on every page
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Message, site=tenant_admin_site)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "direction", "type", "status", "contact", "phone_number", "preview"]
+    list_filter = ["direction", "type", "status", ("timestamp", admin.DateFieldListFilter)]
+    date_hierarchy = "timestamp"
+    search_fields = ["contact__wa_id", "contact__profile_name", "body", "=wamid"]
+    list_select_related = ["contact", "phone_number"]
+    exclude = ["request_payload"]
+
+    @admin.display(description="text")
+    def preview(self, message: Message) -> str:
+        return message.body[:80]
+
+
+@admin.register(Conversation, site=tenant_admin_site)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ["contact", "phone_number", "message_count", "unread_count", "last_message_at", "window"]
+    list_filter = ["phone_number", ("last_message_at", admin.DateFieldListFilter)]
+    search_fields = ["contact__wa_id", "contact__profile_name"]
+    list_select_related = ["contact", "phone_number"]
+
+    @admin.display(description="24-hour window open", boolean=True)
+    def window(self, conversation: Conversation) -> bool:
+        return conversation.window_open()
+
+
+@admin.register(Contact, site=tenant_admin_site)
+class ContactAdmin(ReadOnlyAdmin):
+    list_display = ["wa_id", "profile_name", "first_seen_at", "last_seen_at", "opted_out"]
+    list_filter = ["opted_out", ("last_seen_at", admin.DateFieldListFilter)]
+    search_fields = ["wa_id", "profile_name"]

@@ -1,0 +1,136 @@
+"""Reads of messages and conversations (tenant schema), with keyset cursor pagination.
+
+A cursor is an opaque token of the last row's sort key; pages stay stable while new messages
+arrive (no offsets). Isolation comes from the schema: another tenant's id simply does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from messaging.errors import ConversationNotFound, InvalidCursor, MessageNotFound
+from messaging.models import Conversation, Message
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def wa_id_from_phone(phone: str) -> str:
+    """'+49 151 2345-678' -> '491512345678' (WhatsApp ids are the E.164 digits)."""
+    return _NOT_DIGITS.sub("", phone)
+
+
+def _messages() -> QuerySet[Message]:
+    return Message.objects.select_related("contact", "phone_number", "stored_media").defer(
+        "stored_media__content", "request_payload"
+    )
+
+
+def message_get(*, message_id: int) -> Message:
+    message = _messages().filter(pk=message_id).first()
+    if message is None:
+        raise MessageNotFound(f"No message {message_id} in this workspace.")
+    return message
+
+
+def messages_list(
+    *,
+    contact: str | None = None,
+    direction: str | None = None,
+    type: str | None = None,  # noqa: A002 - the API's filter name
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    conversation_id: int | None = None,
+    phone_number_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Message], str | None]:
+    """Newest first. Returns one page and the cursor of the next (None on the last page)."""
+    messages = _messages()
+    if contact:
+        messages = messages.filter(contact__wa_id=wa_id_from_phone(contact))
+    if direction:
+        messages = messages.filter(direction=direction)
+    if type:
+        messages = messages.filter(type=type)
+    if status:
+        messages = messages.filter(status=status)
+    if since:
+        messages = messages.filter(timestamp__gte=since)
+    if until:
+        messages = messages.filter(timestamp__lt=until)
+    if conversation_id:
+        messages = messages.filter(conversation_id=conversation_id)
+    if phone_number_id:
+        messages = messages.filter(phone_number__phone_number_id=phone_number_id)
+    if cursor:
+        at, pk = _cursor_decode(cursor)
+        messages = messages.filter(Q(timestamp__lt=at) | Q(timestamp=at, id__lt=pk))
+    page = list(messages.order_by("-timestamp", "-id")[: limit + 1])
+    next_cursor = _cursor_encode(page[limit - 1].timestamp, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def _conversations() -> QuerySet[Conversation]:
+    return Conversation.objects.select_related("contact", "phone_number").annotate(
+        sort_at=Coalesce("last_message_at", "created_at")
+    )
+
+
+def conversation_get(*, conversation_id: int) -> Conversation:
+    conversation = _conversations().filter(pk=conversation_id).first()
+    if conversation is None:
+        raise ConversationNotFound(f"No conversation {conversation_id} in this workspace.")
+    return conversation
+
+
+def conversations_list(
+    *,
+    contact: str | None = None,
+    phone_number_id: str | None = None,
+    unread: bool | None = None,
+    window_open: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Conversation], str | None]:
+    """Most recent activity first; same cursor rules as messages."""
+    conversations = _conversations()
+    if contact:
+        conversations = conversations.filter(contact__wa_id=wa_id_from_phone(contact))
+    if phone_number_id:
+        conversations = conversations.filter(phone_number__phone_number_id=phone_number_id)
+    if unread is not None:
+        conversations = conversations.filter(unread_count__gt=0) if unread else conversations.filter(unread_count=0)
+    if window_open is not None:
+        open_now = Q(service_window_expires_at__gt=timezone.now())
+        conversations = conversations.filter(open_now if window_open else ~open_now)
+    if cursor:
+        at, pk = _cursor_decode(cursor)
+        conversations = conversations.filter(Q(sort_at__lt=at) | Q(sort_at=at, id__lt=pk))
+    page = list(conversations.order_by("-sort_at", "-id")[: limit + 1])
+    next_cursor = _cursor_encode(page[limit - 1].sort_at, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def _cursor_encode(at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), pk]).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        at, pk = datetime.fromisoformat(raw[0]), int(raw[1])
+    except (binascii.Error, ValueError, TypeError, IndexError, KeyError, UnicodeDecodeError):
+        raise InvalidCursor("The cursor is not one this API returned; start again without it.") from None
+    if at.tzinfo is None:
+        raise InvalidCursor("The cursor is not one this API returned; start again without it.")
+    return at, pk
