@@ -14,25 +14,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tenants.utils import get_public_schema_name
 
 from analytics import conf
 from analytics.models import AccountHealthLog
+from messaging.webhooks.models import WebhookJournalEntry
 
 logger = logging.getLogger(__name__)
 
 # The services of other apps that the clean-up schedules call (agreed names).
 CONVERSATION_STATES_EXPIRE = "messaging.menus.services.conversation_states_expire"
 STUCK_MESSAGES_RECONCILE = "messaging.send.outbox.outbox_reconcile"
-# The public webhook journal (messaging.webhooks): model, its received-at field, its processed flag.
-JOURNAL_MODEL = "webhooks.WebhookJournalEntry"
-JOURNAL_RECEIVED_FIELD = "received_at"
-JOURNAL_PROCESSED_FILTER: dict[str, Any] = {"processed_at__isnull": False}
 # Leave room under the task's timeout: a prune that runs out of time continues on the next run.
 PRUNE_BUDGET_S = 40
 
@@ -45,40 +40,35 @@ def _seam(path: str) -> Callable[..., Any] | None:
         return None
 
 
-def _journal_model() -> type[Model] | None:
-    try:
-        return apps.get_model(JOURNAL_MODEL)
-    except LookupError:
-        logger.warning("Webhook journal prune skipped: no model %s.", JOURNAL_MODEL)
-        return None
-
-
 def webhook_journal_prune(
     *, now: datetime | None = None, retention_days: int | None = None, batch_size: int | None = None
 ) -> int:
     """Delete processed journal entries older than the retention, `batch_size` ids per transaction.
 
     Each batch is one short DELETE by primary key, so no lock is held for long and webhook
-    writes go on meanwhile. Unprocessed entries are kept whatever their age. Returns the count.
+    writes go on meanwhile. Entries not processed (pending, processing, failed) are kept
+    whatever their age. The journal has no index on `received_at`; ids grow with it, so the
+    first id past the cutoff bounds every batch to a range of the primary key. Returns the count.
     """
     if connection.schema_name != get_public_schema_name():
         raise RuntimeError("webhook_journal_prune runs in the public schema, where the journal lives.")
-    model = _journal_model()
-    if model is None:
-        return 0
     now = now or timezone.now()
     retention_days = conf.webhook_journal_retention_days() if retention_days is None else retention_days
     batch_size = batch_size or conf.webhook_journal_prune_batch_size()
-    expired = model.objects.filter(
-        **{f"{JOURNAL_RECEIVED_FIELD}__lt": now - timedelta(days=retention_days)}, **JOURNAL_PROCESSED_FILTER
-    )
-    started, total = time.monotonic(), 0
+    cutoff = now - timedelta(days=retention_days)
+    journal = WebhookJournalEntry.objects
+    expired = journal.filter(received_at__lt=cutoff, state=WebhookJournalEntry.State.PROCESSED)
+    first_kept = journal.filter(received_at__gte=cutoff).order_by("pk").values_list("pk", flat=True).first()
+    if first_kept is not None:
+        expired = expired.filter(pk__lt=first_kept)
+    started, total, after = time.monotonic(), 0, 0
     while time.monotonic() - started < PRUNE_BUDGET_S:
-        ids = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        ids = list(expired.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
             break
         with transaction.atomic():
-            total += model.objects.filter(pk__in=ids).delete()[1].get(model._meta.label, 0)
+            total += journal.filter(pk__in=ids).delete()[1].get(WebhookJournalEntry._meta.label, 0)
+        after = ids[-1]
         if len(ids) < batch_size:
             break
     return total

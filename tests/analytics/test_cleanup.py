@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_q.models import Task
 
 from analytics import cleanup, tasks
 from analytics.models import AccountHealthLog
 from messaging.models import Message
+from messaging.webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 from tests.analytics.factories import AccountFactory, MessageFactory
 
 CALLS: list[str] = []
@@ -23,58 +23,48 @@ def record_schema() -> str:
     return connection.schema_name
 
 
-@pytest.fixture
-def journal_stand_in(monkeypatch):
-    """Until messaging.webhooks ships its journal model, django-q2's public Task table plays it:
-    `started` is the received time, `success` the processed flag."""
-    monkeypatch.setattr(cleanup, "JOURNAL_MODEL", "django_q.Task")
-    monkeypatch.setattr(cleanup, "JOURNAL_RECEIVED_FIELD", "started")
-    monkeypatch.setattr(cleanup, "JOURNAL_PROCESSED_FILTER", {"success": True})
-
-
-def journal_entry(n: int, *, age_days: float, processed: bool) -> Task:
-    started = timezone.now() - timedelta(days=age_days)
-    return Task.objects.create(
-        id=f"entry-{n}-{age_days}-{processed}",
-        name=f"entry {n}",
-        func="x",
-        started=started,
-        stopped=started,
-        success=processed,
+def journal_entry(*, age_days: float, state: str = "processed") -> WebhookJournalEntry:
+    received = timezone.now() - timedelta(days=age_days)
+    return WebhookJournalEntry.objects.create(
+        app_id="100000000000001",
+        body=b"{}",
+        received_at=received,
+        state=state,
+        processed_at=received if state == "processed" else None,
     )
 
 
-def test_prune_deletes_only_processed_entries_past_the_retention_in_batches(db, journal_stand_in):
-    for n in range(7):
-        journal_entry(n, age_days=15, processed=True)
-    journal_entry(100, age_days=15, processed=False)  # never processed: kept whatever its age
-    journal_entry(101, age_days=13, processed=True)  # inside the 14 days: kept
+def test_prune_deletes_only_processed_entries_past_the_retention_in_batches(db):
+    failed = journal_entry(age_days=20, state="failed")  # not processed: kept whatever its age
+    old = [journal_entry(age_days=15) for _ in range(7)]
+    pending = journal_entry(age_days=15, state="pending")
+    recent = journal_entry(age_days=13)  # inside the 14 days: kept
+    dead_letter = WebhookDeadLetter.objects.create(
+        journal_entry=old[0], app_id="1", envelope={}, envelope_hash="h", reason="unrouted"
+    )
 
     with CaptureQueriesContext(connection) as queries:
         deleted = cleanup.webhook_journal_prune(batch_size=3)
 
     assert deleted == 7
-    assert sorted(Task.objects.values_list("name", flat=True)) == ["entry 100", "entry 101"]
+    assert set(WebhookJournalEntry.objects.values_list("pk", flat=True)) == {pending.pk, failed.pk, recent.pk}
     deletes = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("DELETE")]
-    assert len(deletes) == 3  # 3 + 3 + 1 ids
+    assert len(deletes) == 3  # 3 + 3 + 1 ids, each its own statement
+    dead_letter.refresh_from_db()
+    assert dead_letter.journal_entry_id is None  # the dead letter stays for the platform admin
 
 
-def test_retention_is_a_setting(db, journal_stand_in, settings):
+def test_retention_is_a_setting(db, settings):
     settings.WEBHOOK_JOURNAL_RETENTION_DAYS = 30
-    journal_entry(1, age_days=15, processed=True)
+    entries = [journal_entry(age_days=31), journal_entry(age_days=15)]  # ids grow with time, as in life
 
-    assert tasks.webhook_journal_prune_run() == 0
-    assert Task.objects.count() == 1
+    assert tasks.webhook_journal_prune_run() == 1
+    assert list(WebhookJournalEntry.objects.values_list("pk", flat=True)) == [entries[1].pk]
 
 
 def test_prune_refuses_to_run_inside_a_tenant(tenant_a, in_tenant):
     with in_tenant(tenant_a), pytest.raises(RuntimeError, match="public schema"):
         cleanup.webhook_journal_prune()
-
-
-def test_prune_without_a_journal_model_is_a_no_op(db, monkeypatch):
-    monkeypatch.setattr(cleanup, "JOURNAL_MODEL", "webhooks.NoSuchJournal")
-    assert cleanup.webhook_journal_prune() == 0
 
 
 def test_conversation_states_expire_runs_once_in_each_active_tenant(

@@ -1,0 +1,201 @@
+"""Benchmark: roll-up time for a busy day and dashboard latency over a busy month, in a throwaway tenant."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from analytics.cleanup import webhook_journal_prune
+from analytics.rollups import usage_day_rollup
+from messaging.models import Contact, Conversation, Message
+from messaging.webhooks.models import WebhookJournalEntry
+from tenants.services import api_key_create, tenant_create, tenant_delete
+from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+
+STATUSES = ["read"] * 60 + ["delivered"] * 20 + ["sent"] * 12 + ["failed"] * 8
+FAILURE_CODES = [131026, 131047, 131049, 130429, 131000]
+CATEGORIES = ["marketing", "utility", "service", "authentication"]
+
+
+class Command(BaseCommand):
+    help = "Seed --days of --per-day messages in a new tenant, roll them up, time the analytics API, drop it."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--days", type=int, default=31)
+        parser.add_argument("--per-day", type=int, default=10_000)
+        parser.add_argument("--numbers", type=int, default=5)
+        parser.add_argument("--requests", type=int, default=20)
+        parser.add_argument(
+            "--journal-rows",
+            type=int,
+            default=0,
+            help="Also time the journal prune over this many old processed webhook journal rows "
+            "(it prunes like the real job would: every processed row past the retention).",
+        )
+        parser.add_argument("--json", action="store_true")
+
+    def handle(  # noqa: A002
+        self,
+        *args,
+        days: int,
+        per_day: int,
+        numbers: int,
+        requests: int,
+        journal_rows: int,
+        json: bool,
+        **options,
+    ) -> None:
+        created = tenant_create(
+            slug=f"bench-analytics-{int(time.time()) % 100000}", name="Analytics benchmark"
+        )
+        tenant = created.tenant
+        try:
+            figures = self._run(tenant, days, per_day, numbers, requests)
+            if journal_rows:
+                connection.set_schema_to_public()  # the test client left us in the tenant's schema
+                figures.update(_journal_prune_timing(journal_rows))
+            if json:
+                self.stdout.write(_dumps(figures))
+            else:
+                self.stdout.write("Analytics benchmark (throwaway tenant, removed after):")
+                for name, value in figures.items():
+                    self.stdout.write(f"  {name:<34} {value}")
+        finally:
+            tenant_delete(tenant=tenant, confirm=tenant.slug)
+
+    def _run(self, tenant, days: int, per_day: int, numbers: int, requests: int) -> dict:  # type: ignore[no-untyped-def]
+        first_day = date(2026, 1, 1)
+        with schema_context(tenant.schema_name):
+            started = time.perf_counter()
+            _seed(first_day, days, per_day, numbers)
+            seeded_s = time.perf_counter() - started
+            rollup_times = []
+            for offset in range(days):
+                started = time.perf_counter()
+                usage_day_rollup(day=first_day + timedelta(days=offset))
+                rollup_times.append(time.perf_counter() - started)
+        key = api_key_create(tenant=tenant, name="bench", created_by="bench_analytics").key
+        client = Client(
+            HTTP_HOST=tenant.domains.get(is_primary=True).domain, headers={"Authorization": f"Bearer {key}"}
+        )
+        last_day = first_day + timedelta(days=days - 1)
+        url = f"/api/v1/analytics/dashboard?date_from={first_day}&date_to={last_day}"
+        with override_settings(ALLOWED_HOSTS=["*"]):
+            latencies = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get(url)
+                latencies.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.content
+            body = response.json()
+        return {
+            "messages": days * per_day,
+            "phone_numbers": numbers,
+            "seed_s": round(seeded_s, 2),
+            "rollup_day_median_s": round(statistics.median(rollup_times), 3),
+            "rollup_day_max_s": round(max(rollup_times), 3),
+            "rollup_all_days_s": round(sum(rollup_times), 2),
+            "dashboard_month_median_ms": round(statistics.median(latencies) * 1000, 1),
+            "dashboard_month_max_ms": round(max(latencies) * 1000, 1),
+            "dashboard_sent_total": body["totals"]["sent"],
+        }
+
+
+def _seed(first_day: date, days: int, per_day: int, numbers: int) -> None:
+    rng = random.Random(8)
+    account = WhatsAppAccount.objects.create(waba_id="bench-waba", status="active", access_token="EAA-bench")
+    phones = [
+        PhoneNumber.objects.create(account=account, phone_number_id=f"bench-phone-{n}")
+        for n in range(numbers)
+    ]
+    templates = [
+        MessageTemplate.objects.create(
+            account=account, name=f"bench_{n}", language="en_US", category="UTILITY"
+        )
+        for n in range(5)
+    ]
+    contacts = Contact.objects.bulk_create(
+        [Contact(wa_id=f"4915{n:08d}") for n in range(max(100, per_day // 10))]
+    )
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(contact=contact, phone_number=phones[i % numbers])
+            for i, contact in enumerate(contacts)
+        ]
+    )
+    serial = 0
+    for offset in range(days):
+        start = datetime.combine(first_day + timedelta(days=offset), datetime.min.time(), tzinfo=UTC)
+        batch = []
+        for _ in range(per_day // 2):
+            conversation = rng.choice(conversations)
+            asked = start + timedelta(seconds=rng.randrange(86_000))
+            serial += 2
+            batch.append(
+                Message(
+                    conversation=conversation,
+                    contact_id=conversation.contact_id,
+                    phone_number_id=conversation.phone_number_id,
+                    direction="in",
+                    type="text",
+                    status="received",
+                    timestamp=asked,
+                    wamid=f"bench-{serial}",
+                )
+            )
+            status = rng.choice(STATUSES)
+            category = rng.choice(CATEGORIES)
+            batch.append(
+                Message(
+                    conversation=conversation,
+                    contact_id=conversation.contact_id,
+                    phone_number_id=conversation.phone_number_id,
+                    direction="out",
+                    type="text",
+                    status=status,
+                    timestamp=asked + timedelta(seconds=rng.randrange(5, 3_600)),
+                    wamid=f"bench-{serial + 1}",
+                    error_code=rng.choice(FAILURE_CODES) if status == "failed" else None,
+                    template=rng.choice(templates) if rng.random() < 0.2 else None,
+                    pricing_category=category,
+                    conversation_info={
+                        "id": f"conv-{conversation.pk}-{offset}",
+                        "origin": {"type": category},
+                    },
+                )
+            )
+        Message.objects.bulk_create(batch, batch_size=5_000)
+
+
+def _journal_prune_timing(rows: int) -> dict:
+    received = timezone.now() - timedelta(days=30)
+    started = time.perf_counter()
+    for offset in range(0, rows, 10_000):
+        WebhookJournalEntry.objects.bulk_create(
+            [
+                WebhookJournalEntry(app_id="bench", body=b"{}", received_at=received, state="processed")
+                for _ in range(min(10_000, rows - offset))
+            ]
+        )
+    seeded_s = time.perf_counter() - started
+    started = time.perf_counter()
+    deleted = webhook_journal_prune()
+    return {
+        "journal_seed_s": round(seeded_s, 2),
+        "journal_pruned_rows": deleted,
+        "journal_prune_s": round(time.perf_counter() - started, 2),
+    }
+
+
+def _dumps(figures: dict) -> str:
+    return json.dumps(figures)
