@@ -125,7 +125,7 @@ def _account_event_to_waba(event: AccountEvent) -> None:
     (and finally shown as failed) instead of the event being dropped.
     """
     apply = import_module(ACCOUNT_EVENT_SERVICE).account_event_apply
-    apply(waba_id=event.waba_id, field=event.field, value=event.value)
+    apply(waba_id=event.waba_id, field=event.field, value=event.value, occurred_at=event.occurred_at)
 
 
 def _user_preferences(event: AccountEvent) -> None:

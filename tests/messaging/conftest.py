@@ -103,7 +103,7 @@ def account_events(monkeypatch) -> list[dict]:
 
     calls: list[dict] = []
 
-    def account_event_apply(*, waba_id: str, field: str, value: dict) -> None:
+    def account_event_apply(*, waba_id: str, field: str, value: dict, occurred_at=None) -> None:
         calls.append({"waba_id": waba_id, "field": field, "value": value, "schema": connection.schema_name})
 
     try:
