@@ -5,6 +5,7 @@ the encrypted fields are excluded and only their masked summary is displayed.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest
 
 from platform_core.admin_sites import tenant_admin_site
@@ -55,6 +56,7 @@ class WhatsAppAccountAdmin(admin.ModelAdmin):
     readonly_fields = [*IDENTITY, "app_secret_masked", "access_token_masked", "verify_token_masked", *META_FACTS]
     inlines = [PhoneNumberInline]
     actions = ["sync_templates", "refresh_phone_numbers"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Accounts are set up through the wizard API, which checks the credentials with Meta.
