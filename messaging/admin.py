@@ -11,6 +11,8 @@ from platform_core.admin_sites import tenant_admin_site
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the pipelines: shown, never added, edited or deleted by hand (actions still run)."""
+
     show_full_result_count = False  # no COUNT(*) over the whole table on every page
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,20 +8,11 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from messaging.admin import ReadOnlyAdmin
 from messaging.webhooks.journal import journal_entries_requeue
 from messaging.webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 from messaging.webhooks.processing import dead_letter_replay
 from platform_core.admin_sites import platform_admin_site
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 def _pretty(data: object) -> str:
