@@ -36,7 +36,7 @@ def health_token_expiry_warning_days() -> int:
 
 def health_check_budget_s() -> int:
     """Stop looking at further numbers after this long, well inside the task's timeout."""
-    return _int_setting("HEALTH_CHECK_BUDGET_S", 40)
+    return _int_setting("HEALTH_CHECK_BUDGET_S", 30)
 
 
 def health_log_retention_days() -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,11 +24,12 @@ from django.utils import timezone
 
 from analytics import conf
 from analytics.models import AccountHealthEvent, AccountHealthLog
-from platform_core.crypto import Secret
 from waba import meta
 from waba.graph import GraphClient, GraphError
 from waba.meta import ErrorAction
 from waba.models import PhoneNumber, WhatsAppAccount
+from waba.services.accounts import account_mark_healthy, account_mark_unhealthy
+from waba.services.credentials import graph_client_for, secret_value
 
 # Accounts in these states are checked; drafts are still in the wizard, suspended ones are off.
 CHECKED_ACCOUNT_STATUSES = (WhatsAppAccount.Status.ACTIVE, WhatsAppAccount.Status.UNHEALTHY)
@@ -39,6 +40,8 @@ FLAGGED_QUALITY = meta.QualityRating.RED
 QUALITY_RANK = {meta.QualityRating.GREEN: 3, meta.QualityRating.YELLOW: 2, meta.QualityRating.RED: 1}
 # Errors that say "try again later", not "something is wrong with this account".
 INCONCLUSIVE_ACTIONS = frozenset({ErrorAction.RETRY, ErrorAction.THROTTLED})
+# How far back to look for a number's previous observation (a day of 15-minute checks).
+BASELINE_LOOKBACK_LOGS = 96
 
 
 class Severity:
@@ -54,6 +57,8 @@ class Finding:
     code: str
     message: str
     phone_number_id: str | None = None
+    # What Meta said about the number: the baseline the next check's events are measured against.
+    observed: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
@@ -101,7 +106,7 @@ def account_health_check(*, account: WhatsAppAccount, now: datetime | None = Non
     """Check one account against the Graph API, write its health log and apply the verdict."""
     now = now or timezone.now()
     started = time.monotonic()
-    probe = _Probe(_graph_client(account))
+    probe = _Probe(graph_client_for(account))
     findings: list[Finding] = []
     number_changes: list[tuple[PhoneNumber, dict[str, Any]]] = []
     reachable = True
@@ -129,7 +134,7 @@ def account_health_check(*, account: WhatsAppAccount, now: datetime | None = Non
 
 def _check_token(probe: _Probe, account: WhatsAppAccount, findings: list[Finding], now: datetime) -> bool:
     """True when the token works, so the other checks are worth making."""
-    token = _token_of(account)
+    token = secret_value(account.access_token)
     try:
         data = probe.call(probe.client.debug_token, token).get("data") or {}
     except GraphError as error:
@@ -185,7 +190,7 @@ def _check_numbers(
             continue
         observed = phone_number_observed(fields)
         number_changes.append((number, observed))
-        findings.append(_number_finding(number, observed))
+        findings.append(replace(_number_finding(number, observed), observed=observed))
 
 
 def _number_finding(number: PhoneNumber, observed: dict[str, str]) -> Finding:
@@ -283,13 +288,19 @@ def phone_number_observed(fields: dict[str, Any]) -> dict[str, str]:
 
 
 def phone_number_health_apply(
-    *, phone_number: PhoneNumber, observed: dict[str, str], at: datetime, reason: str = ""
+    *,
+    phone_number: PhoneNumber,
+    observed: dict[str, str],
+    at: datetime,
+    reason: str = "",
+    baseline: dict[str, str] | None = None,
 ) -> list[AccountHealthEvent]:
     """Store what Meta says about a number and record each change worth an event.
 
-    Also the entry point for webhook handlers (phone_number_quality_update): one place decides
-    what a quality drop or a tier change is. A first observation (nothing known before) is
-    stored without an event. Call inside a transaction.
+    Changes are measured against `baseline` (what the previous check saw) when given, else
+    against the number as stored: a drop that a webhook already wrote to the number between
+    two checks is still an event. A first observation (nothing known before) makes no event.
+    Call inside a transaction.
     """
     events: list[AccountHealthEvent] = []
     kinds = {
@@ -300,12 +311,12 @@ def phone_number_health_apply(
     }
     changed: list[str] = []
     for field, new in observed.items():
-        old = getattr(phone_number, field)
-        if new == old:
-            continue
-        changed.append(field)
-        setattr(phone_number, field, new)
-        if not old or old == meta.QualityRating.UNKNOWN:
+        stored = getattr(phone_number, field)
+        old = (baseline or {}).get(field, stored)
+        if new != stored:
+            changed.append(field)
+            setattr(phone_number, field, new)
+        if new == old or not old or old == meta.QualityRating.UNKNOWN:
             continue
         if field == "quality_rating":
             if new not in QUALITY_RANK or old not in QUALITY_RANK:
@@ -349,8 +360,15 @@ def _verdict_apply(
 ) -> AccountHealthLog:
     with transaction.atomic():
         account = WhatsAppAccount.objects.select_for_update().get(pk=account_id)
+        baselines = _last_observations(account)
         for number, observed in number_changes:
-            phone_number_health_apply(phone_number=number, observed=observed, at=now, reason="health check")
+            phone_number_health_apply(
+                phone_number=number,
+                observed=observed,
+                at=now,
+                reason="health check",
+                baseline=baselines.get(number.phone_number_id),
+            )
         errors = [finding for finding in findings if finding.severity == Severity.ERROR]
         if not reachable:
             healthy = None
@@ -388,6 +406,19 @@ def _verdict_apply(
         )
 
 
+def _last_observations(account: WhatsAppAccount) -> dict[str, dict[str, str]]:
+    """Each number's observation from the latest check that saw it (among the recent ones)."""
+    observations: dict[str, dict[str, str]] = {}
+    for findings in AccountHealthLog.objects.filter(account=account, reachable=True).values_list(
+        "findings", flat=True
+    )[:BASELINE_LOOKBACK_LOGS]:
+        for finding in findings:
+            number_id, observed = finding.get("phone_number_id"), finding.get("observed")
+            if number_id and observed and number_id not in observations:
+                observations[number_id] = observed
+    return observations
+
+
 def _consecutive_unreachable(account: WhatsAppAccount) -> int:
     recent = AccountHealthLog.objects.filter(account=account).values_list("reachable", flat=True)
     count = 0
@@ -398,37 +429,13 @@ def _consecutive_unreachable(account: WhatsAppAccount) -> int:
     return count
 
 
-# --- seams to the waba app (issue 3): its services own account status and credentials ---------
-
-
-def _token_of(account: WhatsAppAccount) -> str:
-    token = account.access_token
-    return token.reveal() if isinstance(token, Secret) else str(token)
-
-
-def _graph_client(account: WhatsAppAccount) -> GraphClient:
-    try:
-        from waba.services.credentials import graph_client_for
-    except ImportError:  # not landed yet: the same thing, built here
-        return GraphClient(access_token=_token_of(account))
-    return graph_client_for(account)
+# --- account status: the waba app's services own it -----------------------------------------------
 
 
 def _mark_unhealthy(account: WhatsAppAccount, *, reason: str, code: int | None, at: datetime) -> None:
     was = account.status
-    try:
-        from waba.services.accounts import account_mark_unhealthy
-    except ImportError:
-        account.status, account.status_reason, account.status_changed_at = (
-            WhatsAppAccount.Status.UNHEALTHY,
-            reason,
-            at,
-        )
-        account.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
-    else:
-        account_mark_unhealthy(account=account, reason=reason, code=code)
-        account.refresh_from_db()
-    if was != WhatsAppAccount.Status.UNHEALTHY:
+    account_mark_unhealthy(account=account, reason=reason, code=code)
+    if was != WhatsAppAccount.Status.UNHEALTHY and account.status == WhatsAppAccount.Status.UNHEALTHY:
         AccountHealthEvent.objects.create(
             account=account,
             kind=AccountHealthEvent.Kind.BECAME_UNHEALTHY,
@@ -441,23 +448,13 @@ def _mark_unhealthy(account: WhatsAppAccount, *, reason: str, code: int | None, 
 
 def _mark_healthy(account: WhatsAppAccount, *, at: datetime) -> None:
     was, reason = account.status, account.status_reason
-    try:
-        from waba.services.accounts import account_mark_healthy
-    except ImportError:
-        account.status, account.status_reason, account.status_changed_at = (
-            WhatsAppAccount.Status.ACTIVE,
-            "",
-            at,
+    account_mark_healthy(account=account)
+    if account.status != was:
+        AccountHealthEvent.objects.create(
+            account=account,
+            kind=AccountHealthEvent.Kind.BECAME_HEALTHY,
+            old_value=was,
+            new_value=account.status,
+            reason=f"A health check passed (was: {reason})"[:500],
+            occurred_at=at,
         )
-        account.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
-    else:
-        account_mark_healthy(account=account)
-        account.refresh_from_db()
-    AccountHealthEvent.objects.create(
-        account=account,
-        kind=AccountHealthEvent.Kind.BECAME_HEALTHY,
-        old_value=was,
-        new_value=account.status,
-        reason=f"A health check passed (was: {reason})"[:500],
-        occurred_at=at,
-    )

@@ -25,7 +25,7 @@ from waba.models import WhatsAppAccount
 logger = logging.getLogger(__name__)
 
 # The fanned-out tasks get the schedules' timeout (below Q_CLUSTER's retry); the services keep
-# their own budgets (health checks, journal prune: 40 s) inside it.
+# their own budgets inside it (health checks 30 s of Graph calls plus one call, journal prune 40 s).
 TASK_OPTIONS = {"timeout": JOB_TIMEOUT_S}
 # After midnight the hourly job also finishes yesterday (its last hour was still open).
 YESTERDAY_GRACE_HOURS = 2

@@ -269,3 +269,15 @@ def test_an_alpha_key_is_refused_on_betas_host(api_a, tenant_b, data):
 
     response = ApiClient(host_of(tenant_b), api_a.key).get("/api/v1/analytics/dashboard")
     assert response.status_code == 401
+
+
+def test_the_openapi_schema_documents_the_analytics_endpoints(api_a, platform_api):
+    paths = api_a.get("/api/v1/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/analytics/dashboard",
+        "/api/v1/accounts/{account_id}/analytics",
+        "/api/v1/templates/{template_id}/analytics",
+        "/api/v1/accounts/{account_id}/health",
+    ):
+        assert path in paths
+    assert "/api/platform/accounts/health" in platform_api.get("/api/platform/openapi.json").json()["paths"]

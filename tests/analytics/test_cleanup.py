@@ -124,3 +124,12 @@ def test_old_health_logs_are_pruned(sync_jobs, tenant_a, in_tenant, settings):
 
     with in_tenant(tenant_a):
         assert AccountHealthLog.objects.count() == 1
+
+
+def test_the_real_menus_and_send_services_run_in_every_tenant_without_failing(sync_jobs, tenant_a, tenant_b):
+    pytest.importorskip("messaging.menus.services")
+    pytest.importorskip("messaging.send.outbox")
+
+    # In sync mode an exception inside a task propagates here and fails the test.
+    assert tasks.conversation_states_expire_fan_out() == 2
+    assert tasks.stuck_messages_reconcile_fan_out() == 2

@@ -211,3 +211,16 @@ def _fault(**fields):
     from waba.simulator.faults import fault_rule_parse
 
     return fault_rule_parse(fields)
+
+
+def test_a_drop_a_webhook_already_stored_is_still_an_event_at_the_next_check(alpha_account, simulator):
+    check(alpha_account)  # the baseline: GREEN
+    set_phone(simulator, quality_rating="YELLOW")
+    PhoneNumber.objects.update(quality_rating="YELLOW")  # what the webhook path did in between
+
+    check(alpha_account)
+
+    drop = AccountHealthEvent.objects.get(kind="quality_downgrade")
+    assert (drop.old_value, drop.new_value) == ("GREEN", "YELLOW")
+    check(alpha_account)
+    assert AccountHealthEvent.objects.filter(kind="quality_downgrade").count() == 1  # recorded once
