@@ -1,4 +1,5 @@
-"""Idempotent demo data for `make run`: a platform admin, a platform key, the `demo` tenant and its key.
+"""Idempotent demo data for `make run`: a platform admin, a platform key, the `demo` tenant and its key,
+and (against the Graph API simulator) the demo tenant's WhatsApp Business Account with approved templates.
 
 Secrets are shown once by design, so the demo keeps what it minted in
 `.data/demo-credentials.json` (git-ignored, mode 0600) to print them again on the
@@ -10,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -93,3 +96,146 @@ def demo_seed() -> DemoCredentials:
         credentials.tenant_api_key = api_key_create(tenant=tenant, name="demo key", created_by="make run").key
     _save(credentials)
     return credentials
+
+
+# --- the demo WhatsApp Business Account (against the Graph API simulator) ---------------------
+
+DEMO_SIMULATOR_SEED = Path(__file__).resolve().parent / "demo_simulator_seed.json"
+DEMO_TEMPLATES = [
+    {
+        "name": "order_confirmation",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Hi {{1}}, your order {{2}} is confirmed. We roast it today!",
+                "example": {"body_text": [["Ana", "#1042"]]},
+            },
+            {"type": "FOOTER", "text": "Demo Coffee Roasters"},
+        ],
+    },
+    {
+        "name": "welcome_offer",
+        "language": "en_US",
+        "category": "MARKETING",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Welcome {{1}}! Enjoy 10% off your first bag of beans.",
+                "example": {"body_text": [["Ana"]]},
+            },
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Show me the beans"}]},
+        ],
+    },
+    {
+        "name": "pickup_ready",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Your coffee is ready for pickup at the counter."}],
+    },
+]
+
+
+@dataclass
+class DemoWaba:
+    account_id: int
+    waba_id: str
+    status: str
+    set_up_now: bool
+    callback_url: str
+    templates: list[tuple[str, str]]  # (name, status)
+
+
+def demo_simulator_seed() -> dict:
+    """The simulator's seed document for the demo: its app, WABA, number and token."""
+    return json.loads(DEMO_SIMULATOR_SEED.read_text())
+
+
+def demo_wizard_steps(seed: dict) -> dict[str, dict]:
+    """The six wizard steps' input for the demo, taken from the simulator's seed."""
+    app, waba, token = seed["apps"][0], seed["wabas"][0], seed["tokens"][0]
+    phone = waba["phone_numbers"][0]
+    return {
+        "business-account": {
+            "display_name": waba["name"],
+            "waba_id": waba["id"],
+            "business_account_id": waba["business_id"],
+            "app_id": app["app_id"],
+            "app_secret": app["app_secret"],
+        },
+        "access-tokens": {"access_token": token["token"]},
+        "phone-number": {"phone_number_id": phone["id"], "phone_number": phone["display_phone_number"]},
+        "business-profile": {
+            "profile_name": waba["name"],
+            "profile_description": "Small-batch coffee, roasted daily.",
+            "profile_vertical": "RETAIL",
+            "profile_website": "https://demo-coffee.example",
+        },
+        "bot-configuration": {
+            "auto_reply_enabled": True,
+            "greeting_message": "Hi! Welcome to Demo Coffee Roasters.",
+            "fallback_message": "Sorry, I did not get that. Type 'menu' to see what I can do.",
+            "business_hours_start": "08:00",
+            "business_hours_end": "18:00",
+            "timezone": "Europe/Berlin",
+        },
+        "webhook-configuration": {},
+    }
+
+
+def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
+    """Set up the demo tenant's WABA through the wizard services, against the Graph API the
+    settings point at (the simulator started with `demo_simulator_seed.json`), and make sure the
+    demo templates exist there and are approved. Idempotent: an active account is left as it is;
+    templates a restarted simulator forgot are submitted again.
+    """
+    from waba.models import WhatsAppAccount
+    from waba.services.accounts import webhook_callback_url
+    from waba.services.wizard import setup_complete, setup_start, setup_step_save
+
+    seed = demo_simulator_seed()
+    steps = demo_wizard_steps(seed)
+    tenant = Tenant.objects.get(slug=DEMO_SLUG)
+    with schema_context(tenant.schema_name):
+        waba_id = steps["business-account"]["waba_id"]
+        account = WhatsAppAccount.objects.filter(waba_id=waba_id).first()
+        set_up_now = account is None or account.status == WhatsAppAccount.Status.DRAFT
+        if set_up_now:
+            account = account or setup_start(display_name=steps["business-account"]["display_name"])
+            for step, data in steps.items():
+                setup_step_save(account=account, step=step, data=data)
+            setup_complete(account=account)
+        templates = _demo_templates_ensure(account=account, review_wait_s=review_wait_s)
+        return DemoWaba(
+            account_id=account.pk,
+            waba_id=account.waba_id,
+            status=account.status,
+            set_up_now=set_up_now,
+            callback_url=webhook_callback_url(app_id=account.app_id),
+            templates=templates,
+        )
+
+
+def _demo_templates_ensure(*, account, review_wait_s: float) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Create (or resubmit) the demo templates, then sync until Meta has reviewed them."""
+    from waba.models import MessageTemplate
+    from waba.services.templates import template_create, template_submit, templates_sync
+
+    templates_sync(account=account)  # a restarted simulator has none: they come back as DELETED
+    for definition in DEMO_TEMPLATES:
+        existing = MessageTemplate.objects.filter(
+            account=account, name=definition["name"], language=definition["language"]
+        ).first()
+        if existing is None:
+            template_create(account=account, data=definition)
+        elif existing.status in ("DRAFT", "DELETED"):
+            template_submit(template=existing)
+    names = [definition["name"] for definition in DEMO_TEMPLATES]
+    deadline = time.monotonic() + review_wait_s
+    while True:
+        templates_sync(account=account)
+        rows = list(MessageTemplate.objects.filter(account=account, name__in=names).order_by("name"))
+        if all(row.status != "PENDING" for row in rows) or time.monotonic() > deadline:
+            return [(row.name, row.status) for row in rows]
+        time.sleep(0.5)

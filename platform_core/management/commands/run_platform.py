@@ -6,6 +6,7 @@ them all, and the embedded PostgreSQL too when this command started it.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -13,12 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from platform_core import db
-from platform_core.demo import demo_seed
+from platform_core.demo import DEMO_SIMULATOR_SEED, DemoWaba, demo_seed, demo_simulator_seed, demo_waba_ensure
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -84,8 +86,10 @@ class Command(BaseCommand):
                         "graph_simulator",
                         "--port",
                         str(simulator_port),
+                        "--seed",
+                        str(DEMO_SIMULATOR_SEED),
                         "--webhook-url",
-                        f"http://127.0.0.1:{port}/webhooks/whatsapp/",
+                        f"http://127.0.0.1:{port}/webhooks/whatsapp/{demo_simulator_seed()['apps'][0]['app_id']}",
                     ],
                 )
             start(
@@ -110,15 +114,38 @@ class Command(BaseCommand):
             )
             start("job cluster", [python, "manage.py", "qcluster"])
             start("send worker", [python, "manage.py", "send_worker"])
-            time.sleep(2)
-            self._print_banner(credentials, port, simulator_url if not no_simulator else None)
+            start("webhook worker", [python, "manage.py", "process_webhooks"])
+            demo_waba = None if no_simulator else self._demo_waba(simulator_url)
+            time.sleep(0 if demo_waba else 2)
+            self._print_banner(credentials, port, simulator_url if not no_simulator else None, demo_waba)
             self._wait(processes)
         except KeyboardInterrupt:
             pass
         finally:
             self._stop(processes)
 
-    def _print_banner(self, credentials, port: int, simulator_url: str | None) -> None:  # type: ignore[no-untyped-def]
+    def _demo_waba(self, simulator_url: str) -> DemoWaba | None:
+        """Set up the demo WABA through the wizard against the simulator; a failure is reported, not fatal."""
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Graph call would bury the banner
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                httpx.get(f"{simulator_url}/_sim/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    self.stderr.write("The Graph API simulator did not answer; the demo WABA was not set up.")
+                    return None
+                time.sleep(0.2)
+        settings.GRAPH_API_BASE_URL = simulator_url  # this process talks to the simulator like the others
+        self.stdout.write("Setting up the demo WhatsApp Business Account through the setup wizard...")
+        try:
+            return demo_waba_ensure()
+        except Exception as error:  # the platform is still useful without the demo WABA
+            self.stderr.write(f"The demo WABA could not be set up: {type(error).__name__}: {error}")
+            return None
+
+    def _print_banner(self, credentials, port: int, simulator_url: str | None, demo_waba: DemoWaba | None = None) -> None:  # type: ignore[no-untyped-def]
         domain = settings.PLATFORM_DOMAIN
         public = f"http://{domain}:{port}"
         demo = f"http://{credentials.tenant_slug}.{domain}:{port}"
@@ -136,6 +163,13 @@ class Command(BaseCommand):
         ]
         if simulator_url:
             lines.append(f"  Graph simulator    {simulator_url}  (GRAPH_API_BASE_URL for every process)")
+        if demo_waba:
+            templates = ", ".join(f"{name} {status}" for name, status in demo_waba.templates)
+            lines += [
+                f"  Demo WABA          {demo_waba.waba_id} ({demo_waba.status}"
+                f"{', set up now' if demo_waba.set_up_now else ''})   {demo}/api/v1/accounts/{demo_waba.account_id}",
+                f"  Demo templates     {templates}",
+            ]
         lines += [
             "",
             f"  Try it:  curl -H 'Authorization: Bearer {credentials.tenant_api_key}' {demo}/api/v1/me",
