@@ -200,51 +200,47 @@ def template_content_build(
 ) -> tuple[dict[str, Any], str]:
     """Meta's `template` object for an approved template; parameter counts must match it exactly.
 
-    Problems are appended to `problems` with fields under `prefix` (e.g. "recipients[3]").
+    The counts are the template's own (`variable_count` for the body, `parameter_counts` for the
+    header and buttons, kept by the waba app from the components). Problems are appended to
+    `problems` with fields under `prefix` (e.g. "recipients[3]").
     """
     components = _components_by_type(template)
+    counts = template.parameter_counts or {}
     built: list[dict[str, Any]] = []
 
-    header = components.get("HEADER")
-    header_format = str((header or {}).get("format") or "TEXT").upper()
-    if header is not None and header_format in HEADER_MEDIA_FORMATS:
-        expected_header = 1
-    else:
-        expected_header = _variable_count((header or {}).get("text"), template.parameter_counts.get("header", 0))
+    header_format = str((components.get("HEADER") or {}).get("format") or "TEXT").upper()
     header_params = _parameters(parameters.header_parameters, f"{prefix}.header_parameters", problems)
-    _check_count(problems, f"{prefix}.header_parameters", len(header_params), expected_header, "header")
-    if expected_header == 1 and header_format in HEADER_MEDIA_FORMATS and header_params:
+    _check_count(problems, f"{prefix}.header_parameters", len(header_params), counts.get("header", 0), "header")
+    if header_format in HEADER_MEDIA_FORMATS and header_params:
         kind = header_format.lower()
         if header_params[0].get("type") != kind or not isinstance(header_params[0].get(kind), dict):
-            problems.append(
-                problem(f"{prefix}.header_parameters[0]", f'the template\'s header needs a {kind} parameter: {{"type": "{kind}", "{kind}": {{"link": ...}}}}')
-            )
+            example = f'{{"type": "{kind}", "{kind}": {{"link": ...}}}}'
+            problems.append(problem(f"{prefix}.header_parameters[0]", f"the template's header needs {example}"))
     if header_params:
         built.append({"type": "header", "parameters": header_params})
 
-    body = components.get("BODY")
-    expected_body = _variable_count((body or {}).get("text"), template.variable_count)
     body_params = _parameters(parameters.body_parameters, f"{prefix}.body_parameters", problems)
-    _check_count(problems, f"{prefix}.body_parameters", len(body_params), expected_body, "body")
+    _check_count(problems, f"{prefix}.body_parameters", len(body_params), template.variable_count, "body")
     if body_params:
         built.append({"type": "body", "parameters": body_params})
 
     template_buttons = (components.get("BUTTONS") or {}).get("buttons") or []
-    given = {button.index: button for button in parameters.buttons}
-    for index, button in enumerate(template_buttons):
-        needs = 1 if str(button.get("type", "")).upper() == "URL" and "{{" in str(button.get("url", "")) else 0
-        if needs and index not in given:
-            problems.append(problem(f"{prefix}.buttons", f"button {index} (URL) needs its one parameter", "required"))
+    needed = {int(index): count for index, count in (counts.get("buttons") or {}).items()}
+    given = {button.index for button in parameters.buttons}
+    for index in sorted(set(needed) - given):
+        problems.append(problem(f"{prefix}.buttons", f"button {index} needs {needed[index]} parameter(s)", "required"))
     for position, button_in in enumerate(parameters.buttons):
         field = f"{prefix}.buttons[{position}]"
         if button_in.index >= len(template_buttons):
             problems.append(problem(f"{field}.index", f"the template has {len(template_buttons)} buttons"))
             continue
-        button_params = _parameters(button_in.parameters, f"{field}.parameters", problems)
         expected_type = str(template_buttons[button_in.index].get("type", "")).lower()
         if expected_type and expected_type != button_in.sub_type:
             problems.append(problem(f"{field}.sub_type", f"button {button_in.index} is a {expected_type} button"))
-        _check_count(problems, f"{field}.parameters", len(button_params), 1, f"button {button_in.index}")
+        button_params = _parameters(button_in.parameters, f"{field}.parameters", problems)
+        if button_in.sub_type != "quick_reply" or len(button_params) > 1:  # a quick reply's payload is optional
+            expected = needed.get(button_in.index, 0) if button_in.sub_type != "quick_reply" else 1
+            _check_count(problems, f"{field}.parameters", len(button_params), expected, f"button {button_in.index}")
         built.append(
             {"type": "button", "sub_type": button_in.sub_type, "index": str(button_in.index), "parameters": button_params}
         )
@@ -253,7 +249,7 @@ def template_content_build(
     if built:
         content["components"] = built
     texts = [str(p.get("text", "")) for p in body_params]
-    return content, _render((body or {}).get("text") or template.name, texts)
+    return content, _render((components.get("BODY") or {}).get("text") or template.name, texts)
 
 
 def _components_by_type(template: MessageTemplate) -> dict[str, dict[str, Any]]:
@@ -262,12 +258,6 @@ def _components_by_type(template: MessageTemplate) -> dict[str, dict[str, Any]]:
         if isinstance(component, dict) and component.get("type"):
             found.setdefault(str(component["type"]).upper(), component)
     return found
-
-
-def _variable_count(text: Any, fallback: int) -> int:
-    if not isinstance(text, str):
-        return fallback
-    return len(set(meta.TEMPLATE_BODY_VARIABLE_PATTERN.findall(text)))
 
 
 def _parameters(values: list[TemplateParameter], field: str, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:

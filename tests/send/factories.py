@@ -53,6 +53,7 @@ class TemplateFactory(factory.django.DjangoModelFactory):
         lambda: [{"type": "BODY", "text": "Hello {{1}}, your order {{2}} is on its way."}]
     )
     variable_count = 2
+    parameter_counts = factory.LazyAttribute(lambda t: {"body": t.variable_count})
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

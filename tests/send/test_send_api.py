@@ -95,6 +95,7 @@ def test_a_template_with_header_media_and_a_url_button(api_a, tenant_a, in_tenan
                 {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Open", "url": "https://x.test/r/{{1}}"}]},
             ],
             variable_count=1,
+            parameter_counts={"body": 1, "header": 1, "buttons": {"0": 1}},
         )
     image = {"type": "image", "image": {"link": "https://cdn.test/receipt.png"}}
     response = send(
@@ -354,3 +355,49 @@ def test_sending_needs_a_key_of_this_workspace(api_b, number_a, open_window_a):
     assert send(anonymous, number_a, **text_to(open_window_a)).status_code == 401
     foreign_key = ApiClient("alpha.localhost", api_b.key)
     assert send(foreign_key, number_a, **text_to(open_window_a)).status_code == 401
+
+
+def test_a_template_button_or_media_header_that_is_missing_or_wrong_is_refused(api_a, tenant_a, in_tenant, number_a):
+    with in_tenant(tenant_a):
+        template = TemplateFactory(
+            account=number_a.account,
+            components=[
+                {"type": "HEADER", "format": "VIDEO"},
+                {"type": "BODY", "text": "Watch this."},
+                {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Open", "url": "https://x.test/{{1}}"}]},
+            ],
+            variable_count=0,
+            parameter_counts={"body": 0, "header": 1, "buttons": {"0": 1}},
+        )
+    response = send(
+        api_a,
+        number_a,
+        to=CUSTOMER,
+        type="template",
+        template={"name": template.name, "language": "en_US", "header_parameters": [{"type": "image", "image": {"link": "https://a.test/i.png"}}]},
+    )
+    error = assert_refused(response, 422, "invalid_message", tenant_a, in_tenant)
+    assert [d["field"] for d in error["details"]] == ["template.header_parameters[0]", "template.buttons"]
+
+
+def test_a_flow_message_is_validated_and_queued(api_a, tenant_a, in_tenant, number_a, open_window_a):
+    flow = {
+        "type": "flow",
+        "body": {"text": "Book a table"},
+        "action": {
+            "name": "flow",
+            "parameters": {
+                "flow_message_version": "3",
+                "flow_token": "tok-1",
+                "flow_id": "1234",
+                "flow_cta": "Book now",
+                "flow_action": "navigate",
+                "flow_action_payload": {"screen": "BOOKING"},
+            },
+        },
+    }
+    assert send(api_a, number_a, to="+" + open_window_a.contact.wa_id, type="interactive", interactive=flow).status_code == 202
+    flow["action"]["parameters"]["flow_cta"] = "A call to action that is too long"
+    response = send(api_a, number_a, to="+" + open_window_a.contact.wa_id, type="interactive", interactive=flow)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "interactive.action.parameters.flow_cta"

@@ -137,7 +137,11 @@ def test_two_worker_processes_share_the_throughput_and_send_each_message_once(li
         simulator_seed_for(graph_simulator, number)
         ids = [queue_text(number, window.contact.wa_id, f"hello {i}").pk for i, window in enumerate(windows)]
 
-    workers = [start_worker(graph_simulator, tmp_path, f"w{i}") for i in range(2)]
+    # The simulator stamps a request when its (CPU-starved, on a loaded 2-core box) thread gets to
+    # it, tens of milliseconds of noise; pacing at 90% leaves room for that noise. Two processes
+    # that did not share the limiter would send about twice the limit.
+    env = {"SEND_THROUGHPUT_HEADROOM": "0.9"}
+    workers = [start_worker(graph_simulator, tmp_path, f"w{i}", **env) for i in range(2)]
     try:
         wait_until(lambda: all_sent(live_tenant, ids), 30, "every message to be sent")
     finally:
@@ -149,7 +153,8 @@ def test_two_worker_processes_share_the_throughput_and_send_each_message_once(li
     assert sorted(callback_ids) == sorted(str(pk) for pk in ids)  # each exactly once
     times = [r["received_at"] for r in requests]
     assert max_in_window(times, 1.0) <= 40, max_in_window(times, 1.0)
-    assert (max(times) - min(times)) >= (160 - 40) / 40 * 0.95  # paced, not just bounded
+    rate = (len(times) - 1) / (max(times) - min(times))
+    assert 0.8 * 40 <= rate <= 40  # paced near the limit, not just under it
     logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
     sent_by = [int(log.rsplit("after sending ", 1)[1].split()[0]) for log in logs]
     assert sum(sent_by) == 160 and min(sent_by) > 0, logs  # both processes did part of the work

@@ -194,6 +194,7 @@ class SendBenchmark:
             status="APPROVED",
             components=[{"type": "BODY", "text": TEMPLATE_BODY}],
             variable_count=2,
+            parameter_counts={"body": 2},
         )
         return phone, template
 

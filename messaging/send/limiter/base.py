@@ -31,6 +31,17 @@ class Grant:
     # The key's tat after this reservation, on the store's clock; `release` compares against it.
     tat: float
 
+    @classmethod
+    def from_store(
+        cls, *, key: str, requested: int, granted: int, interval_s: float, burst: int, tat: float, now: float
+    ) -> Grant:
+        """From what a store returns: the key's new tat and its clock's `now` at the reservation."""
+        tau = max(0, burst - 1) * interval_s
+        base = tat - granted * interval_s - tau  # max(old tat, now + lead) - tau
+        return cls(
+            key=key, requested=requested, granted=granted, interval_s=interval_s, base_in_s=base - now, tat=tat
+        )
+
     def slot_in_s(self, index: int) -> float:
         """Seconds from the reservation until unit `index` may be used (0 = at once)."""
         return max(0.0, self.base_in_s + index * self.interval_s)

@@ -85,21 +85,18 @@ class PostgresRateLimiter(RateLimiter):
         with connection.cursor() as cursor:
             cursor.execute(RESERVE_SQL, params)
             rows = {row[0]: row[1:] for row in cursor.fetchall()}
-        grants = []
-        for key, count in requests:
-            tat, granted, now = rows[self.namespace + key]
-            base = tat - granted * interval_s - tau  # max(old tat, now + lead) - tau
-            grants.append(
-                Grant(
-                    key=key,
-                    requested=count,
-                    granted=granted,
-                    interval_s=interval_s,
-                    base_in_s=base - now,
-                    tat=tat,
-                )
+        return [
+            Grant.from_store(
+                key=key,
+                requested=count,
+                granted=rows[self.namespace + key][1],
+                interval_s=interval_s,
+                burst=burst,
+                tat=rows[self.namespace + key][0],
+                now=rows[self.namespace + key][2],
             )
-        return grants
+            for key, count in requests
+        ]
 
     def release(self, *, grant: Grant, unused: int) -> bool:
         unused = min(unused, grant.granted)

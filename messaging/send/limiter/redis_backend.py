@@ -87,21 +87,18 @@ class RedisRateLimiter(RateLimiter):
         keys = [self.namespace + key for key, _ in requests]
         args = [repr(interval_s), repr(tau), repr(horizon_s), repr(lead_s), *[count for _, count in requests]]
         rows = self._reserve(keys=keys, args=args)
-        grants = []
-        for (key, count), (tat_text, granted, now_text) in zip(requests, rows, strict=True):
-            tat, now, granted = float(tat_text), float(now_text), int(granted)
-            base = tat - granted * interval_s - tau
-            grants.append(
-                Grant(
-                    key=key,
-                    requested=count,
-                    granted=granted,
-                    interval_s=interval_s,
-                    base_in_s=base - now,
-                    tat=tat,
-                )
+        return [
+            Grant.from_store(
+                key=key,
+                requested=count,
+                granted=int(granted),
+                interval_s=interval_s,
+                burst=burst,
+                tat=float(tat_text),
+                now=float(now_text),
             )
-        return grants
+            for (key, count), (tat_text, granted, now_text) in zip(requests, rows, strict=True)
+        ]
 
     def release(self, *, grant: Grant, unused: int) -> bool:
         unused = min(unused, grant.granted)
