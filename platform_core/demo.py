@@ -192,7 +192,8 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
     """
     from waba.models import WhatsAppAccount
     from waba.services.accounts import webhook_callback_url
-    from waba.services.wizard import setup_complete, setup_start, setup_step_save
+    from waba.services.activation import setup_complete
+    from waba.services.wizard import setup_start, setup_step_save
 
     seed = demo_simulator_seed()
     steps = demo_wizard_steps(seed)

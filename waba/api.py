@@ -28,7 +28,7 @@ from waba.schemas import (
     TemplateOut,
     TemplatesSyncOut,
 )
-from waba.services import accounts, phone_numbers, templates, wizard
+from waba.services import accounts, activation, phone_numbers, templates, wizard
 from waba.services.credentials import secret_summary
 from waba.services.phone_numbers import PhoneNumberInput
 from waba.services.setup_steps import STEPS, steps_description
@@ -102,11 +102,11 @@ def account_out(account: WhatsAppAccount) -> dict[str, Any]:
         "activated_at": account.activated_at,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
-        "phone_numbers": list(account.phone_numbers.order_by("id")),
+        "phone_numbers": list(account.phone_numbers.all()),  # ordered by id; prefetched in lists
     }
 
 
-def _complete_out(result: wizard.SetupResult) -> dict[str, Any]:
+def _complete_out(result: activation.SetupResult) -> dict[str, Any]:
     return {
         "account": account_out(result.account),
         "webhook": {
@@ -149,7 +149,7 @@ def setup_step_save(request: HttpRequest, account_id: int, step: str, payload: B
 @router.post("/setup/{int:account_id}/complete", response=SetupCompleteOut, tags=["setup wizard"])
 def setup_complete(request: HttpRequest, account_id: int):
     """Check with Meta, claim the WABA and numbers, register the app, subscribe it, go live."""
-    result = wizard.setup_complete(account=selectors.account_get(account_id=account_id))
+    result = activation.setup_complete(account=selectors.account_get(account_id=account_id))
     return _complete_out(result)
 
 
@@ -163,7 +163,7 @@ def setup_complete(request: HttpRequest, account_id: int):
     openapi_extra=_json_body(_one_shot_schema()),
 )
 def setup_all(request: HttpRequest, payload: Body[dict[str, Any]]):
-    return Status(201, _complete_out(wizard.setup_all(data=payload)))
+    return Status(201, _complete_out(activation.setup_all(data=payload)))
 
 
 # --- accounts --------------------------------------------------------------------------------------

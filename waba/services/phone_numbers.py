@@ -17,8 +17,8 @@ from pydantic import Field
 from tenants.models import MetaRoute
 from tenants.routing import route_claim, route_claim_check, routes_release
 from waba import meta
-from waba.errors import AccountNotReady, FieldsInvalid, MetaCheckFailed, meta_request_failed
-from waba.graph import GraphClient, GraphError
+from waba.errors import AccountNotReady, FieldsInvalid, MetaCheckFailed
+from waba.graph import GraphClient
 from waba.models import PhoneNumber, WhatsAppAccount
 from waba.services.accounts import tenant_current
 from waba.services.credentials import meta_call
@@ -40,16 +40,13 @@ def meta_phone_numbers(*, client: GraphClient, waba_id: str) -> dict[str, dict[s
 
 
 def phone_number_in_waba_check(
-    *, client: GraphClient, waba_id: str, phone_number_id: str, phone_number: str | None = None
+    *, numbers: dict[str, dict[str, Any]], waba_id: str, phone_number_id: str, phone_number: str | None = None
 ) -> dict[str, Any]:
-    """Meta's fields of the number, after checking it belongs to the WABA (and is `phone_number`).
+    """Meta's fields of the number, after checking against Meta's listing of the WABA's numbers
+    (`meta_phone_numbers`) that it belongs to the WABA and, when given, is `phone_number`.
 
-    Raises MetaCheckFailed naming the field to fix, or the mapped Graph error.
+    Raises MetaCheckFailed naming the field to fix.
     """
-    try:
-        numbers = meta_phone_numbers(client=client, waba_id=waba_id)
-    except GraphError as error:
-        raise meta_request_failed(error, doing=f"list the phone numbers of WABA {waba_id}") from None
     found = numbers.get(phone_number_id)
     if found is None:
         raise MetaCheckFailed(
@@ -134,12 +131,10 @@ def phone_number_add(*, account: WhatsAppAccount, data: dict[str, Any]) -> Phone
         phone.display_phone_number = values.display_phone_number
     if account.status != Status.DRAFT:
         with meta_call(account=account, doing="check the phone number") as client:
-            fields = phone_number_in_waba_check(
-                client=client,
-                waba_id=account.waba_id,
-                phone_number_id=phone.phone_number_id,
-                phone_number=values.phone_number,
-            )
+            numbers = meta_phone_numbers(client=client, waba_id=account.waba_id)
+        fields = phone_number_in_waba_check(
+            numbers=numbers, waba_id=account.waba_id, phone_number_id=phone.phone_number_id, phone_number=values.phone_number
+        )
         phone_number_apply_meta(phone=phone, fields=fields)
         route_claim(tenant=tenant_current(), kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone.phone_number_id)
     elif not values.phone_number:

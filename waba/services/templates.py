@@ -6,7 +6,7 @@ A template's review result arrives later (webhook `message_template_status_updat
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +31,7 @@ def _upper(value: Any) -> Any:
 class TemplateInput(StrictInput):
     name: Annotated[str, StringConstraints(max_length=meta.TEMPLATE_NAME_MAX_CHARS, pattern=meta.TEMPLATE_NAME_PATTERN.pattern)]
     language: Annotated[str, StringConstraints(pattern=meta.TEMPLATE_LANGUAGE_PATTERN.pattern)]
-    category: Annotated[meta.TemplateCategory, BeforeValidator(_upper)]
+    category: Annotated[Literal["MARKETING", "UTILITY", "AUTHENTICATION"], BeforeValidator(_upper)]
     components: Annotated[list[dict[str, Any]], Field(min_length=1)]
 
 
@@ -184,7 +184,7 @@ def template_create(*, account: WhatsAppAccount, data: Any, submit: bool = True)
         account=account,
         name=values.name,
         language=values.language,
-        category=values.category.value,
+        category=values.category,
         components=values.components,
         status="DRAFT",
     )

@@ -1,10 +1,8 @@
-"""The 6-step setup wizard: save any step in any order, see progress, complete to go live.
+"""The 6-step setup wizard: save any step in any order and see the progress.
 
 Saving a step validates its fields (422 per field), merges them onto what was saved before
-(other steps are never touched), checks with Meta what Meta can tell, then stores it. Completing
-checks everything with Meta again, then in one transaction claims the WABA and its numbers in the
-routing index, registers the Meta app for webhooks, activates the account and subscribes the app
-to the WABA; any failure leaves no claim, app or activation behind.
+(other steps are never touched), checks with Meta what Meta can tell, then stores it. Going live
+is `waba.services.activation`.
 """
 
 from __future__ import annotations
@@ -15,23 +13,19 @@ from datetime import time
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from tenants.models import MetaRoute
-from tenants.routing import meta_app_check, meta_app_register, route_claim, route_claim_check
+from tenants.routing import meta_app_check, route_claim_check
 from waba.errors import (
-    AccountNotReady,
     FieldsInvalid,
     IdentityLocked,
-    MetaCheckFailed,
-    SetupIncomplete,
     SetupStepUnknown,
     meta_request_failed,
 )
 from waba.graph import GraphClient, GraphError
 from waba.meta import ErrorCode
 from waba.models import PhoneNumber, WhatsAppAccount
-from waba.services.accounts import account_create, account_mark_healthy, tenant_current, webhook_callback_url
+from waba.services.accounts import account_create, account_mark_healthy, tenant_current
 from waba.services.credentials import TokenFacts, secret_summary, secret_value, token_inspect
 from waba.services.phone_numbers import (
     display_number_for,
@@ -46,15 +40,8 @@ from waba.validation import fields_parse
 Status = WhatsAppAccount.Status
 
 
-@dataclass(frozen=True)
-class SetupResult:
-    account: WhatsAppAccount
-    callback_url: str
-    verify_token: str
-
-
 @dataclass
-class _Prepared:
+class PreparedStep:
     step: SetupStep
     given: dict[str, Any]  # what this request sets (after defaults and generated values)
     merged: dict[str, Any]  # the step's values once saved
@@ -149,14 +136,17 @@ def setup_step_save(
     Raises FieldsInvalid (422, per field), IdentityLocked or AlreadyClaimed (409), and with
     `check_with_meta` MetaCheckFailed / MetaRequestFailed when Meta contradicts the input.
     """
-    prepared = _step_prepare(account=account, step=setup_step_resolve(step), data=data)
+    prepared = setup_step_validate(account=account, step=setup_step_resolve(step), data=data)
     facts = _step_meta_checks(account=account, prepared=prepared) if check_with_meta else {}
     with transaction.atomic():
-        _step_write(account=account, prepared=prepared, facts=facts)
+        setup_step_store(account=account, prepared=prepared, facts=facts)
     return account
 
 
-def _step_prepare(*, account: WhatsAppAccount, step: SetupStep, data: Any, prefix: str = "") -> _Prepared:
+def setup_step_validate(*, account: WhatsAppAccount, step: SetupStep, data: Any, prefix: str = "") -> PreparedStep:
+    """Check one step's input against what is saved (writes nothing). `prefix` names the step in
+    error fields (`business_account.waba_id`) when several steps come in one body.
+    """
     stored = setup_step_values(account=account, step=step)
     try:
         parsed = fields_parse(step.model, data, prefix=prefix)
@@ -198,7 +188,7 @@ def _step_prepare(*, account: WhatsAppAccount, step: SetupStep, data: Any, prefi
     if errors:
         raise FieldsInvalid(f"Step {step.number} ({step.slug}) has invalid or missing fields.", details=errors)
     _step_uniqueness(account=account, step=step, merged=merged, prefix=prefix)
-    return _Prepared(step=step, given=given, merged=merged)
+    return PreparedStep(step=step, given=given, merged=merged)
 
 
 def _path(prefix: str, name: str) -> str:
@@ -227,7 +217,7 @@ def _step_uniqueness(*, account: WhatsAppAccount, step: SetupStep, merged: dict[
         phone_number_duplicate_check(phone_number_id=merged["phone_number_id"], exclude_pk=phone.pk if phone else None)
 
 
-def _step_meta_checks(*, account: WhatsAppAccount, prepared: _Prepared) -> dict[str, Any]:
+def _step_meta_checks(*, account: WhatsAppAccount, prepared: PreparedStep) -> dict[str, Any]:
     """Ask Meta what it can tell with what is known after this step; returns facts to store."""
     number = prepared.step.number
     if number not in (1, 2, 3):
@@ -242,20 +232,20 @@ def _step_meta_checks(*, account: WhatsAppAccount, prepared: _Prepared) -> dict[
     facts: dict[str, Any] = {}
     if number in (1, 3):
         facts["token"] = token_inspect(access_token=token, waba_id=waba_id, app_id=app_id)
-    phone = setup_step_values(account=account, step=STEPS_BY_NUMBER[2])
-    if number == 2:
-        phone = merged
+    phone = merged if number == 2 else setup_step_values(account=account, step=STEPS_BY_NUMBER[2])
     if waba_id and phone.get("phone_number_id"):
+        try:
+            numbers = meta_phone_numbers(client=GraphClient(token), waba_id=waba_id)
+        except GraphError as error:
+            raise meta_request_failed(error, doing=f"list the phone numbers of WABA {waba_id}") from None
         facts["phone"] = phone_number_in_waba_check(
-            client=GraphClient(token),
-            waba_id=waba_id,
-            phone_number_id=phone["phone_number_id"],
-            phone_number=phone.get("phone_number"),
+            numbers=numbers, waba_id=waba_id, phone_number_id=phone["phone_number_id"], phone_number=phone.get("phone_number")
         )
     return facts
 
 
-def _step_write(*, account: WhatsAppAccount, prepared: _Prepared, facts: dict[str, Any]) -> None:
+def setup_step_store(*, account: WhatsAppAccount, prepared: PreparedStep, facts: dict[str, Any]) -> None:
+    """Write a validated step (and what Meta said about it) and mark the step saved."""
     step, given = prepared.step, prepared.given
     if account.pk is None:
         account.save()
@@ -295,127 +285,3 @@ def _wizard_phone_write(*, account: WhatsAppAccount, merged: dict[str, Any], met
     if meta_fields:
         phone_number_apply_meta(phone=phone, fields=meta_fields)
     phone.save()
-
-
-# --- completing ----------------------------------------------------------------------------------
-
-
-def setup_complete(*, account: WhatsAppAccount) -> SetupResult:
-    """Check everything with Meta, then go live in one transaction (see the module docstring).
-
-    Idempotent: completing a live account re-checks it and answers the same URL and token.
-    """
-    if account.status == Status.SUSPENDED:
-        raise AccountNotReady(
-            f"The account is suspended ({account.status_reason or 'by Meta'}); it cannot be set up again.",
-            code="account_suspended",
-        )
-    progress = setup_progress(account=account)
-    unfinished = [s for s in progress["steps"] if not s["completed"]]
-    if unfinished:
-        raise SetupIncomplete(
-            "Save every step before completing: " + ", ".join(f"{s['number']} ({s['name']})" for s in unfinished) + ".",
-            details=[
-                {"step": s["number"], "name": s["name"], "missing_fields": s["missing_fields"]} for s in unfinished
-            ],
-        )
-    token = secret_value(account.access_token)
-    token_facts = token_inspect(access_token=token, waba_id=account.waba_id, app_id=account.app_id)
-    client = GraphClient(token)
-    phones = list(account.phone_numbers.all())
-    try:
-        meta_numbers = meta_phone_numbers(client=client, waba_id=account.waba_id)
-    except GraphError as error:
-        raise meta_request_failed(error, doing=f"list the phone numbers of WABA {account.waba_id}") from None
-    for phone in phones:
-        if phone.phone_number_id not in meta_numbers:
-            raise MetaCheckFailed(
-                f"The phone number {phone.phone_number_id} does not belong to the WhatsApp Business Account "
-                f"{account.waba_id}.",
-                code="phone_number_not_in_waba",
-                details=[
-                    {"field": "phone_number_id", "message": f"not a number of WABA {account.waba_id}", "type": "phone_number_not_in_waba"}
-                ],
-            )
-    was_live = account.status in (Status.ACTIVE, Status.UNHEALTHY)
-    subscribed = False
-    try:
-        with transaction.atomic():
-            app = _go_live(account=account, phones=phones, meta_numbers=meta_numbers, token_facts=token_facts)
-            client.subscribe_app(account.waba_id)  # last: a refusal rolls back everything above
-            subscribed = True
-    except GraphError as error:
-        account.refresh_from_db()
-        raise meta_request_failed(error, doing=f"subscribe the app to WABA {account.waba_id}") from None
-    except BaseException:
-        if subscribed and not was_live:
-            _unsubscribe_quietly(client, account.waba_id)
-        account.refresh_from_db()
-        raise
-    return SetupResult(account=account, callback_url=webhook_callback_url(app_id=account.app_id), verify_token=app.verify_token)
-
-
-def _go_live(
-    *, account: WhatsAppAccount, phones: list[PhoneNumber], meta_numbers: dict[str, dict], token_facts: TokenFacts
-) -> Any:
-    tenant = tenant_current()
-    route_claim(tenant=tenant, kind=MetaRoute.Kind.WABA, external_id=account.waba_id)
-    for phone in phones:
-        route_claim(tenant=tenant, kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone.phone_number_id)
-        phone_number_apply_meta(phone=phone, fields=meta_numbers[phone.phone_number_id])
-        phone.save()
-    app = meta_app_register(
-        tenant=tenant,
-        app_id=account.app_id,
-        app_secret=secret_value(account.app_secret),
-        verify_token=account.webhook_verify_token,
-    )
-    now = timezone.now()
-    if account.status != Status.ACTIVE:
-        account.status, account.status_reason, account.status_error_code = Status.ACTIVE, "", None
-        account.status_changed_at = now
-    account.activated_at = account.activated_at or now
-    account.access_token_expires_at = token_facts.expires_at
-    account.webhook_verify_token = app.verify_token
-    account.save()
-    return app
-
-
-def _unsubscribe_quietly(client: GraphClient, waba_id: str) -> None:
-    """Compensation after a failed commit: best effort, the original error is what matters."""
-    try:
-        client.unsubscribe_app(waba_id)
-    except GraphError:
-        pass
-
-
-# --- all at once -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def setup_all(*, data: Any) -> SetupResult:
-    """The six steps and completion in one call: every step's fields are checked first (all
-    errors at once, `step_key.field`), and any failure leaves nothing behind.
-    """
-    if not isinstance(data, dict):
-        raise FieldsInvalid("The body must be a JSON object.", details=[{"field": "body", "message": "Must be a JSON object.", "type": "dict_type"}])
-    errors = [
-        {"field": key, "message": "Unknown field.", "type": "extra_forbidden"}
-        for key in data
-        if key not in {step.key for step in STEPS}
-    ]
-    draft = WhatsAppAccount()
-    for step in STEPS:
-        try:
-            _step_prepare(account=draft, step=step, data=data.get(step.key, {}), prefix=step.key)
-        except FieldsInvalid as error:
-            if error.status != 422:  # a conflict (409) is not a field to fix in this body
-                raise
-            errors += error.details or []
-    if errors:
-        raise FieldsInvalid("The request has invalid fields.", details=errors)
-    account = account_create()
-    for step in STEPS:
-        prepared = _step_prepare(account=account, step=step, data=data.get(step.key, {}), prefix=step.key)
-        _step_write(account=account, prepared=prepared, facts={})
-    return setup_complete(account=account)
