@@ -4,6 +4,9 @@ the encrypted fields are excluded and only their masked summary is displayed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
@@ -80,31 +83,40 @@ class WhatsAppAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync templates from Meta")
     def sync_templates(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
-        for account in queryset:
-            try:
-                counts = templates_sync(account=account)
-            except DomainError as error:
-                self.message_user(request, f"{account}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{account}: {counts['total']} template(s) at Meta; {counts['created']} new, "
-                    f"{counts['updated']} updated, {counts['deleted']} gone.",
-                )
+        _run_per_account(
+            self,
+            request,
+            queryset,
+            lambda account: templates_sync(account=account),
+            lambda c: f"{c['total']} template(s) at Meta; {c['created']} new, {c['updated']} updated, {c['deleted']} gone.",
+        )
 
     @admin.action(description="Refresh phone numbers from Meta")
     def refresh_phone_numbers(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
-        for account in queryset:
-            try:
-                result = phone_numbers_refresh(account=account)
-            except DomainError as error:
-                self.message_user(request, f"{account}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{account}: {len(result['updated'])} updated, {len(result['unchanged'])} unchanged, "
-                    f"{len(result['missing'])} unknown to Meta.",
-                )
+        _run_per_account(
+            self,
+            request,
+            queryset,
+            lambda account: phone_numbers_refresh(account=account),
+            lambda r: f"{len(r['updated'])} updated, {len(r['unchanged'])} unchanged, {len(r['missing'])} unknown to Meta.",
+        )
+
+
+def _run_per_account(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    accounts,  # type: ignore[no-untyped-def]
+    service: Callable[[WhatsAppAccount], Any],
+    summary: Callable[[Any], str],
+) -> None:
+    """Call a service per selected account; one message each, an error for the one that failed."""
+    for account in accounts:
+        try:
+            result = service(account)
+        except DomainError as error:
+            model_admin.message_user(request, f"{account}: {error.message}", messages.ERROR)
+        else:
+            model_admin.message_user(request, f"{account}: {summary(result)}")
 
 
 @admin.register(PhoneNumber, site=tenant_admin_site)

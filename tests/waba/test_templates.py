@@ -206,3 +206,14 @@ def test_component_rules():
         {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]},
     ]
     assert template_components_check(components=authentication, category="AUTHENTICATION") == []
+
+
+def test_a_dead_token_while_deleting_keeps_the_template_and_marks_the_account_unhealthy(live_account, sim, api_a, tenant_a, in_tenant):
+    created = api_a.post_json(f"/api/v1/accounts/{live_account.pk}/templates", ORDER_CONFIRMATION).json()
+    sim.seed({"tokens": [{"token": live_account.access_token.reveal(), "valid": False}]})
+
+    response = api_a.delete(f"/api/v1/templates/{created['id']}")
+
+    assert response.status_code == 424 and response.json()["error"]["code"] == "meta_token_invalid"
+    assert api_a.get(f"/api/v1/templates/{created['id']}").status_code == 200
+    assert api_a.get(f"/api/v1/accounts/{live_account.pk}").json()["status"] == "unhealthy"

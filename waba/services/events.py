@@ -116,23 +116,19 @@ def _template_status(account: WhatsAppAccount, value: dict) -> str:
     return Outcome.APPLIED
 
 
-def _template_quality(account: WhatsAppAccount, value: dict) -> str:
-    template = _template(account, value)
-    if template is None:
-        return Outcome.UNMATCHED
-    template.quality_score = str(value.get("new_quality_score") or "")[:16]
-    template.save()
-    return Outcome.APPLIED
+def _template_field(field: str, key: str, max_length: int) -> Callable[[WhatsAppAccount, dict], str]:
+    """A handler copying `value[key]` onto the template's `field` (quality score, category)."""
 
+    def apply(account: WhatsAppAccount, value: dict) -> str:
+        template = _template(account, value)
+        if template is None:
+            return Outcome.UNMATCHED
+        if value.get(key):
+            setattr(template, field, str(value[key]).upper()[:max_length])
+        template.save()
+        return Outcome.APPLIED
 
-def _template_category(account: WhatsAppAccount, value: dict) -> str:
-    template = _template(account, value)
-    if template is None:
-        return Outcome.UNMATCHED
-    if value.get("new_category"):
-        template.category = str(value["new_category"]).upper()
-    template.save()
-    return Outcome.APPLIED
+    return apply
 
 
 # --- phone numbers ----------------------------------------------------------------------------------
@@ -217,8 +213,8 @@ def _capabilities(account: WhatsAppAccount, value: dict) -> str:
 
 HANDLERS: dict[str, Callable[[WhatsAppAccount, dict], str]] = {
     "message_template_status_update": _template_status,
-    "message_template_quality_update": _template_quality,
-    "template_category_update": _template_category,
+    "message_template_quality_update": _template_field("quality_score", "new_quality_score", 16),
+    "template_category_update": _template_field("category", "new_category", 32),
     "phone_number_quality_update": _phone_quality,
     "phone_number_name_update": _phone_name,
     "account_update": _account_update,

@@ -115,8 +115,7 @@ def phone_number_duplicate_check(*, phone_number_id: str, exclude_pk: int | None
     route_claim_check(tenant=tenant_current(), kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone_number_id)
 
 
-@transaction.atomic
-def phone_number_add(*, account: WhatsAppAccount, data: dict[str, Any]) -> PhoneNumber:
+def phone_number_add(*, account: WhatsAppAccount, data: Any) -> PhoneNumber:
     """Add a number to the account. On a live account Meta must confirm it belongs to the WABA,
     and the number is claimed in the routing index (409 `already_claimed` if another tenant has it).
     On a draft the number waits for the wizard's completion to be checked and claimed.
@@ -129,20 +128,24 @@ def phone_number_add(*, account: WhatsAppAccount, data: dict[str, Any]) -> Phone
         phone.display_phone_number = values.display_phone_number or display_number_for(values.phone_number)
     elif values.display_phone_number:
         phone.display_phone_number = values.display_phone_number
-    if account.status != Status.DRAFT:
+    live = account.status != Status.DRAFT
+    if live:
+        # Outside the transaction: a dead token found here must stay recorded on the account.
         with meta_call(account=account, doing="check the phone number") as client:
             numbers = meta_phone_numbers(client=client, waba_id=account.waba_id)
         fields = phone_number_in_waba_check(
             numbers=numbers, waba_id=account.waba_id, phone_number_id=phone.phone_number_id, phone_number=values.phone_number
         )
         phone_number_apply_meta(phone=phone, fields=fields)
-        route_claim(tenant=tenant_current(), kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone.phone_number_id)
     elif not values.phone_number:
         raise FieldsInvalid(
             "The request has invalid fields.",
             details=[{"field": "phone_number", "message": "Required until the account is set up.", "type": "missing"}],
         )
-    phone.save()
+    with transaction.atomic():
+        if live:
+            route_claim(tenant=tenant_current(), kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone.phone_number_id)
+        phone.save()
     return phone
 
 

@@ -228,7 +228,6 @@ def _submit(template: MessageTemplate) -> None:
     template.rejection_reason = ""
 
 
-@transaction.atomic
 def template_delete(*, template: MessageTemplate) -> None:
     """Delete on Meta (this language only, by its Meta id) and here. A template Meta no longer
     has is simply deleted here.
