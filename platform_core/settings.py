@@ -58,6 +58,7 @@ TENANT_APPS = [
     "waba",
     "messaging",
     "messaging.broadcasts",
+    "messaging.menus",
     "flows_builder",
     "analytics",
     "billing",

@@ -7,6 +7,7 @@ from analytics.api import router as analytics_router
 from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
 from messaging.broadcasts.api import router as broadcasts_router
+from messaging.menus.api import router as menus_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
 from tenants.api import tenant_router
@@ -26,6 +27,7 @@ api.add_router("/", messaging_router)
 api.add_router("/", broadcasts_router)
 api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
+api.add_router("/", menus_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
