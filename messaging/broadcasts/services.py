@@ -19,7 +19,7 @@ from messaging.broadcasts.schemas import BroadcastIn, BroadcastRecipientIn
 from messaging.models import Contact, Message
 from messaging.send.conf import send_setting
 from messaging.send.errors import IdempotencyKeyReused, MessageInvalid, RecipientInvalid
-from messaging.send.outbox import OutboundItem, outbox_enqueue
+from messaging.send.outbox import OutboundItem, outbox_enqueue, rows_copy
 from messaging.send.quotas import quota_give_back, quota_take
 from messaging.send.services import account_check_active, template_for_send
 from messaging.send.validation import built_message, problem, recipient_normalise, template_content_build
@@ -177,13 +177,14 @@ def _queue_in_batches(broadcast: Broadcast, items: list[OutboundItem], parameter
         ]
         with transaction.atomic():
             messages = outbox_enqueue(phone_number=broadcast.phone_number, items=batch)
-            BroadcastRecipient.objects.bulk_create(
-                [
+            rows_copy(
+                model=BroadcastRecipient,
+                objects=[
                     BroadcastRecipient(
                         broadcast=broadcast, wa_id=item.wa_id, parameters=parameters[item.wa_id], message=message
                     )
                     for item, message in zip(batch, messages, strict=True)
-                ]
+                ],
             )
 
 
