@@ -41,8 +41,9 @@ from waba.models import PhoneNumber, WhatsAppAccount
 
 logger = logging.getLogger(__name__)
 
-FLUSH_EVERY_S = 0.02
-FLUSH_AT = 200
+# Outcomes are recorded in batches: at most this late, or as soon as this many are waiting.
+FLUSH_EVERY_S = 0.1
+FLUSH_AT = 500
 PURGE_EVERY_S = 60.0
 
 

@@ -7,6 +7,7 @@ import signal
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="send-worker", help="name in log lines")
 
     def handle(self, *args: Any, threads: int | None, max_seconds: float | None, name: str, **options: Any) -> None:
+        # A worker serves no pages; with DEBUG on, Django would also keep every query it runs.
+        settings.DEBUG = False
         # Pacing wants a thread whose slot has come to get the interpreter within a millisecond.
         sys.setswitchinterval(0.001)
         # httpx logs every request at INFO: at hundreds of sends a second that drowns everything else.
