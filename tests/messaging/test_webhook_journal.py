@@ -98,3 +98,20 @@ def test_the_scheduled_drain_processes_what_is_claimable(db):
 
     assert webhook_journal_drain(budget_s=5) == 2
     assert set(WebhookJournalEntry.objects.filter(id__in=ids).values_list("state", flat=True)) == {State.PROCESSED}
+
+
+def test_recording_survives_a_connection_that_broke_since_its_last_use(db):
+    """The request path skips Django's per-request health check; a dead connection is reopened once."""
+    from django.db import connection
+
+    from tests.messaging.conftest import run_committed
+
+    def record_on_a_broken_connection() -> int:
+        connection.ensure_connection()
+        connection.connection.close()  # the server went away behind Django's back
+        entry_id = journal_entry_record(app_id="reconnect-test", body=BODY, signature_verified=True)
+        assert WebhookJournalEntry.objects.filter(pk=entry_id).exists()
+        WebhookJournalEntry.objects.filter(pk=entry_id).delete()
+        return entry_id
+
+    assert run_committed(record_on_a_broken_connection) > 0
