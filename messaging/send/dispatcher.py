@@ -33,9 +33,10 @@ def max_lateness_s() -> float:
 
     Sends later than their slot bunch up with the ones on time, so a one-second window could
     hold up to (1 + lateness) seconds of slots. Pacing runs at SEND_THROUGHPUT_HEADROOM of the
-    number's throughput; allowing half of that headroom as lateness keeps every window under it.
+    number's throughput; a third of that headroom goes to lateness, the rest is left for the
+    network between us and Meta.
     """
-    return (1.0 / send_setting("SEND_THROUGHPUT_HEADROOM") - 1.0) / 2
+    return (1.0 / send_setting("SEND_THROUGHPUT_HEADROOM") - 1.0) / 3
 
 
 @dataclass
