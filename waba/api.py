@@ -50,7 +50,7 @@ def _one_shot_schema() -> dict:
     return {
         "type": "object",
         "properties": {step.key: step.model.model_json_schema() for step in STEPS},
-        "required": [step.key for step in STEPS if step.required],
+        "required": [step.key for step in STEPS if set(step.required) - set(step.defaults)],
     }
 
 

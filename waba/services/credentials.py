@@ -17,6 +17,7 @@ from waba.errors import AccountNotReady, MetaCheckFailed, meta_error_details, me
 from waba.graph import GraphAuthError, GraphClient, GraphError
 from waba.meta import ErrorAction
 from waba.models import WhatsAppAccount
+from waba.services.accounts import account_mark_unhealthy
 
 
 def secret_value(value: Secret | str | None) -> str:
@@ -48,8 +49,6 @@ def meta_call(*, account: WhatsAppAccount, doing: str) -> Iterator[GraphClient]:
     """Run Graph calls for `account`: a dead token or a restriction marks it unhealthy, and
     every Graph error leaves as the domain error the API shows (`waba.errors.meta_request_failed`).
     """
-    from waba.services.accounts import account_mark_unhealthy
-
     client = graph_client_for(account)
     try:
         yield client
