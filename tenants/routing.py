@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from platform_core.crypto import Secret
 from platform_core.errors import DomainError
 from tenants.models import MetaApp, MetaRoute, Tenant
 
@@ -60,6 +61,7 @@ def routes_release(*, tenant: Tenant, kind: str, external_ids: list[str]) -> int
     return deleted
 
 
+@transaction.atomic
 def meta_app_register(*, tenant: Tenant, app_id: str, app_secret: str, verify_token: str) -> MetaApp:
     """Register (or update) the Meta app whose webhooks reach /webhooks/whatsapp/<app_id>.
 
@@ -72,7 +74,7 @@ def meta_app_register(*, tenant: Tenant, app_id: str, app_secret: str, verify_to
         try:
             with transaction.atomic():
                 return MetaApp.objects.create(
-                    app_id=app_id, app_secret=app_secret, verify_token=verify_token, tenant=tenant
+                    app_id=app_id, app_secret=Secret(app_secret), verify_token=verify_token, tenant=tenant
                 )
         except IntegrityError:
             app = MetaApp.objects.select_for_update().get(app_id=app_id)
@@ -83,7 +85,7 @@ def meta_app_register(*, tenant: Tenant, app_id: str, app_secret: str, verify_to
             f"The Meta app {app_id} is already registered by another workspace.",
             details={"kind": "meta_app", "external_id": app_id},
         )
-    app.app_secret = app_secret
+    app.app_secret = Secret(app_secret)
     app.verify_token = verify_token
     app.save(update_fields=["app_secret", "verify_token", "updated_at"])
     return app

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from platform_core.crypto import EncryptedTextField, Secret
 from tenants.models import MetaRoute
 from tenants.routing import meta_app_check, route_claim_check
 from waba.errors import (
@@ -253,8 +254,12 @@ def setup_step_store(*, account: WhatsAppAccount, prepared: PreparedStep, facts:
         _wizard_phone_write(account=account, merged=prepared.merged, meta_fields=facts.get("phone"))
     else:
         for name, value in given.items():
-            # null clears an optional field back to its default
-            setattr(account, name, WhatsAppAccount._meta.get_field(name).get_default() if value is None else value)
+            model_field = WhatsAppAccount._meta.get_field(name)
+            if value is None:  # null clears an optional field back to its default
+                value = model_field.get_default()
+            elif isinstance(model_field, EncryptedTextField):
+                value = Secret(value)  # the same type the field hands out once loaded
+            setattr(account, name, value)
     token_facts: TokenFacts | None = facts.get("token")
     if step.number == 3 and token_facts is not None:
         account.access_token_expires_at = token_facts.expires_at
