@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from messaging.menus import services
@@ -28,6 +28,7 @@ from messaging.menus.services.templates import workflow_template_problems
 from messaging.menus.services.workflows import EDITABLE_FIELDS as WORKFLOW_FIELDS
 from messaging.menus.services.workflows import workflow_problems
 from platform_core.admin_sites import tenant_admin_site
+from platform_core.errors import DomainError
 
 
 def _who(request: HttpRequest) -> str:
@@ -72,29 +73,60 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class ServiceSavedAdmin(admin.ModelAdmin):
+    """Adds, changes and deletes through the app's services (validation, versions, references); a
+    refusal is shown on the page instead of a server error."""
+
+    editable_fields: tuple[str, ...] = ()
+
+    def create(self, values: dict[str, Any], who: str) -> Any:
+        raise NotImplementedError
+
+    def update(self, obj: Any, values: dict[str, Any], who: str) -> Any:
+        raise NotImplementedError
+
+    def remove(self, obj: Any) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in self.editable_fields if name in form.cleaned_data}
+        saved = self.update(obj, values, _who(request)) if change else self.create(values, _who(request))
+        obj.pk = saved.pk
+        if hasattr(saved, "version"):
+            obj.version = saved.version
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        try:
+            self.remove(obj)
+        except DomainError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 class WorkflowTemplateVersionInline(ReadOnlyInline):
     model = WorkflowTemplateVersion
     fields = ["version", "changed_by", "created_at", "snapshot"]
 
 
 @admin.register(WorkflowTemplate, site=tenant_admin_site)
-class WorkflowTemplateAdmin(admin.ModelAdmin):
+class WorkflowTemplateAdmin(ServiceSavedAdmin):
     form = WorkflowTemplateForm
+    editable_fields = TEMPLATE_FIELDS
     list_display = ["template_name", "type", "match_mode", "priority", "workflow", "is_active", "version"]
     list_filter = ["type", "is_active", "match_mode"]
     search_fields = ["template_name", "description"]
     inlines = [WorkflowTemplateVersionInline]
 
-    def save_model(self, request: HttpRequest, obj: WorkflowTemplate, form: forms.ModelForm, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in TEMPLATE_FIELDS if name in form.cleaned_data}
-        values["trigger_keywords"] = values.get("trigger_keywords") or []
-        if change:
-            saved = services.workflow_template_update(template=obj, changed_by=_who(request), **values)
-        else:
-            saved = services.workflow_template_create(**values, changed_by=_who(request))
-        obj.pk, obj.version = saved.pk, saved.version
+    def create(self, values: dict[str, Any], who: str) -> WorkflowTemplate:
+        return services.workflow_template_create(**values, changed_by=who)
 
-    def delete_model(self, request: HttpRequest, obj: WorkflowTemplate) -> None:
+    def update(self, obj: WorkflowTemplate, values: dict[str, Any], who: str) -> WorkflowTemplate:
+        return services.workflow_template_update(template=obj, changed_by=who, **values)
+
+    def remove(self, obj: WorkflowTemplate) -> None:
         services.workflow_template_delete(template=obj)
 
 
@@ -116,22 +148,21 @@ class WorkflowVersionInline(ReadOnlyInline):
 
 
 @admin.register(Workflow, site=tenant_admin_site)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(ServiceSavedAdmin):
     form = WorkflowForm
+    editable_fields = WORKFLOW_FIELDS
     list_display = ["name", "is_active", "is_main_menu", "is_builtin", "version", "updated_at"]
     list_filter = ["is_active", "is_builtin"]
     search_fields = ["name", "description"]
     inlines = [WorkflowVersionInline]
 
-    def save_model(self, request: HttpRequest, obj: Workflow, form: forms.ModelForm, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in WORKFLOW_FIELDS if name in form.cleaned_data}
-        if change:
-            saved = services.workflow_update(workflow=obj, changed_by=_who(request), **values)
-        else:
-            saved = services.workflow_create(**values, changed_by=_who(request))
-        obj.pk, obj.version = saved.pk, saved.version
+    def create(self, values: dict[str, Any], who: str) -> Workflow:
+        return services.workflow_create(**values, changed_by=who)
 
-    def delete_model(self, request: HttpRequest, obj: Workflow) -> None:
+    def update(self, obj: Workflow, values: dict[str, Any], who: str) -> Workflow:
+        return services.workflow_update(workflow=obj, changed_by=who, **values)
+
+    def remove(self, obj: Workflow) -> None:
         services.workflow_delete(workflow=obj)
 
 
@@ -181,17 +212,20 @@ class HumanHandoffAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CatalogueItem, site=tenant_admin_site)
-class CatalogueItemAdmin(admin.ModelAdmin):
+class CatalogueItemAdmin(ServiceSavedAdmin):
     list_display = ["name", "price", "is_active", "position"]
     search_fields = ["name"]
     fields = ["name", "description", "price", "is_active", "position"]
+    editable_fields = tuple(fields)
 
-    def save_model(self, request: HttpRequest, obj: CatalogueItem, form: forms.ModelForm, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in self.fields}
-        if change:
-            services.catalogue_item_update(item=CatalogueItem.objects.get(pk=obj.pk), **values)
-        else:
-            obj.pk = services.catalogue_item_create(**values).pk
+    def create(self, values: dict[str, Any], who: str) -> CatalogueItem:
+        return services.catalogue_item_create(**values)
+
+    def update(self, obj: CatalogueItem, values: dict[str, Any], who: str) -> CatalogueItem:
+        return services.catalogue_item_update(item=CatalogueItem.objects.get(pk=obj.pk), **values)
+
+    def remove(self, obj: CatalogueItem) -> None:
+        services.catalogue_item_delete(item=obj)
 
 
 class OrderItemInline(ReadOnlyInline):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from platform_core.errors import DomainError
 
 
@@ -108,3 +111,10 @@ class InputInvalid(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def problems_error(error: type[DomainError], problems: Sequence[dict[str, Any]], *, what: str) -> DomainError:
+    """`error` carrying every problem in `details`, its message naming the count and the first one."""
+    count = len(problems)
+    first = f": {problems[0]['field']}: {problems[0]['message']}" if problems else ""
+    return error(f"{count} problem{'s' if count != 1 else ''} in the {what}{first}", details=list(problems))

@@ -97,16 +97,18 @@ def reply_send(
         step=step,
         created_at=now or timezone.now(),
     )
+    replayed = False
     try:
         with transaction.atomic():  # a refused send leaves nothing behind (e.g. a flow token)
-            record.outbound_message = _send(reply, message, idempotency_key=f"menus:{message.pk}:{position}")
+            record.outbound_message, replayed = _send(
+                reply, message, idempotency_key=f"menus:{message.pk}:{position}")
     except DomainError as error:
         record.error_code = error.code
         logger.warning(
             "Automated %s reply to message %s was refused by the send pipeline: %s",
             reply.purpose, message.pk, error.code,
         )
-    if record.outbound_message is not None:
+    if replayed:
         earlier = AutomatedReply.objects.filter(outbound_message=record.outbound_message).first()
         if earlier is not None:
             return earlier
@@ -114,10 +116,11 @@ def reply_send(
     return record
 
 
-def _send(reply: OutboundReply, message: Message, *, idempotency_key: str) -> Message:
+def _send(reply: OutboundReply, message: Message, *, idempotency_key: str) -> tuple[Message, bool]:
+    """The queued outbound message, and whether an earlier call had queued it already."""
     phone = message.phone_number
     if reply.flow is not None:
-        return _flow_send(reply.flow, message)
+        return _flow_send(reply.flow, message), False
     from messaging.send.services import message_send
 
     queued = message_send(
@@ -126,7 +129,7 @@ def _send(reply: OutboundReply, message: Message, *, idempotency_key: str) -> Me
         content=reply.content,
         idempotency_key=idempotency_key,
     )
-    return queued.message
+    return queued.message, queued.replayed
 
 
 def _flow_send(flow_reply: FlowReply, message: Message) -> Message:

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from messaging.menus.errors import InputInvalid
+from messaging.send.errors import RecipientInvalid
+from messaging.send.validation import recipient_normalise
 from waba import meta
 
 InputValidator = Callable[[str], Any]
@@ -82,13 +83,8 @@ def email(text: str) -> str:
 
 @input_validator("phone_number")
 def phone_number(text: str) -> str:
-    """An international number, answered in E.164 (+4915112345678)."""
-    cleaned = re.sub(r"[\s().-]", "", text.strip())
-    candidate = cleaned if cleaned.startswith("+") else "+" + cleaned.removeprefix("00")
+    """An international number, answered in E.164 (+4915112345678): the send pipeline's own rule."""
     try:
-        number = phonenumbers.parse(candidate, None)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise InputInvalid("Please send a phone number with its country code, for example +4915112345678.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return "+" + recipient_normalise(text)
+    except RecipientInvalid:
+        raise InputInvalid("Please send a phone number with its country code, for example +4915112345678.") from None

@@ -246,6 +246,8 @@ class _Run:
                 return
             problem = spec.reprompt or conf.CHOICE_REPROMPT_TEXT
         else:
+            if said.kind == "choice" and self._resume_from(said):
+                return
             try:
                 value = input_validate(spec.validator or "any_text", said.text)
             except InputInvalid as invalid:

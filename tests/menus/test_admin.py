@@ -63,3 +63,15 @@ def test_change_pages_open(admin_a, tenant_a, in_tenant):
     for url in (f"/admin/menus/workflow/{workflow.pk}/change/", f"/admin/menus/catalogueitem/{item.pk}/change/",
                 f"/admin/menus/workflowtemplate/{template.pk}/change/"):
         assert admin_a.get(url).status_code == 200, url
+
+
+def test_deleting_a_template_a_workflow_sends_is_refused_on_the_page(admin_a, tenant_a, in_tenant):
+    with in_tenant(tenant_a):
+        template = WorkflowTemplate.objects.get(template_name="order_confirm")
+
+    response = admin_a.post(f"/admin/menus/workflowtemplate/{template.pk}/delete/", {"post": "yes"}, follow=True)
+
+    assert response.status_code == 200
+    assert b"the workflows new_order send it" in response.content
+    with in_tenant(tenant_a):
+        assert WorkflowTemplate.objects.filter(pk=template.pk).exists()

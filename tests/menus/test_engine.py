@@ -317,3 +317,30 @@ def test_a_custom_workflow_with_validators_and_context(tenant_a, in_tenant, cust
     assert [r.text for r in customer_a.says("30/06/2025")] == ["Your phone?"]
     assert [r.text for r in customer_a.says("+49 151 1234 5678")] == [
         "Booked 2025-06-30 for ada@example.com, we call +4915112345678."]
+
+
+def test_a_button_of_an_old_menu_works_in_the_middle_of_another_workflow(tenant_a, in_tenant, at_quantity):
+    with in_tenant(tenant_a):
+        menu_message = Message.objects.filter(direction="out").order_by("id").first()
+        Message.objects.filter(pk=menu_message.pk).update(wamid="wamid.first-menu")
+
+    [types] = at_quantity.taps("get_support", "Get Support", reply_to="wamid.first-menu")
+
+    assert types.workflow == "support" and types.step == "issue_type"
+    with in_tenant(tenant_a):
+        assert ConversationState.objects.get(status="active").workflow_name == "support"
+        assert ConversationState.objects.get(workflow_name="new_order").status == "replaced"
+
+
+def test_the_sender_seam_queues_a_reply_once_per_message_and_position(tenant_a, in_tenant, customer_a):
+    from messaging.menus.replies import OutboundReply, reply_send
+
+    message = customer_a.message(text="hello")
+    reply = OutboundReply.text_message("Hello!", purpose="fallback")
+    with in_tenant(tenant_a):
+        first = reply_send(reply=reply, message=message, workflow="", step="")
+        again = reply_send(reply=reply, message=message, workflow="", step="")
+        assert first.pk == again.pk and first.outbound_message_id == again.outbound_message_id
+        sent = Message.objects.get(direction="out")
+        assert sent.idempotency_key == f"menus:{message.pk}:0"
+        assert (sent.request_payload["to"], sent.request_payload["text"]["body"]) == ("4915112345678", "Hello!")

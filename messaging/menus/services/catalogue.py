@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
-from messaging.menus.errors import CatalogueItemInvalid, NameTaken
+from messaging.menus.errors import CatalogueItemInvalid, problems_error
 from messaging.menus.models import CatalogueItem
+from messaging.menus.services.saving import unique_name_save
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active", "position")
 NAME_MAX_CHARS = 100
@@ -62,10 +61,5 @@ def _check_and_save(item: CatalogueItem) -> None:
     except (InvalidOperation, ValueError):
         problems.append({"field": "price", "message": "a number of at least 0 with at most 2 decimals"})
     if problems:
-        raise CatalogueItemInvalid(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError:
-        raise NameTaken(f"A catalogue item named {item.name!r} already exists.",
-                        details=[{"field": "name", "message": "already taken"}]) from None
+        raise problems_error(CatalogueItemInvalid, problems, what="catalogue item")
+    unique_name_save(item, field="name", what="catalogue item")

@@ -11,13 +11,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from messaging.menus import conf, keywords
 from messaging.menus.builder import interactive_problems
 from messaging.menus.definitions import NAME_PATTERN, definition_parse
-from messaging.menus.errors import InUse, NameTaken, WorkflowTemplateInvalid
+from messaging.menus.errors import InUse, WorkflowTemplateInvalid, problems_error
 from messaging.menus.models import Workflow, WorkflowTemplate, WorkflowTemplateVersion
+from messaging.menus.services.saving import unique_name_save
 
 MAX_KEYWORDS = 50
 KEYWORD_MAX_CHARS = 200
@@ -191,22 +192,11 @@ def _check(template: WorkflowTemplate) -> None:
     if not isinstance(template.priority, int) or isinstance(template.priority, bool):
         problems.append({"field": "priority", "message": "must be a whole number"})
     if problems:
-        raise WorkflowTemplateInvalid(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the template: "
-            f"{problems[0]['field']}: {problems[0]['message']}",
-            details=problems,
-        )
+        raise problems_error(WorkflowTemplateInvalid, problems, what="template")
 
 
 def _save_new_name(template: WorkflowTemplate) -> None:
-    try:
-        with transaction.atomic():
-            template.save()
-    except IntegrityError:
-        raise NameTaken(
-            f"A workflow template named {template.template_name!r} already exists.",
-            details=[{"field": "template_name", "message": "already taken"}],
-        ) from None
+    unique_name_save(template, field="template_name", what="workflow template")
 
 
 def _version_record(template: WorkflowTemplate, changed_by: str) -> None:

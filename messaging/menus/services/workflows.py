@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from messaging.menus.definitions import NAME_PATTERN, definition_parse
-from messaging.menus.errors import InUse, NameTaken, WorkflowInvalid
+from messaging.menus.errors import InUse, WorkflowInvalid, problems_error
 from messaging.menus.models import Workflow, WorkflowTemplate, WorkflowVersion
+from messaging.menus.services.saving import unique_name_save
 
 EDITABLE_FIELDS = ("name", "description", "definition", "is_active", "is_main_menu")
 
@@ -100,20 +101,11 @@ def workflow_delete(*, workflow: Workflow) -> None:
 def _check(name: str, definition: Any) -> None:
     problems = workflow_problems(name=name, definition=definition)
     if problems:
-        raise WorkflowInvalid(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the workflow: "
-            f"{problems[0]['field']}: {problems[0]['message']}",
-            details=problems,
-        )
+        raise problems_error(WorkflowInvalid, problems, what="workflow")
 
 
 def _save_new_name(workflow: Workflow) -> None:
-    try:
-        with transaction.atomic():
-            workflow.save()
-    except IntegrityError:
-        raise NameTaken(f"A workflow named {workflow.name!r} already exists.",
-                        details=[{"field": "name", "message": "already taken"}]) from None
+    unique_name_save(workflow, field="name", what="workflow")
 
 
 def _version_record(workflow: Workflow, changed_by: str) -> None:
