@@ -23,9 +23,9 @@ from messaging.send.outbox import OutboundItem, outbox_enqueue, rows_copy
 from messaging.send.quotas import quota_give_back, quota_take
 from messaging.send.services import account_check_active, template_for_send
 from messaging.send.validation import built_message, problem, recipient_normalise, template_content_build
-from messaging.send.waba_seams import phone_number_for_send
 from waba import meta
 from waba.models import MessageTemplate
+from waba.selectors import phone_number_for_send
 
 MAX_PROBLEMS_LISTED = 100
 

@@ -34,11 +34,6 @@ class RecipientInvalid(SendError):
     code = "invalid_recipient"
 
 
-class PhoneNumberNotFound(SendError):
-    code = "not_found"  # the same code as waba.errors.PhoneNumberNotFound
-    status = 404
-
-
 class AccountNotActive(SendError):
     code = "account_not_active"
     status = 409

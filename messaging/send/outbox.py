@@ -16,7 +16,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message, StatusEvent
 from messaging.send.validation import BuiltMessage
+from messaging.statuses import pending_statuses_apply
 from waba.models import MessageTemplate, PhoneNumber
 
 logger = logging.getLogger(__name__)
@@ -399,10 +399,5 @@ def _pending_statuses_apply(*, wamids: Sequence[str]) -> None:
     )
     if not waiting:
         return
-    try:
-        apply = import_module("messaging.statuses").pending_statuses_apply
-    except (ImportError, AttributeError):
-        logger.info("%s status events wait for messaging.statuses.pending_statuses_apply", len(waiting))
-        return
     for message in Message.objects.filter(wamid__in=waiting):
-        apply(message=message)
+        pending_statuses_apply(message=message)

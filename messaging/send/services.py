@@ -28,9 +28,9 @@ from messaging.send.outbox import OutboundItem, outbox_enqueue
 from messaging.send.quotas import quota_give_back, quota_take
 from messaging.send.schemas import MessageContentIn
 from messaging.send.validation import BuiltMessage, message_build, problem, recipient_normalise
-from messaging.send.waba_seams import phone_number_for_send
 from waba import meta
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+from waba.selectors import phone_number_for_send
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,12 @@ from messaging.send import outbox, retry
 from messaging.send.conf import send_setting
 from messaging.send.dispatcher import SendDispatcher, SendJob, SendResult
 from messaging.send.limiter import Grant, rate_limiter
-from messaging.send.waba_seams import account_mark_unhealthy, graph_client_for
 from platform_core.errors import DomainError
 from tenants.selectors import active_tenants
 from waba.graph.errors import GraphError
 from waba.models import PhoneNumber, WhatsAppAccount
+from waba.services.accounts import account_mark_unhealthy
+from waba.services.credentials import graph_client_for
 
 logger = logging.getLogger(__name__)
 

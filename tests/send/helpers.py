@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from django.db import connection
 
-from messaging.models import StatusEvent
 from messaging.send.services import message_send
 from messaging.send.worker import SendWorker
+from messaging.statuses import message_status_apply
 from messaging.webhooks.parse import StatusUpdate, parse_envelope
 
 
@@ -38,31 +36,14 @@ def graph_sends(simulator, number) -> list[dict]:
 
 
 def status_webhooks_deliver(simulator) -> int:
-    """Store the status webhooks the simulator posted (to no one) the way webhook processing would.
+    """Apply the status webhooks the simulator posted (to no one) the way webhook processing does.
 
-    Uses issue 4's `messaging.statuses.message_status_apply` when it exists; otherwise records the
-    StatusEvent rows that processing keeps. Call inside the tenant's schema. Returns how many.
+    Call inside the tenant's schema. Returns how many statuses there were.
     """
-    try:
-        apply = import_module("messaging.statuses").message_status_apply
-    except (ImportError, AttributeError):
-        apply = None
     count = 0
     for record in simulator.webhooks(limit=0, field_name="messages"):
         for event in parse_envelope(record["payload"]):
-            if not isinstance(event, StatusUpdate):
-                continue
-            count += 1
-            if apply is not None:
-                apply(event=event)
-                continue
-            StatusEvent.objects.get_or_create(
-                wamid=event.wamid,
-                status=event.status,
-                defaults={
-                    "timestamp": event.timestamp,
-                    "recipient_id": event.recipient_id,
-                    "biz_opaque_callback_data": event.biz_opaque_callback_data or "",
-                },
-            )
+            if isinstance(event, StatusUpdate):
+                message_status_apply(event=event)
+                count += 1
     return count

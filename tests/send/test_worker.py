@@ -138,7 +138,7 @@ def test_a_token_error_stops_the_account_and_its_messages_wait(sim, tenant_a, in
     with in_tenant(tenant_a):
         account = WhatsAppAccount.objects.get(pk=number_a.account_id)
         assert account.status == "unhealthy"
-        assert "190" in account.status_reason or account.status_reason
+        assert account.status_error_code == 190 and "access token" in account.status_reason
         for message in Message.objects.filter(pk__in=[first.pk, second.pk]):
             assert message.status == "queued"  # visible, waiting, not failed
             assert message.attempts == 0
@@ -223,3 +223,14 @@ def test_a_number_never_exceeds_its_throughput(sim, tenant_a, in_tenant, setting
     assert len(times) == 60
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert 20 <= busiest <= 25
+
+
+def test_an_account_without_a_token_keeps_its_messages_queued(sim, tenant_a, in_tenant, number_a, open_window_a):
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+        WhatsAppAccount.objects.filter(pk=number_a.account_id).update(access_token=None)
+    drain(tenant_a, max_seconds=0.5)
+    assert graph_sends(sim, number_a) == []
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert message.status == "queued" and message.attempts == 0
