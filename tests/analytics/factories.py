@@ -1,4 +1,4 @@
-"""Factories for the analytics tests: accounts, numbers, templates, contacts and messages.
+"""Factories for the analytics tests: the messaging suite's, plus what analytics needs on top.
 
 Create them inside `in_tenant(...)`: they write to whatever schema is active.
 """
@@ -9,8 +9,15 @@ from datetime import UTC, datetime
 
 import factory
 
-from messaging.models import Contact, Conversation, Message
-from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+from messaging.models import Message
+from tests.messaging.factories import (  # noqa: F401  (re-exported for the analytics tests)
+    AccountFactory,
+    ContactFactory,
+    ConversationFactory,
+    PhoneNumberFactory,
+)
+from tests.messaging.factories import MessageFactory as InboundMessageFactory
+from waba.models import MessageTemplate
 
 
 def at(day: str, clock: str = "12:00:00") -> datetime:
@@ -20,29 +27,10 @@ def at(day: str, clock: str = "12:00:00") -> datetime:
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=UTC)
 
 
-class AccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = WhatsAppAccount
+class MessageFactory(InboundMessageFactory):
+    """An outbound message by default (status `sent`); pass `direction="in"` for a customer's."""
 
-    display_name = factory.Sequence(lambda n: f"Account {n}")
-    waba_id = factory.Sequence(lambda n: f"2000000000{n:05d}")
-    app_id = "100000000000001"
-    access_token = factory.Sequence(lambda n: f"EAAtoken-{n}")
-    status = WhatsAppAccount.Status.ACTIVE
-
-
-class PhoneNumberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PhoneNumber
-
-    account = factory.SubFactory(AccountFactory)
-    phone_number_id = factory.Sequence(lambda n: f"3000000000{n:05d}")
-    display_phone_number = factory.Sequence(lambda n: f"+1 555-010-{n:04d}")
-    quality_rating = "GREEN"
-    messaging_limit_tier = "TIER_1K"
-    throughput_level = "STANDARD"
-    status = "CONNECTED"
-    name_status = "APPROVED"
+    direction = Message.Direction.OUTBOUND
 
 
 class TemplateFactory(factory.django.DjangoModelFactory):
@@ -54,34 +42,3 @@ class TemplateFactory(factory.django.DjangoModelFactory):
     language = "en_US"
     category = "UTILITY"
     status = "APPROVED"
-
-
-class ContactFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Contact
-
-    wa_id = factory.Sequence(lambda n: f"1555000{n:04d}")
-
-
-class ConversationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Conversation
-
-    contact = factory.SubFactory(ContactFactory)
-    phone_number = factory.SubFactory(PhoneNumberFactory)
-
-
-class MessageFactory(factory.django.DjangoModelFactory):
-    """An outbound text by default; pass `direction="in"` and `status="received"` for a customer's."""
-
-    class Meta:
-        model = Message
-
-    conversation = factory.SubFactory(ConversationFactory)
-    contact = factory.SelfAttribute("conversation.contact")
-    phone_number = factory.SelfAttribute("conversation.phone_number")
-    direction = Message.Direction.OUTBOUND
-    wamid = factory.Sequence(lambda n: f"wamid.TEST{n:08d}")
-    type = "text"
-    body = "hello"
-    status = Message.Status.SENT
