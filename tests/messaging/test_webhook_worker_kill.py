@@ -27,8 +27,8 @@ from messaging.webhooks.models import WebhookJournalEntry
 from tests.fixtures import load_webhook_fixture
 from tests.messaging.conftest import APP_ID, run_committed
 
-ENTRIES = 150
-MESSAGES_PER_ENTRY = 5
+ENTRIES = 80
+MESSAGES_PER_ENTRY = 4
 LEASE_S = 2
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -73,6 +73,16 @@ def _states(entry_ids: list[int]) -> dict[str, int]:
     return states
 
 
+def _mid_batch(entry_ids: list[int]):
+    """True once some entries are done and others are claimed but not finished: a batch in flight."""
+
+    def condition() -> bool:
+        states = _states(entry_ids)
+        return states.get("processed", 0) >= 15 and states.get("processing", 0) >= 3
+
+    return condition
+
+
 def _wait_for(condition, timeout_s: float, what: str):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -92,7 +102,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(committe
 
     first = _start_worker()
     try:
-        run_committed(_wait_for, lambda: _states(entry_ids).get("processed", 0) >= 20, 60, "the first worker")
+        run_committed(_wait_for, _mid_batch(entry_ids), 120, "the first worker to be mid-batch")
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # no chance to finish or give anything back
         first.wait(timeout=10)
