@@ -139,6 +139,6 @@ def graph_simulator(_simulator_server, settings):
     `graph_simulator.seed({...})`; inspect what the platform sent with
     `graph_simulator.requests(...)`.
     """
-    _simulator_server.state.reset()
+    _simulator_server.simulator.reset()  # state, faults, request log, pending webhooks
     settings.GRAPH_API_BASE_URL = _simulator_server.base_url
     yield _simulator_server
