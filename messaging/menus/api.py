@@ -144,11 +144,13 @@ def workflow_create(request: HttpRequest, payload: WorkflowIn):
     return Status(201, services.workflow_create(**payload.model_dump(), changed_by=_changed_by(request)))
 
 
-@router.post("/workflows/install-builtins", response={201: BuiltinsInstalledOut})
+@router.post("/workflows/install-builtins", response={200: BuiltinsInstalledOut, 201: BuiltinsInstalledOut})
 def workflow_install_builtins(request: HttpRequest):
     """Main menu, ordering, tracking and support, with their menus and a small catalogue. Idempotent:
-    what already exists under a built-in name is kept."""
-    return Status(201, builtins_install(changed_by=_changed_by(request)))
+    what already exists under a built-in name is kept (200 when nothing was missing, 201 otherwise)."""
+    installed = builtins_install(changed_by=_changed_by(request))
+    created = installed.created_templates or installed.created_workflows or installed.created_catalogue_items
+    return Status(201 if created else 200, installed)
 
 
 @router.get("/workflows/{int:workflow_id}", response=WorkflowOut)

@@ -24,7 +24,8 @@ class WorkflowTemplate(models.Model):
 
     `structure` is Meta's `interactive` object (button, list or flow); its texts may hold
     `{placeholders}` filled from the conversation's context when it is sent. A keyword match
-    starts `workflow` when one is set, otherwise the menu is sent on its own.
+    starts `workflow` when one is set, otherwise the menu is sent on its own. An inactive
+    template triggers nothing; workflow steps that name it still send it.
     """
 
     class Type(models.TextChoices):

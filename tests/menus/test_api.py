@@ -115,6 +115,7 @@ def test_install_builtins_is_idempotent(api_a, tenant_a, in_tenant):
     assert first.status_code == 201
     assert sorted(first.json()["created_workflows"]) == ["main_menu", "new_order", "order_tracking", "support"]
     assert first.json()["created_catalogue_items"] == ["Coffee", "Tea", "Croissant"]
+    assert second.status_code == 200
     assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 8
     with in_tenant(tenant_a):
         assert Workflow.objects.get(is_main_menu=True).name == "main_menu"
