@@ -208,6 +208,7 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
                 setup_step_save(account=account, step=step, data=data)
             setup_complete(account=account)
         templates = _demo_templates_ensure(account=account, review_wait_s=review_wait_s)
+        _demo_automations_ensure(account=account)
         return DemoWaba(
             account_id=account.pk,
             waba_id=account.waba_id,
@@ -216,6 +217,15 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
             callback_url=webhook_callback_url(app_id=account.app_id),
             templates=templates,
         )
+
+
+def _demo_automations_ensure(*, account) -> None:  # type: ignore[no-untyped-def]
+    """The built-in menus (coffee ordering, tracking, support) and WhatsApp Flows. Idempotent."""
+    from flows_builder.services import install_builtin_flows
+    from messaging.menus.seeds import builtins_install
+
+    builtins_install(changed_by="make run")
+    install_builtin_flows(account)
 
 
 def _demo_templates_ensure(*, account, review_wait_s: float) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -6,10 +6,8 @@ search_path, health check) cost more than the journal INSERT itself. `webhooks_f
 wraps the Django WSGI application: requests for `/webhooks/whatsapp/<app_id>` on a public host
 go straight to the same view function (messaging.webhooks.views), everything else to Django.
 
-    # platform_core/wsgi.py
+    # platform_core/wsgi.py (what the web server serves)
     application = webhooks_fast_path(get_wsgi_application())
-
-or serve `messaging.webhooks.wsgi:application` (that wrapping, ready-made).
 """
 
 from __future__ import annotations
@@ -76,11 +74,3 @@ def _connection_maintain() -> None:
     if connection.schema_name != get_public_schema_name():
         connection.set_schema_to_public()
 
-
-def _default_application() -> WSGIApp:
-    from platform_core.wsgi import application as django_application
-
-    return webhooks_fast_path(django_application)
-
-
-application = _default_application()

@@ -66,8 +66,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="process_webhooks worker processes")
         parser.add_argument("--drain-timeout", type=float, default=600.0,
                             help="seconds to wait for processing (what is left is reported as still_queued)")
-        parser.add_argument("--wsgi", default="messaging.webhooks.wsgi:application",
-                            help="WSGI application granian serves (platform_core.wsgi:application: no fast path)")
+        parser.add_argument("--wsgi", default="platform_core.wsgi:application",
+                            help="WSGI application granian serves (default: the platform's, with the webhook fast path)")
         parser.add_argument("--json", action="store_true", help="print one JSON object of figures")
 
     def handle(self, *args: Any, **options: Any) -> None:
