@@ -10,6 +10,7 @@ class FlowsBuilderConfig(AppConfig):
         from flows_builder import processors  # noqa: F401  (registers the built-in response processors)
 
         self._register_inbound_hook()
+        self._register_flows_webhook_hook()
 
     @staticmethod
     def _register_inbound_hook() -> None:
@@ -24,3 +25,14 @@ class FlowsBuilderConfig(AppConfig):
         from flows_builder.responses import handle_inbound_nfm_reply
 
         on_inbound_message(handle_inbound_nfm_reply)
+
+    @staticmethod
+    def _register_flows_webhook_hook() -> None:
+        """Hand the `flows` webhook field (flow status changes) to `flows_webhook_apply`."""
+        try:
+            from messaging.dispatch import on_account_event
+        except ImportError:
+            return
+        from flows_builder.sync import flows_webhook_apply
+
+        on_account_event("flows", flows_webhook_apply)

@@ -15,6 +15,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +33,9 @@ from flows_builder.models import WhatsAppFlow, flow_json_hash
 from platform_core.errors import DomainError
 from waba.graph import GraphClient, GraphError
 from waba.meta import FlowStatus
+
+if TYPE_CHECKING:
+    from messaging.webhooks.parse import AccountEvent
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +158,26 @@ def flow_status_apply(*, meta_flow_id: str, new_status: str) -> WhatsAppFlow | N
     if new_status in LIVE_STATUSES:
         flow.sync_status = WhatsAppFlow.SyncStatus.PUBLISHED
     flow.save(update_fields=["meta_status", "sync_status", "updated_at"])
+    return flow
+
+
+def flows_webhook_apply(event: AccountEvent) -> WhatsAppFlow | None:
+    """The `flows` webhook field (registered with messaging.dispatch in FlowsBuilderConfig.ready()).
+
+    Status changes reach `flow_status_apply` in the owning tenant's schema; the field's other
+    events (endpoint error rates, latency alerts ...) are logged only.
+    """
+    new_status = str(event.value.get("new_status") or "").upper()
+    flow_id = str(event.value.get("flow_id") or "")
+    if event.event != "FLOW_STATUS_CHANGE" or not new_status or not flow_id:
+        logger.info("flows webhook %s for flow %s: nothing to apply", event.event or "-", flow_id or "-")
+        return None
+    if new_status not in FlowStatus.__members__:
+        logger.warning("flows webhook: unknown status %r for flow %s; ignored", new_status[:32], flow_id)
+        return None
+    flow = flow_status_apply(meta_flow_id=flow_id, new_status=new_status)
+    if flow is None:
+        logger.info("flows webhook: no flow with Meta id %s in this tenant; ignored", flow_id)
     return flow
 
 

@@ -1,4 +1,6 @@
-"""The one dispatch point after an inbound message is stored: later features attach here.
+"""The dispatch points after a webhook is applied: later features attach here, messaging imports none of them.
+
+Inbound messages (below) and account-level fields (`on_account_event`, further down).
 
     from messaging.dispatch import on_inbound_message
 
@@ -20,10 +22,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from messaging.models import Message
+
+if TYPE_CHECKING:
+    from messaging.webhooks.parse import AccountEvent
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +64,33 @@ def inbound_message_dispatch(message: Message) -> int:
                 getattr(handler, "__qualname__", handler), message.pk,
             )
     return failures
+
+
+# --- account-level fields ------------------------------------------------------------------------
+#
+#     from messaging.dispatch import on_account_event
+#     on_account_event("flows", flows_webhook_apply)   # in your AppConfig.ready()
+#
+# Webhook processing hands a registered field's events to its handler instead of the WABA app's
+# `account_event_apply`. Contract: called inside the tenant's schema that owns the WABA and inside
+# the change's transaction (a savepoint of its own); it must be idempotent (a journal entry may be
+# processed again); raising rolls the change back and the entry is retried.
+
+AccountEventHandler = Callable[["AccountEvent"], None]
+
+_account_handlers: dict[str, AccountEventHandler] = {}
+
+
+def on_account_event(field: str, handler: AccountEventHandler) -> AccountEventHandler:
+    """Route webhook field `field` to `handler` (one handler per field: registering again replaces it)."""
+    _account_handlers[field] = handler
+    return handler
+
+
+def account_event_handler_remove(field: str) -> None:
+    _account_handlers.pop(field, None)
+
+
+def account_event_handler(field: str) -> AccountEventHandler | None:
+    """The handler registered for `field`, or None (the WABA app handles it)."""
+    return _account_handlers.get(field)

@@ -32,6 +32,8 @@ PUBLIC_HOSTS = [PLATFORM_DOMAIN, *env_list("PUBLIC_HOSTS", ["127.0.0.1"])]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}", *PUBLIC_HOSTS])
 # Where Meta reaches the public host: webhook callback URLs handed to tenants are built from it.
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL") or f"http://{PLATFORM_DOMAIN}:{PLATFORM_PORT}").rstrip("/")
+# Where Meta reaches the WhatsApp Flows data-exchange endpoint; empty means PUBLIC_BASE_URL.
+FLOWS_ENDPOINT_BASE_URL = (env_str("FLOWS_ENDPOINT_BASE_URL") or "").rstrip("/")
 
 REDIS_URL = env_str("REDIS_URL")
 

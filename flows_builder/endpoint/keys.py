@@ -99,7 +99,7 @@ def endpoint_uri_for(*, phone_number: PhoneNumber) -> str:
     from tenants.models import Tenant
 
     tenant = Tenant.objects.get(schema_name=connection.schema_name)
-    base = getattr(settings, "FLOWS_ENDPOINT_BASE_URL", None) or f"https://{settings.PLATFORM_DOMAIN}"
+    base = settings.FLOWS_ENDPOINT_BASE_URL or settings.PUBLIC_BASE_URL
     path = reverse(
         "flows-data-exchange",
         urlconf=settings.PUBLIC_SCHEMA_URLCONF,

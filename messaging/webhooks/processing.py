@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from messaging.dispatch import account_event_handler
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
 from messaging.statuses import message_status_apply
@@ -111,7 +112,8 @@ def _value_errors(event: WebhookErrorEvent, counts: Counter[str], context: dict)
 
 
 def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> None:
-    handler = ACCOUNT_FIELD_HANDLERS.get(event.field, _account_event_to_waba)
+    handler = (ACCOUNT_FIELD_HANDLERS.get(event.field) or account_event_handler(event.field)
+               or _account_event_to_waba)
     with transaction.atomic():
         handler(event)
     logger.info("Applied %s (%s) for WABA %s", event.field, event.event or "-", event.waba_id)
@@ -139,7 +141,8 @@ EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str], dict], None]] =
     AccountEvent: _account_event,  # type: ignore[dict-item]
 }
 
-# Account-level fields handled by messaging itself; every other field goes to the WABA app.
+# Account-level fields handled by messaging itself; other apps register theirs with
+# messaging.dispatch.on_account_event; every other field goes to the WABA app.
 ACCOUNT_FIELD_HANDLERS: dict[str, Callable[[AccountEvent], None]] = {
     "user_preferences": _user_preferences,
 }

@@ -6,6 +6,7 @@ import copy
 import importlib.util
 
 import pytest
+from django.conf import settings
 
 from flows_builder.definitions import BUILTIN_FLOWS
 from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest, WhatsAppFlow
@@ -204,7 +205,7 @@ def test_endpoint_keys_upload_and_never_show_the_private_key(api_a, sim, alpha_n
     assert created.status_code == 200
     body = created.json()
     assert body["key_version"] == 1 and body["uploaded_at"] and "PUBLIC KEY" in body["public_key_pem"]
-    assert body["endpoint_uri"] == f"https://localhost/flows/endpoint/alpha/{alpha_number.phone_number_id}"
+    assert body["endpoint_uri"] == f"{settings.PUBLIC_BASE_URL}/flows/endpoint/alpha/{alpha_number.phone_number_id}"
     assert sim.state.phones[alpha_number.phone_number_id].business_public_key == body["public_key_pem"]
     listed = api_a.get("/api/v1/flows/endpoint-keys")
     assert "PRIVATE" not in listed.content.decode() and "PRIVATE" not in created.content.decode()
