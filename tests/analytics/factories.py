@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import factory
-
 from messaging.models import Message
-from tests.messaging.factories import (  # noqa: F401  (re-exported for the analytics tests)
+from tests.factories import (  # noqa: F401  (re-exported for the analytics tests)
     AccountFactory,
     ContactFactory,
     ConversationFactory,
     PhoneNumberFactory,
+    TemplateFactory,
 )
-from tests.messaging.factories import MessageFactory as InboundMessageFactory
-from waba.models import MessageTemplate
+from tests.factories import MessageFactory as InboundMessageFactory
 
 
 def at(day: str, clock: str = "12:00:00") -> datetime:
@@ -31,14 +29,3 @@ class MessageFactory(InboundMessageFactory):
     """An outbound message by default (status `sent`); pass `direction="in"` for a customer's."""
 
     direction = Message.Direction.OUTBOUND
-
-
-class TemplateFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = MessageTemplate
-
-    account = factory.SubFactory(AccountFactory)
-    name = factory.Sequence(lambda n: f"template_{n}")
-    language = "en_US"
-    category = "UTILITY"
-    status = "APPROVED"

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from flows_builder.definitions import BUILTIN_FLOWS
 from flows_builder.models import FlowToken, WhatsAppFlow
-from messaging.models import Contact
-from waba.models import PhoneNumber, WhatsAppAccount
+from tests.factories import AccountFactory
+from tests.factories import ContactFactory as SharedContactFactory
+from tests.factories import PhoneNumberFactory as SharedPhoneNumberFactory
 
 WABA_ID = "200000000000777"
 PHONE_NUMBER_ID = "300000000000777"
@@ -19,35 +20,37 @@ APP_SECRET = "flows-app-secret-777"
 ACCESS_TOKEN = "EAAflows-alpha-token-0777"
 
 
-class WhatsAppAccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = WhatsAppAccount
+class WhatsAppAccountFactory(AccountFactory):
+    """The flows tests' one account: fixed ids and credentials."""
 
     display_name = "Alpha Solar"
     waba_id = WABA_ID
     app_id = APP_ID
     app_secret = APP_SECRET
     access_token = ACCESS_TOKEN
-    status = WhatsAppAccount.Status.ACTIVE
 
 
-class PhoneNumberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PhoneNumber
+class PhoneNumberFactory(SharedPhoneNumberFactory):
+    """The flows tests' one number (registration and status left at the model defaults)."""
 
     account = factory.SubFactory(WhatsAppAccountFactory)
     phone_number_id = PHONE_NUMBER_ID
     e164_number = "+15550100777"
     display_phone_number = "+1 555-010-0777"
+    status = ""
+    is_registered = False
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(SharedContactFactory):
+    """The flows tests' one customer (the recorded fixtures' wa_id), got or created."""
+
     class Meta:
-        model = Contact
         django_get_or_create = ("wa_id",)
 
     wa_id = "16315551181"
     profile_name = "Kerry Fisher"
+    first_seen_at = None
+    last_seen_at = None
 
 
 class WhatsAppFlowFactory(factory.django.DjangoModelFactory):

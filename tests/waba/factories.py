@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import factory
 
+from tests.factories import AccountFactory as SharedAccountFactory
+from tests.factories import PhoneNumberFactory as SharedPhoneNumberFactory
+from tests.factories import TemplateFactory as SharedTemplateFactory
 from tests.waba.conftest import (
     APP_ID,
     APP_SECRET,
@@ -14,14 +17,10 @@ from tests.waba.conftest import (
     VERIFY_TOKEN,
     WABA_ID,
 )
-from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 
 
-class AccountFactory(factory.django.DjangoModelFactory):
+class AccountFactory(SharedAccountFactory):
     """An active account with the simulator's ids and credentials (no routing claims)."""
-
-    class Meta:
-        model = WhatsAppAccount
 
     display_name = "Alpha Coffee"
     waba_id = WABA_ID
@@ -32,30 +31,25 @@ class AccountFactory(factory.django.DjangoModelFactory):
     webhook_verify_token = VERIFY_TOKEN
     profile_name = "Alpha Coffee"
     subscribed_fields = factory.LazyFunction(lambda: ["messages"])
-    status = WhatsAppAccount.Status.ACTIVE
     setup_completed_steps = factory.LazyFunction(lambda: [1, 2, 3, 4, 5, 6])
 
 
-class PhoneNumberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PhoneNumber
+class PhoneNumberFactory(SharedPhoneNumberFactory):
+    """The simulator's number (registration and status left at the model defaults)."""
 
     account = factory.SubFactory(AccountFactory)
     phone_number_id = PHONE_ID
     e164_number = PHONE_E164
     display_phone_number = "+1 555-010-0001"
+    status = ""
+    is_registered = False
 
 
-class TemplateFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = MessageTemplate
+class TemplateFactory(SharedTemplateFactory):
+    """One body variable and a Meta template id, as a synced template has."""
 
     account = factory.SubFactory(AccountFactory)
     name = factory.Sequence(lambda n: f"template_{n}")
-    language = "en_US"
-    category = "UTILITY"
     components = factory.LazyFunction(lambda: [{"type": "BODY", "text": "Hello {{1}}"}])
     variable_count = 1
-    parameter_counts = factory.LazyFunction(lambda: {"body": 1})
-    status = "APPROVED"
     meta_template_id = factory.Sequence(lambda n: f"9100000000{n:05d}")
