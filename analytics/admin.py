@@ -8,20 +8,7 @@ from django.template.response import TemplateResponse
 
 from analytics.models import AccountHealthEvent, AccountHealthLog, TenantAccountHealth, UsageDaily
 from analytics.selectors import platform_accounts_health
-from platform_core.admin_sites import platform_admin_site, tenant_admin_site
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History and derived data: looked at, never edited by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
+from platform_core.admin_sites import ReadOnlyAdmin, platform_admin_site, tenant_admin_site
 
 
 @admin.register(AccountHealthLog, site=tenant_admin_site)

@@ -4,25 +4,14 @@ messages are written by the webhook and send pipelines, never edited by hand."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from messaging.models import Contact, Conversation, Message
+from platform_core.admin_sites import ReadOnlyAdmin as BaseReadOnlyAdmin
 from platform_core.admin_sites import tenant_admin_site
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the pipelines: shown, never added, edited or deleted by hand (actions still run)."""
-
+class ReadOnlyAdmin(BaseReadOnlyAdmin):
     show_full_result_count = False  # no COUNT(*) over the whole table on every page
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Message, site=tenant_admin_site)

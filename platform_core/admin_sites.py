@@ -6,9 +6,12 @@ Users live per schema: a tenant's admin users exist only in that tenant's schema
 so they cannot log in on the public host or on another tenant's host.
 """
 
-from django.contrib.admin import AdminSite
+from typing import Any
+
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.http import HttpRequest
 
 
 class PlatformAdminSite(AdminSite):
@@ -35,3 +38,21 @@ tenant_admin_site = TenantAdminSite(name="tenant_admin")
 for site in (platform_admin_site, tenant_admin_site):
     site.register(User, UserAdmin)
     site.register(Group, GroupAdmin)
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    """Rows written by pipelines (messages, history, derived data): shown, never added or edited by hand.
+
+    Admin actions still run. Deleting is refused too unless a subclass sets `deletable = True`.
+    """
+
+    deletable = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)

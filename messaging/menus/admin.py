@@ -27,6 +27,7 @@ from messaging.menus.services.templates import EDITABLE_FIELDS as TEMPLATE_FIELD
 from messaging.menus.services.templates import workflow_template_problems
 from messaging.menus.services.workflows import EDITABLE_FIELDS as WORKFLOW_FIELDS
 from messaging.menus.services.workflows import workflow_problems
+from platform_core.admin_sites import ReadOnlyAdmin as BaseReadOnlyAdmin
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.errors import DomainError
 
@@ -166,12 +167,8 @@ class WorkflowAdmin(ServiceSavedAdmin):
         services.workflow_delete(workflow=obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(BaseReadOnlyAdmin):
+    deletable = True  # states, replies and handoffs may be cleared by hand
 
 
 @admin.register(ConversationState, site=tenant_admin_site)
