@@ -71,26 +71,36 @@ def inbound_message_dispatch(message: Message) -> int:
 #     from messaging.dispatch import on_account_event
 #     on_account_event("flows", flows_webhook_apply)   # in your AppConfig.ready()
 #
-# Webhook processing hands a registered field's events to its handler instead of the WABA app's
-# `account_event_apply`. Contract: called inside the tenant's schema that owns the WABA and inside
-# the change's transaction (a savepoint of its own); it must be idempotent (a journal entry may be
-# processed again); raising rolls the change back and the entry is retried.
+# Webhook processing applies an account-level field (templates, quality, account, flows ...) with
+# the WABA app's `account_event_apply` (its event log keeps every field), then hands the event to
+# the handlers registered for that field. Contract: called once per application of the change,
+# inside the tenant's schema that owns the WABA and inside the change's transaction, each in a
+# savepoint of its own; they must be idempotent (a journal entry may be processed again). A
+# handler that raises rolls the whole change back and the journal entry is retried: an account
+# change is not half-applied.
 
-AccountEventHandler = Callable[["AccountEvent"], None]
+AccountEventHandler = Callable[["AccountEvent"], object]
 
-_account_handlers: dict[str, AccountEventHandler] = {}
+_account_handlers: dict[str, list[AccountEventHandler]] = {}
 
 
 def on_account_event(field: str, handler: AccountEventHandler) -> AccountEventHandler:
-    """Route webhook field `field` to `handler` (one handler per field: registering again replaces it)."""
-    _account_handlers[field] = handler
+    """Register `handler` for webhook field `field` (idempotent: the same function twice keeps one)."""
+    handlers = _account_handlers.setdefault(field, [])
+    if handler not in handlers:
+        handlers.append(handler)
     return handler
 
 
-def account_event_handler_remove(field: str) -> None:
-    _account_handlers.pop(field, None)
+def account_handler_remove(field: str, handler: AccountEventHandler) -> None:
+    if handler in _account_handlers.get(field, []):
+        _account_handlers[field].remove(handler)
 
 
-def account_event_handler(field: str) -> AccountEventHandler | None:
-    """The handler registered for `field`, or None (the WABA app handles it)."""
-    return _account_handlers.get(field)
+def account_event_dispatch(event: AccountEvent) -> int:
+    """Run the handlers registered for `event.field`; returns how many ran. Exceptions propagate."""
+    handlers = list(_account_handlers.get(event.field, []))
+    for handler in handlers:
+        with transaction.atomic():
+            handler(event)
+    return len(handlers)

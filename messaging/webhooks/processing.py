@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from messaging.dispatch import account_event_handler
+from messaging.dispatch import account_event_dispatch
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
 from messaging.statuses import message_status_apply
@@ -112,10 +112,10 @@ def _value_errors(event: WebhookErrorEvent, counts: Counter[str], context: dict)
 
 
 def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> None:
-    handler = (ACCOUNT_FIELD_HANDLERS.get(event.field) or account_event_handler(event.field)
-               or _account_event_to_waba)
+    handler = ACCOUNT_FIELD_HANDLERS.get(event.field, _account_event_to_waba)
     with transaction.atomic():
         handler(event)
+        account_event_dispatch(event)  # the fields other apps registered (flows -> flows_builder)
     logger.info("Applied %s (%s) for WABA %s", event.field, event.event or "-", event.waba_id)
     counts["account_events"] += 1
 
@@ -141,8 +141,8 @@ EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str], dict], None]] =
     AccountEvent: _account_event,  # type: ignore[dict-item]
 }
 
-# Account-level fields handled by messaging itself; other apps register theirs with
-# messaging.dispatch.on_account_event; every other field goes to the WABA app.
+# Account-level fields handled by messaging itself; every other field goes to the WABA app (and
+# then to the handlers other apps registered with messaging.dispatch.on_account_event).
 ACCOUNT_FIELD_HANDLERS: dict[str, Callable[[AccountEvent], None]] = {
     "user_preferences": _user_preferences,
 }
