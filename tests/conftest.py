@@ -18,6 +18,8 @@ from django_tenants.utils import schema_context
 from tenants.models import Tenant
 from tests.factories import api_key_for
 
+pytest_plugins = ["tests.fixtures.numbers"]  # number_a / number_b, shared by the area suites
+
 TEST_SETTINGS = {
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "PLATFORM_DOMAIN": "localhost",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from messaging.menus.seeds import builtins_install
 from tests.menus.factories import Customer
-from tests.messaging.factories import ContactFactory, PhoneNumberFactory
+from tests.messaging.factories import ContactFactory
 
 
 @dataclass
@@ -26,18 +26,6 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-def number_a(tenant_a, in_tenant):
-    with in_tenant(tenant_a):
-        return PhoneNumberFactory()
-
-
-@pytest.fixture
-def number_b(tenant_b, in_tenant):
-    with in_tenant(tenant_b):
-        return PhoneNumberFactory()
 
 
 @pytest.fixture

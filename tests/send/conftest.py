@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 
 import messaging.send.limiter as limiter_module
-from tests.send.factories import ConversationFactory, PhoneNumberFactory, TemplateFactory
+from tests.send.factories import ConversationFactory, TemplateFactory
 
 
 @pytest.fixture(autouse=True)
@@ -35,18 +35,6 @@ def fast_retries(settings):
     settings.SEND_SWEEP_INTERVAL_S = 0.2
     settings.GRAPH_API_TIMEOUT_S = 1
     return settings
-
-
-@pytest.fixture
-def number_a(tenant_a, in_tenant):
-    with in_tenant(tenant_a):
-        return PhoneNumberFactory()
-
-
-@pytest.fixture
-def number_b(tenant_b, in_tenant):
-    with in_tenant(tenant_b):
-        return PhoneNumberFactory()
 
 
 @pytest.fixture
