@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py run_platform
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Regenerate the lock after editing pyproject.toml (needs network access to PyPI).
