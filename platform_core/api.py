@@ -120,9 +120,14 @@ def build_api(*, title: str, urls_namespace: str, description: str, auth: Any) -
     return api
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """API and webhook paths answer errors in the JSON error shape; everything else gets HTML pages."""
+    return request.path.startswith(("/api/", "/webhooks/"))
+
+
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404 for the urlconfs: JSON under /api/ and /webhooks/, Django's page elsewhere."""
-    if request.path.startswith(("/api/", "/webhooks/")):
+    if wants_json(request):
         return error_response(404, "not_found", f"No endpoint at {request.path}.")
     from django.views.defaults import page_not_found
 
@@ -130,7 +135,7 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> H
 
 
 def api_server_error(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith(("/api/", "/webhooks/")):
+    if wants_json(request):
         return error_response(500, "internal_error", "Something went wrong on our side. It has been logged.")
     from django.views.defaults import server_error
 

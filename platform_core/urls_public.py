@@ -23,7 +23,11 @@ urlpatterns = [
     path("api/platform/", api.urls),
     path("admin/", platform_admin_site.urls),
     path("webhooks/", include("messaging.webhooks.urls")),
-    path("flows/endpoint/<slug:tenant_slug>/<str:phone_number_id>", flow_data_exchange, name="flows-data-exchange"),
+    path(
+        "flows/endpoint/<slug:tenant_slug>/<str:phone_number_id>",
+        flow_data_exchange,
+        name="flows-data-exchange",
+    ),
 ]
 
 handler404 = "platform_core.api.api_not_found"

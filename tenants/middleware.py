@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from platform_core.api import error_response, wants_json
 from tenants.models import Tenant
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
-
-
-def error_json(status: int, code: str, message: str, details: object = None) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "details": details}}, status=status)
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -28,14 +21,14 @@ class TenantMiddleware(TenantMainMiddleware):
             return self.no_tenant_found(request, tenant.domain_url)
         if tenant.is_suspended:
             message = f"The workspace {tenant.slug!r} is suspended."
-            if _wants_json(request):
-                return error_json(403, "tenant_suspended", message)
+            if wants_json(request):
+                return error_response(403, "tenant_suspended", message)
             html = render_to_string("tenants/suspended.html", {"tenant": tenant})
             return HttpResponse(html, status=403)
         return None
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
         message = f"No workspace is served at {hostname!r}."
-        if _wants_json(request):
-            return error_json(404, "unknown_host", message)
+        if wants_json(request):
+            return error_response(404, "unknown_host", message)
         return HttpResponse(f"<h1>Not found</h1><p>{escape(message)}</p>", status=404)

@@ -48,7 +48,9 @@ def route_claim(*, tenant: Tenant, kind: str, external_id: str) -> MetaRoute:
 
 def route_claim_check(*, tenant: Tenant, kind: str, external_id: str) -> None:
     """Raise AlreadyClaimed now if another tenant owns the id (a fail-fast check; claims nothing)."""
-    owner_id = MetaRoute.objects.filter(kind=kind, external_id=external_id).values_list("tenant_id", flat=True)
+    owner_id = MetaRoute.objects.filter(kind=kind, external_id=external_id).values_list(
+        "tenant_id", flat=True
+    )
     if any(owner != tenant.id for owner in owner_id):
         raise _claimed_error(kind, external_id)
 

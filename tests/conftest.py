@@ -144,3 +144,4 @@ def graph_simulator(_simulator_server, settings):
     _simulator_server.simulator.reset()  # state, faults, request log, pending webhooks
     settings.GRAPH_API_BASE_URL = _simulator_server.base_url
     yield _simulator_server
+    _simulator_server.simulator.reset()  # nothing a test injected outlives it

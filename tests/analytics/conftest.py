@@ -71,11 +71,8 @@ def account_with_number(ids: dict):
 
 @pytest.fixture
 def simulator(graph_simulator):
-    """The shared simulator with faults and the request log cleared too (graph_simulator resets only
-    its state), before and after the test, so no injected fault leaks between tests."""
-    graph_simulator.simulator.reset()
-    yield graph_simulator
-    graph_simulator.simulator.reset()
+    """The shared simulator (graph_simulator resets it before and after each test)."""
+    return graph_simulator
 
 
 @pytest.fixture

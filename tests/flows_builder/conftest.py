@@ -37,8 +37,7 @@ def alpha_contact(tenant_a, in_tenant):
 
 @pytest.fixture
 def sim(graph_simulator):
-    """The simulator, fully reset (faults and request log too) and seeded with alpha's WABA."""
-    graph_simulator.simulator.reset()
+    """The simulator (reset by graph_simulator) seeded with alpha's WABA."""
     graph_simulator.seed(
         {
             "apps": [{"app_id": APP_ID, "app_secret": APP_SECRET}],

@@ -31,7 +31,6 @@ def shop(tenant_a, in_tenant, graph_simulator, settings):
         number = PhoneNumberFactory()
         builtins_install()
     route_claim(tenant=tenant_a, waba_id=number.account.waba_id, phone_number_ids=[number.phone_number_id])
-    graph_simulator.simulator.reset()
     simulator_seed_for(graph_simulator, number)
     return number, WebhookPoster(ApiClient("localhost"))
 

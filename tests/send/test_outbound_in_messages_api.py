@@ -6,20 +6,14 @@ send pipeline puts there.
 
 from __future__ import annotations
 
-import pytest
 from django.utils import timezone
 
 from messaging.models import Message
 from tests.send.factories import simulator_seed_for
 from tests.send.helpers import drain
 
-schemas = pytest.importorskip("messaging.schemas")
-if not hasattr(schemas, "MessageOut"):
-    pytest.skip("the messages read API (issue 4) is not there yet", allow_module_level=True)
-
 
 def test_a_sent_message_shows_its_progress_and_content(api_a, tenant_a, in_tenant, graph_simulator, number_a, open_window_a, fast_retries):
-    graph_simulator.simulator.reset()
     simulator_seed_for(graph_simulator, number_a)
     buttons = {
         "type": "button",

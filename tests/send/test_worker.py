@@ -17,7 +17,6 @@ from waba.models import WhatsAppAccount
 
 @pytest.fixture
 def sim(graph_simulator, number_a, template_a, fast_retries):
-    graph_simulator.simulator.reset()  # the shared fixture resets state only, not faults or the request log
     simulator_seed_for(graph_simulator, number_a, [template_a])
     return graph_simulator
 

@@ -93,10 +93,7 @@ STEP_KEYS = list(STEP_DATA)
 
 @pytest.fixture
 def sim(graph_simulator):
-    """The session's simulator, reset (state, request log, faults) and seeded with our WABAs,
-    numbers and tokens.
-    """
-    graph_simulator.simulator.reset()
+    """The session's simulator (reset by graph_simulator) seeded with our WABAs, numbers and tokens."""
     graph_simulator.seed(copy.deepcopy(SEED))
     return graph_simulator
 

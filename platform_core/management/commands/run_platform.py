@@ -145,7 +145,9 @@ class Command(BaseCommand):
             self.stderr.write(f"The demo WABA could not be set up: {type(error).__name__}: {error}")
             return None
 
-    def _print_banner(self, credentials, port: int, simulator_url: str | None, demo_waba: DemoWaba | None = None) -> None:  # type: ignore[no-untyped-def]
+    def _print_banner(
+        self, credentials, port: int, simulator_url: str | None, demo_waba: DemoWaba | None = None
+    ) -> None:  # type: ignore[no-untyped-def]
         domain = settings.PLATFORM_DOMAIN
         public = f"http://{domain}:{port}"
         demo = f"http://{credentials.tenant_slug}.{domain}:{port}"

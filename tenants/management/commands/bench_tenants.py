@@ -17,9 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
         parser.add_argument("--count", type=int, default=50)
-        parser.add_argument("--json", action="store_true", help="Print one JSON object of figures.")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print one JSON object of figures."
+        )
 
-    def handle(self, *args, count: int, json: bool, **options) -> None:  # noqa: A002
+    def handle(self, *args, count: int, as_json: bool, **options) -> None:
         existing = customer_tenants().count()
         run_id = int(time.time()) % 100000
         timings: list[float] = []
@@ -30,7 +32,7 @@ class Command(BaseCommand):
                 result = tenant_create(slug=f"bench-{run_id}-{index}", name=f"Benchmark {index}")
                 timings.append(time.perf_counter() - started)
                 created.append(result.tenant)
-                if not json and (index + 1) % 10 == 0:
+                if not as_json and (index + 1) % 10 == 0:
                     self.stderr.write(f"  created {index + 1}/{count} tenants...")
         finally:
             for tenant in created:
@@ -44,15 +46,11 @@ class Command(BaseCommand):
             "first_half_median_s": round(statistics.median(timings[: max(1, count // 2)]), 4),
             "second_half_median_s": round(statistics.median(timings[count // 2 :]), 4),
         }
-        if json:
-            self.stdout.write(_json(figures))
+        if as_json:
+            self.stdout.write(json.dumps(figures))
             return
         self.stdout.write(
             f"Tenant creation ({count} tenants, {existing} already present; all removed after):"
         )
         for name, value in figures.items():
             self.stdout.write(f"  {name:<22} {value}")
-
-
-def _json(figures: dict) -> str:
-    return json.dumps(figures)
