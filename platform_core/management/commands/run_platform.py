@@ -192,6 +192,9 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
     def _stop(self, processes: list[tuple[str, subprocess.Popen]]) -> None:
+        # A second Ctrl-C (or SIGTERM) must not abort the shutdown half-way and orphan the children.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         self.stdout.write("Stopping...")
         for _, process in processes:
             _signal_group(process, signal.SIGINT)  # what Ctrl-C in a terminal would send
