@@ -47,3 +47,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+LOG_LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_levels(name: str) -> dict[str, str]:
+    """`logger:LEVEL,other.logger:LEVEL` as {logger: LEVEL}."""
+    levels: dict[str, str] = {}
+    for item in env_list(name):
+        logger, _, level = item.rpartition(":")
+        if not logger or level.upper() not in LOG_LEVEL_NAMES:
+            raise ConfigurationError(
+                f"{name}: {item!r} is not logger:LEVEL with LEVEL one of {', '.join(LOG_LEVEL_NAMES)}."
+            )
+        levels[logger] = level.upper()
+    return levels

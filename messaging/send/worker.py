@@ -31,8 +31,8 @@ from django_tenants.utils import schema_context
 
 from messaging.send import outbox, retry
 from messaging.send.conf import send_setting
-from messaging.send.dispatcher import SendDispatcher, SendJob, SendResult
-from messaging.send.limiter import Grant, rate_limiter
+from messaging.send.dispatcher import PairReservation, SendDispatcher, SendJob, SendResult, pacing_logger
+from messaging.send.limiter import rate_limiter
 from platform_core.errors import DomainError
 from tenants.selectors import active_tenants
 from waba.graph.errors import GraphError
@@ -275,6 +275,11 @@ class SendWorker:
             lead_s=min(horizon / 2, 2 * self._claim_latency_s),
         )
         reserved_at = time.monotonic()
+        if pacing_logger.isEnabledFor(logging.DEBUG):
+            pacing_logger.debug(
+                "%s reserved %s of %s slots for %s from %.6f",
+                self.name, grant.granted, grant.requested, phone.phone_number_id, grant.slot_at(0),
+            )
         if grant.granted == 0:
             return reserved_at + grant.retry_in_s
         # Long enough to wait for the slot, send, time out, and give webhooks the grace period.
@@ -284,7 +289,7 @@ class SendWorker:
             limiter.release(grant=grant, unused=grant.granted - len(claimed))
         if not claimed:
             return reserved_at + horizon
-        allowed = self._pair_check(phone, claimed)
+        pair_grants = self._pair_check(phone, claimed)
         if (schema, phone.account_id) in self._stopped_accounts:  # active again since it was stopped
             self._stopped_accounts.discard((schema, phone.account_id))
             self.dispatcher.account_resume(schema, phone.account_id)
@@ -295,14 +300,11 @@ class SendWorker:
         tolerance = max(interval / 4, 0.002)
         jobs, too_late = [], []
         for index, message in enumerate(claimed):
-            if message.id not in allowed:
-                continue
-            at = reserved_at + grant.slot_in_s(index)
-            if at < now - tolerance:
-                too_late.append(message.id)
+            if message.id not in pair_grants:
                 continue
             job = SendJob(
-                at=at,
+                at=reserved_at + grant.slot_in_s(index),
+                slot_at=grant.slot_at(index),
                 schema=schema,
                 message_id=message.id,
                 attempts=message.attempts,
@@ -310,20 +312,23 @@ class SendWorker:
                 phone_number_id=phone.phone_number_id,
                 payload=message.payload,
                 client=client,
+                pair=pair_grants[message.id],
             )
-            jobs.append(job)
+            (too_late if job.at < now - tolerance else jobs).append(job)
         self.dispatcher.schedule(jobs)
-        outbox.outbox_release(message_ids=too_late)
+        self._pair_give_back(too_late)
+        outbox.outbox_release(message_ids=[job.message_id for job in too_late])
         last_slot = reserved_at + grant.slot_in_s(len(claimed) - 1)
         self._booked_until[phone.phone_number_id] = last_slot
         # A full claim means more may be waiting: come back when our slots run low.
         return max(reserved_at, last_slot - horizon / 2)
 
-    def _pair_check(self, phone: PhoneNumber, claimed: list[outbox.Claimed]) -> set[int]:
-        """Ids allowed by each recipient's pair rate; the rest go back to the queue until theirs is due."""
+    def _pair_check(self, phone: PhoneNumber, claimed: list[outbox.Claimed]) -> dict[int, PairReservation]:
+        """The pair-rate reservation of each message allowed now (by id); the rest go back to the
+        queue until their recipient's turn."""
         per_recipient = Counter(message.wa_id for message in claimed)
-        grants: dict[str, Grant] = {
-            grant.key: grant
+        grants: dict[str, PairReservation] = {
+            grant.key: PairReservation(grant)
             for grant in rate_limiter().reserve_many(
                 requests=[(pair_key(phone.phone_number_id, wa_id), n) for wa_id, n in per_recipient.items()],
                 interval_s=send_setting("PAIR_RATE_INTERVAL_S"),
@@ -331,13 +336,14 @@ class SendWorker:
                 horizon_s=0.0,
             )
         }
-        allowed: set[int] = set()
+        allowed: dict[int, PairReservation] = {}
         deferred: dict[float, list[int]] = defaultdict(list)
         used: Counter[str] = Counter()
         for message in claimed:
-            grant = grants[pair_key(phone.phone_number_id, message.wa_id)]
+            reservation = grants[pair_key(phone.phone_number_id, message.wa_id)]
+            grant = reservation.grant
             if used[message.wa_id] < grant.granted:
-                allowed.add(message.id)
+                allowed[message.id] = reservation
             else:
                 # Its turn comes one pair interval after the units granted now.
                 position = used[message.wa_id] - grant.granted
@@ -348,9 +354,22 @@ class SendWorker:
             outbox.outbox_release(message_ids=ids, delay_s=wait)
         return allowed
 
+    def _pair_give_back(self, jobs: list[SendJob]) -> None:
+        """Return the pair-rate units of jobs that were never sent, so that their recipient's next
+        message is not held back for a send that did not happen. Only possible while nobody has
+        reserved for that recipient since (the limiter checks); otherwise the units stay spent."""
+        unused = Counter(job.pair for job in jobs if job.pair is not None)
+        for reservation, count in unused.items():
+            try:
+                if rate_limiter().release(grant=reservation.grant.less(reservation.returned), unused=count):
+                    reservation.returned += count
+            except Exception:
+                logger.exception("%s: could not give back pair-rate units", self.name)
+
     # --- recording ------------------------------------------------------------------------------------
 
     def _release_jobs(self, jobs: list[SendJob]) -> None:
+        self._pair_give_back(jobs)
         by_schema: dict[str, list[int]] = defaultdict(list)
         for job in jobs:
             by_schema[job.schema].append(job.message_id)

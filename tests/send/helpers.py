@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db import connection
 
 from messaging.send.services import message_send
@@ -47,3 +51,36 @@ def status_webhooks_deliver(simulator) -> int:
                 message_status_apply(event=event)
                 count += 1
     return count
+
+
+PACING_LOGGER = "messaging.send.pacing"
+_PACING_LINE = re.compile(r"sends message (\d+) from (\S+): slot ([\d.]+) late (-?[\d.]+)")
+
+
+@dataclass(frozen=True)
+class PacedSend:
+    """One send as the pacing log records it: the limiter's slot (store clock) and the lateness."""
+
+    message_id: int
+    phone_number_id: str
+    slot: float
+    late_s: float
+
+
+def paced_sends(lines: Iterable[str]) -> list[PacedSend]:
+    """The sends named in pacing log lines (worker logs or caplog messages), in slot order."""
+    sends = [
+        PacedSend(int(m[1]), m[2], float(m[3]), float(m[4]))
+        for m in (_PACING_LINE.search(line) for line in lines)
+        if m
+    ]
+    return sorted(sends, key=lambda send: send.slot)
+
+
+def caplog_paced_sends(caplog) -> list[PacedSend]:
+    return paced_sends(r.getMessage() for r in caplog.records if r.name == PACING_LOGGER)
+
+
+def max_in_window(times: Iterable[float], window: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)

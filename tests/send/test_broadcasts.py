@@ -189,12 +189,7 @@ def test_broadcasts_of_another_tenant_are_invisible(api_a, api_b, tenant_b, in_t
 
 
 def test_ten_thousand_recipients_fit_in_one_request(api_a, tenant_a, in_tenant, number_a, template_a):
-    import time
-
-    started = time.monotonic()
     body = created(api_a, number_a, template_a, recipients(10_000))
-    elapsed = time.monotonic() - started
     assert body["progress"]["queued"] == 10_000
-    assert elapsed < 20
     with in_tenant(tenant_a):
         assert Message.objects.filter(status="queued").count() == 10_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import time
 from datetime import timedelta
 
@@ -9,9 +11,21 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Message, StatusEvent
+from messaging.send.conf import send_setting
+from messaging.send.dispatcher import max_lateness_s
+from messaging.send.limiter import rate_limiter
 from messaging.send.services import message_send
+from messaging.send.worker import pair_key
 from tests.send.factories import ConversationFactory, PhoneNumberFactory, simulator_seed_for
-from tests.send.helpers import drain, graph_sends, queue_text, status_webhooks_deliver
+from tests.send.helpers import (
+    PACING_LOGGER,
+    caplog_paced_sends,
+    drain,
+    graph_sends,
+    max_in_window,
+    queue_text,
+    status_webhooks_deliver,
+)
 from waba.models import WhatsAppAccount
 
 
@@ -192,24 +206,57 @@ def test_a_lapsed_claim_without_any_status_is_sent_again_once(sim, tenant_a, in_
     assert len(graph_sends(sim, number_a)) == 1
 
 
-def test_the_pair_rate_spaces_messages_to_one_recipient(sim, tenant_a, in_tenant, number_a, open_window_a, settings):
+@pytest.fixture
+def pacing_log(caplog):
+    """The worker's pacing decisions (slot per send, on the limiter's clock), captured."""
+    caplog.set_level(logging.DEBUG, logger=PACING_LOGGER)
+    return caplog
+
+
+def test_the_pair_rate_spaces_messages_to_one_recipient(sim, tenant_a, in_tenant, number_a, open_window_a, settings, pacing_log):
     settings.PAIR_RATE_INTERVAL_S = 0.6
     settings.PAIR_RATE_BURST = 2
+    settings.SEND_RESERVE_HORIZON_S = 0.05
+    # Throughput is not this test's subject: a wide lateness budget means a loaded machine does not
+    # hand sends back (that path has its own test below).
+    settings.SEND_THROUGHPUT_HEADROOM = 0.5
     with in_tenant(tenant_a):
-        for body in ("one", "two", "three"):
-            queue_text(number_a, open_window_a.contact.wa_id, body)
+        ids = [queue_text(number_a, open_window_a.contact.wa_id, body).pk for body in ("one", "two", "three")]
     drain(tenant_a)
-    requests = graph_sends(sim, number_a)
-    assert [r["body"]["text"]["body"] for r in requests] == ["one", "two", "three"]
-    times = [r["received_at"] for r in requests]
-    assert times[1] - times[0] < 0.3  # the burst
-    assert times[2] - times[0] >= 0.55  # then one per interval
+    assert sorted(r["body"]["text"]["body"] for r in graph_sends(sim, number_a)) == ["one", "three", "two"]
+    slots = {send.message_id: send.slot for send in caplog_paced_sends(pacing_log)}
+    one, two, three = (slots[pk] for pk in ids)
+    assert one < two < three  # queued order (two requests in flight at once may reach Meta in either)
+    assert two - one < 0.3  # the burst
+    # Then one per interval: the third's turn comes one interval after the burst's reservation, and
+    # a slot sits at most half the reserve horizon after the reservation that allowed it.
+    assert three - one >= 0.6 - 0.05 / 2
     with in_tenant(tenant_a):
         assert set(Message.objects.values_list("attempts", flat=True)) == {1}  # waiting used none
 
 
-def test_a_number_never_exceeds_its_throughput(sim, tenant_a, in_tenant, settings):
-    settings.SEND_THROUGHPUT_HEADROOM = 0.9  # room for the simulator's receive-time noise (see the process test)
+def test_a_send_handed_back_unsent_gives_its_recipient_pair_unit_back(sim, tenant_a, in_tenant, number_a, open_window_a, settings):
+    """A send given up for lateness must not hold its recipient's next try back by a pair interval."""
+    settings.PAIR_RATE_INTERVAL_S = 60
+    settings.PAIR_RATE_BURST = 1
+    settings.SEND_THROUGHPUT_HEADROOM = 1.0  # no lateness budget at all: every send is handed back
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id)
+    drain(tenant_a, max_seconds=0.5)
+
+    assert graph_sends(sim, number_a) == []
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 0)
+    assert message.next_attempt_at < timezone.now() + timedelta(seconds=5)  # due again, not in a minute
+    grant = rate_limiter().reserve(
+        key=pair_key(number_a.phone_number_id, open_window_a.contact.wa_id),
+        count=1, interval_s=60, burst=1, horizon_s=0,
+    )
+    assert grant.granted == 1  # the unit is still there
+
+
+def test_a_number_never_exceeds_its_throughput(sim, tenant_a, in_tenant, settings, pacing_log):
     # This test is about pacing: with fast_retries' 1 s Graph timeout a slow answer on a loaded machine
     # becomes an unknown outcome that is (rightly) resent after 0.5 s, which is a different test's subject.
     settings.GRAPH_API_TIMEOUT_S = 10
@@ -219,13 +266,19 @@ def test_a_number_never_exceeds_its_throughput(sim, tenant_a, in_tenant, setting
         windows = [ConversationFactory(phone_number=number) for _ in range(60)]
     simulator_seed_for(sim, number)
     with in_tenant(tenant_a):
-        for window in windows:
-            queue_text(number, window.contact.wa_id)
+        ids = [queue_text(number, window.contact.wa_id).pk for window in windows]
     drain(tenant_a)
-    times = sorted(r["received_at"] for r in graph_sends(sim, number))
-    assert len(times) == 60
-    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert 20 <= busiest <= 25
+
+    assert sorted(r["body"]["biz_opaque_callback_data"] for r in graph_sends(sim, number)) == sorted(map(str, ids))
+    sends = [send for send in caplog_paced_sends(pacing_log) if send.phone_number_id == number.phone_number_id]
+    assert sorted(send.message_id for send in sends) == sorted(ids)
+    # The limiter's decisions: slots one paced interval apart, so no second holds more than 25.
+    interval = 1 / (25 * send_setting("SEND_THROUGHPUT_HEADROOM"))
+    gaps = [b.slot - a.slot for a, b in itertools.pairwise(sends)]
+    assert min(gaps) >= interval - 5e-6, [(round(s.slot-sends[0].slot,4), s.message_id, round(s.late_s,4)) for s in sends]
+    assert max_in_window((send.slot for send in sends), 1.0) <= 25
+    # And each send left within the lateness budget of its slot.
+    assert max(send.late_s for send in sends) <= max_lateness_s()
 
 
 def test_an_account_without_a_token_keeps_its_messages_queued(sim, tenant_a, in_tenant, number_a, open_window_a):

@@ -8,6 +8,7 @@ session's `alpha` and `beta` are never touched. Marked slow: each starts process
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -21,12 +22,21 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from messaging.models import Message
+from messaging.send.conf import send_setting
 from messaging.send.limiter import rate_limiter as default_limiter
 from messaging.send.limiter import rate_limiter_reset
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_delete
 from tests.send.factories import ConversationFactory, PhoneNumberFactory, simulator_seed_for
-from tests.send.helpers import graph_sends, queue_text, status_webhooks_deliver
+from tests.send.helpers import (
+    PACING_LOGGER,
+    PacedSend,
+    graph_sends,
+    max_in_window,
+    paced_sends,
+    queue_text,
+    status_webhooks_deliver,
+)
 
 # A real commit per statement; the only flush at teardown is of the limiter's own tables
 # (available_apps), never of the session's tenants.
@@ -87,6 +97,7 @@ def start_worker(simulator, tmp_path: Path, name: str, **env_overrides: str) -> 
         SEND_RECONCILE_GRACE_S="0.5",
         SEND_BACKOFF_BASE_S="0.05",
         LOG_LEVEL="INFO",
+        LOG_LEVELS=f"{PACING_LOGGER}:DEBUG",
         **env_overrides,
     )
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
@@ -124,9 +135,9 @@ def all_sent(tenant, ids) -> bool:
     return all(status in ("sent", "delivered", "read") for status in statuses(tenant, ids))
 
 
-def max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+def worker_paced_sends(tmp_path: Path, names: list[str]) -> list[PacedSend]:
+    lines = [line for name in names for line in (tmp_path / f"{name}.log").read_text().splitlines()]
+    return paced_sends(lines)
 
 
 def test_two_worker_processes_share_the_throughput_and_send_each_message_once(live, live_tenant, graph_simulator, tmp_path):
@@ -137,11 +148,7 @@ def test_two_worker_processes_share_the_throughput_and_send_each_message_once(li
         simulator_seed_for(graph_simulator, number)
         ids = [queue_text(number, window.contact.wa_id, f"hello {i}").pk for i, window in enumerate(windows)]
 
-    # The simulator stamps a request when its (CPU-starved, on a loaded 2-core box) thread gets to
-    # it, tens of milliseconds of noise; pacing at 90% leaves room for that noise. Two processes
-    # that did not share the limiter would send about twice the limit.
-    env = {"SEND_THROUGHPUT_HEADROOM": "0.9"}
-    workers = [start_worker(graph_simulator, tmp_path, f"w{i}", **env) for i in range(2)]
+    workers = [start_worker(graph_simulator, tmp_path, f"w{i}") for i in range(2)]
     try:
         wait_until(lambda: all_sent(live_tenant, ids), 30, "every message to be sent")
     finally:
@@ -151,10 +158,16 @@ def test_two_worker_processes_share_the_throughput_and_send_each_message_once(li
     requests = graph_sends(graph_simulator, number)
     callback_ids = [r["body"]["biz_opaque_callback_data"] for r in requests]
     assert sorted(callback_ids) == sorted(str(pk) for pk in ids)  # each exactly once
-    times = [r["received_at"] for r in requests]
-    assert max_in_window(times, 1.0) <= 40, max_in_window(times, 1.0)
-    rate = (len(times) - 1) / (max(times) - min(times))
-    assert 0.8 * 40 <= rate <= 40  # paced near the limit, not just under it
+    # The shared limiter's decisions, on its own clock: the two processes' slots interleave one paced
+    # interval apart, so no second holds more than 40. (Processes that did not share the limiter
+    # would book the same slots twice. The wire-side peak is bench_send's figure: on a loaded
+    # machine the simulator's receive stamps carry its own scheduling noise.)
+    sends = worker_paced_sends(tmp_path, ["w0", "w1"])
+    assert sorted(send.message_id for send in sends) == sorted(ids)
+    interval = 1 / (40 * send_setting("SEND_THROUGHPUT_HEADROOM"))
+    gaps = [b.slot - a.slot for a, b in itertools.pairwise(sends)]
+    assert min(gaps) >= interval - 5e-6, min(gaps)
+    assert max_in_window((send.slot for send in sends), 1.0) <= 40
     logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
     sent_by = [int(log.rsplit("after sending ", 1)[1].split()[0]) for log in logs]
     assert sum(sent_by) == 160 and min(sent_by) > 0, logs  # both processes did part of the work
@@ -168,7 +181,7 @@ def test_the_pair_rate_holds_across_processes(live, live_tenant, graph_simulator
         simulator_seed_for(graph_simulator, number)
         ids = [queue_text(number, window.contact.wa_id, f"update {i}").pk for i in range(6)]
 
-    env = {"PAIR_RATE_INTERVAL_S": "0.5", "PAIR_RATE_BURST": "2"}
+    env = {"PAIR_RATE_INTERVAL_S": "0.5", "PAIR_RATE_BURST": "2", "SEND_RESERVE_HORIZON_S": "0.05"}
     workers = [start_worker(graph_simulator, tmp_path, f"p{i}", **env) for i in range(2)]
     try:
         wait_until(lambda: all_sent(live_tenant, ids), 20, "every message to be sent")
@@ -176,10 +189,12 @@ def test_the_pair_rate_holds_across_processes(live, live_tenant, graph_simulator
         for worker in workers:
             stop(worker)
 
-    times = sorted(r["received_at"] for r in graph_sends(graph_simulator, number))
-    assert len(times) == 6
-    # A burst of two, then one per interval: any three messages span at least one interval.
-    assert all(times[i + 2] - times[i] >= 0.45 for i in range(len(times) - 2)), times
+    assert len(graph_sends(graph_simulator, number)) == 6
+    slots = [send.slot for send in worker_paced_sends(tmp_path, ["p0", "p1"])]
+    assert len(slots) == 6
+    # A burst of two, then one per interval: any three messages span at least one interval, less
+    # the half reserve horizon a slot may sit after the reservation that allowed it.
+    assert all(slots[i + 2] - slots[i] >= 0.5 - 0.05 / 2 for i in range(len(slots) - 2)), slots
 
 
 def test_a_worker_killed_mid_send_leaves_its_messages_retriable_and_sends_none_twice(live, live_tenant, graph_simulator, tmp_path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.utils import timezone
@@ -30,6 +30,8 @@ class Grant:
     base_in_s: float
     # The key's tat after this reservation, on the store's clock; `release` compares against it.
     tat: float
+    # The store's clock (Unix seconds) at the reservation: every process shares it.
+    store_now: float = 0.0
 
     @classmethod
     def from_store(
@@ -39,12 +41,26 @@ class Grant:
         tau = max(0, burst - 1) * interval_s
         base = tat - granted * interval_s - tau  # max(old tat, now + lead) - tau
         return cls(
-            key=key, requested=requested, granted=granted, interval_s=interval_s, base_in_s=base - now, tat=tat
+            key=key,
+            requested=requested,
+            granted=granted,
+            interval_s=interval_s,
+            base_in_s=base - now,
+            tat=tat,
+            store_now=now,
         )
 
     def slot_in_s(self, index: int) -> float:
         """Seconds from the reservation until unit `index` may be used (0 = at once)."""
         return max(0.0, self.base_in_s + index * self.interval_s)
+
+    def slot_at(self, index: int) -> float:
+        """Unit `index`'s time on the store's clock: comparable across processes and machines."""
+        return self.store_now + self.slot_in_s(index)
+
+    def less(self, units: int) -> Grant:
+        """This grant once `units` of it were given back: what a later `release` compares against."""
+        return replace(self, granted=self.granted - units, tat=self.tat - units * self.interval_s)
 
     @property
     def retry_in_s(self) -> float:

@@ -39,7 +39,9 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING b.key, b.tat, b.granted, b.reserved_at
 """
 
-RELEASE_SQL = f"UPDATE {BUCKETS} SET tat = tat - %(give_back)s WHERE key = %(key)s AND tat = %(tat)s"
+RELEASE_SQL = (
+    f"UPDATE {BUCKETS} SET tat = tat - %(give_back)s WHERE key = %(key)s AND abs(tat - %(tat)s) < 1e-7"
+)
 
 CONSUME_SQL = f"""
 WITH w AS (SELECT * FROM unnest(%(keys)s::text[], %(limits)s::int[], %(expires)s::timestamptz[])
