@@ -21,13 +21,13 @@ from django_tenants.utils import get_public_schema_name
 
 from analytics import conf
 from analytics.models import AccountHealthLog
-from messaging.webhooks.models import WebhookJournalEntry
+from webhooks.models import WebhookJournalEntry
 
 logger = logging.getLogger(__name__)
 
 # The services of other apps that the clean-up schedules call (agreed names).
-CONVERSATION_STATES_EXPIRE = "messaging.menus.services.conversation_states_expire"
-STUCK_MESSAGES_RECONCILE = "messaging.send.outbox.outbox_reconcile"
+CONVERSATION_STATES_EXPIRE = "automations.services.conversation_states_expire"
+STUCK_MESSAGES_RECONCILE = "sending.outbox.outbox_reconcile"
 # Leave room under the task's timeout: a prune that runs out of time continues on the next run.
 PRUNE_BUDGET_S = 40
 
@@ -93,6 +93,6 @@ def stuck_messages_reconcile() -> Any:
     reconcile = _seam(STUCK_MESSAGES_RECONCILE)
     if reconcile is None:
         return None
-    from messaging.send.conf import send_setting
+    from sending.conf import send_setting
 
     return reconcile(max_attempts=send_setting("SEND_MAX_ATTEMPTS"))

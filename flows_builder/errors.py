@@ -125,7 +125,7 @@ class FlowMessageInvalid(DomainError):
 
 
 class SendPipelineUnavailable(DomainError):
-    """The send pipeline (messaging.send) is not installed in this build yet."""
+    """The send pipeline (sending) is not installed in this build yet."""
 
     code = "send_pipeline_unavailable"
     status = 503

@@ -88,7 +88,7 @@ def flow_response_mark_processed(*, response: FlowResponse, note: str = "") -> F
 def handle_inbound_nfm_reply(message: Message) -> FlowResponse | None:
     """The inbound pipeline's hook for `interactive` messages: records flow replies, ignores the rest.
 
-    `message.content` is messaging.webhooks.parse's normalised interactive content:
+    `message.content` is waba.webhook_events's normalised interactive content:
     `{kind: "nfm_reply", name, body, response: {...}, flow_token}`.
     """
     content = message.content if isinstance(message.content, dict) else {}

@@ -2,7 +2,7 @@
 
 The payload follows META.md (flow_message_version "3", flow_id, flow_cta, flow_action,
 flow_action_payload, mode) and is checked with the same rules as every interactive message
-(messaging.menus.builder.validate_interactive) before a token is recorded.
+(messaging.interactive.validate_interactive) before a token is recorded.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from flows_builder.errors import FlowMessageInvalid, FlowNotSendable, SendPipelineUnavailable
 from flows_builder.models import FlowToken, WhatsAppFlow
-from messaging.menus.builder import validate_interactive
+from messaging.interactive import validate_interactive
 from messaging.models import Contact
 from waba import meta
 from waba.models import PhoneNumber
@@ -139,16 +139,16 @@ def flow_send(
 
 
 def send_pipeline() -> Callable[..., Any]:
-    """The send pipeline's entry point, `messaging.send.services.message_send` (issue 5).
+    """The send pipeline's entry point, `sending.services.message_send` (issue 5).
 
     Called as `message_send(phone_number_id=, to=, content={"type": "interactive", ...})`. Looked
     up at call time so a build without the pipeline answers 503 `send_pipeline_unavailable`.
     """
     try:
-        from messaging.send.services import message_send  # type: ignore[import-not-found]
+        from sending.services import message_send  # type: ignore[import-not-found]
     except ImportError:
         raise SendPipelineUnavailable(
-            "Sending is not available in this build yet (messaging.send.services.message_send is missing)."
+            "Sending is not available in this build yet (sending.services.message_send is missing)."
         ) from None
     return message_send
 

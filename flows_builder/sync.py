@@ -35,7 +35,7 @@ from waba.graph import GraphClient, GraphError
 from waba.meta import FlowStatus
 
 if TYPE_CHECKING:
-    from messaging.webhooks.parse import AccountEvent
+    from waba.webhook_events import AccountEvent
 
 logger = logging.getLogger(__name__)
 

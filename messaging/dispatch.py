@@ -29,7 +29,7 @@ from django.db import transaction
 from messaging.models import Message
 
 if TYPE_CHECKING:
-    from messaging.webhooks.parse import AccountEvent
+    from waba.webhook_events import AccountEvent
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from django.db import IntegrityError, connection, transaction
 from messaging.dispatch import inbound_message_dispatch
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.models import Contact, Conversation, Message
-from messaging.webhooks.parse import AccountEvent, InboundMessage
 from waba.meta import CUSTOMER_SERVICE_WINDOW_S
 from waba.models import PhoneNumber
+from waba.webhook_events import AccountEvent, InboundMessage
 
 logger = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ class Conversation(models.Model):
 class Message(models.Model):
     """One WhatsApp message, inbound or outbound.
 
-    `content` holds the type's payload in a typed shape (see messaging.webhooks.parse for inbound,
+    `content` holds the type's payload in a typed shape (see waba.webhook_events for inbound,
     the send pipeline for outbound); `body` keeps the searchable text. Outbound messages carry
     the exact Graph request in `request_payload` and move through
     queued -> sending -> sent -> delivered -> read, or failed.

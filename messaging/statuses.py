@@ -21,8 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from messaging.models import Message, StatusEvent
-from messaging.webhooks.parse import StatusUpdate
-from messaging.webhooks.statuses import FAILED, status_advances
+from messaging.status_order import FAILED, status_advances
+from waba.webhook_events import StatusUpdate
 
 TIMESTAMP_FIELDS = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
 

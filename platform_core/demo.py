@@ -221,8 +221,8 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
 
 def _demo_automations_ensure(*, account) -> None:  # type: ignore[no-untyped-def]
     """The built-in menus (coffee ordering, tracking, support) and WhatsApp Flows. Idempotent."""
+    from automations.seeds import builtins_install
     from flows_builder.services import install_builtin_flows
-    from messaging.menus.seeds import builtins_install
 
     builtins_install(changed_by="make run")
     install_builtin_flows(account)

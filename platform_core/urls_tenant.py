@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-import messaging.send.api  # noqa: F401  (registers the send operations on the messaging router)
+import sending.api  # noqa: F401  (registers the send operations on the messaging router)
 from analytics.api import router as analytics_router
+from automations.api import router as menus_router
+from broadcasts.api import router as broadcasts_router
 from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
-from messaging.broadcasts.api import router as broadcasts_router
-from messaging.menus.api import router as menus_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
 from tenants.api import tenant_router

@@ -126,7 +126,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def _simulator_server():
-    from waba.simulator import start_simulator
+    from graph_simulator import start_simulator
 
     handle = start_simulator(port=0)
     yield handle

@@ -19,9 +19,9 @@ from flows_builder.endpoint.handlers import FLOW_ENDPOINT_HANDLERS, FlowEndpoint
 from flows_builder.endpoint.keys import endpoint_private_key
 from flows_builder.graph import revealed
 from flows_builder.models import FlowToken
-from messaging.webhooks.signature import verify_signature
 from waba import meta
 from waba.models import PhoneNumber
+from webhooks.signature import verify_signature
 
 logger = logging.getLogger(__name__)
 

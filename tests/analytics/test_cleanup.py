@@ -12,8 +12,8 @@ from django.utils import timezone
 from analytics import cleanup, tasks
 from analytics.models import AccountHealthLog
 from messaging.models import Message
-from messaging.webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 from tests.analytics.factories import AccountFactory, MessageFactory
+from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 
 CALLS: list[str] = []
 
@@ -80,7 +80,7 @@ def test_conversation_states_expire_runs_once_in_each_active_tenant(
 
 def test_a_missing_seam_is_skipped_not_failed(sync_jobs, monkeypatch, tenant_a, caplog):
     monkeypatch.setattr(
-        cleanup, "CONVERSATION_STATES_EXPIRE", "messaging.menus.nowhere.conversation_states_expire"
+        cleanup, "CONVERSATION_STATES_EXPIRE", "automations.nowhere.conversation_states_expire"
     )
 
     tasks.conversation_states_expire_fan_out()
@@ -89,7 +89,7 @@ def test_a_missing_seam_is_skipped_not_failed(sync_jobs, monkeypatch, tenant_a, 
 
 
 def test_stuck_sending_messages_are_handed_to_the_send_pipeline(sync_jobs, tenant_a, in_tenant):
-    pytest.importorskip("messaging.send.outbox")
+    pytest.importorskip("sending.outbox")
     with in_tenant(tenant_a):
         stuck = MessageFactory(
             status=Message.Status.SENDING,
@@ -127,8 +127,8 @@ def test_old_health_logs_are_pruned(sync_jobs, tenant_a, in_tenant, settings):
 
 
 def test_the_real_menus_and_send_services_run_in_every_tenant_without_failing(sync_jobs, tenant_a, tenant_b):
-    pytest.importorskip("messaging.menus.services")
-    pytest.importorskip("messaging.send.outbox")
+    pytest.importorskip("automations.services")
+    pytest.importorskip("sending.outbox")
 
     # In sync mode an exception inside a task propagates here and fails the test.
     assert tasks.conversation_states_expire_fan_out() == 2

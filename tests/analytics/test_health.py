@@ -208,7 +208,7 @@ def test_slow_graph_beyond_the_client_timeout_is_unreachable(alpha_account, simu
 
 
 def _fault(**fields):
-    from waba.simulator.faults import fault_rule_parse
+    from graph_simulator.faults import fault_rule_parse
 
     return fault_rule_parse(fields)
 

@@ -176,7 +176,7 @@ def test_sync_errors_come_back_in_the_error_shape(api_a, sim, tenant_a, in_tenan
 
     with in_tenant(tenant_a):
         WhatsAppFlow.objects.filter(pk=flow["id"]).update(flow_json=STARLINK_JSON)
-    from waba.simulator.faults import fault_rule_parse
+    from graph_simulator.faults import fault_rule_parse
 
     sim.simulator.faults.add(
         fault_rule_parse({"path_contains": "/assets", "status": 429, "error_code": 80007})
@@ -283,7 +283,7 @@ def test_responses_and_records_through_the_api(api_a, tenant_a, in_tenant, alpha
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("messaging.send.services") is None,
+    importlib.util.find_spec("sending.services") is None,
     reason="the send pipeline is not in this build",
 )
 def test_send_endpoint_queues_the_flow(

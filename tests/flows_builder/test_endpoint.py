@@ -14,7 +14,6 @@ import flows_builder.endpoint.keys as keys_module
 from flows_builder.crypto import generate_business_key_pair
 from flows_builder.endpoint import FLOW_ENDPOINT_HANDLERS, FlowTokenRejected, flow_endpoint_key_ensure
 from flows_builder.models import FlowEndpointKey
-from messaging.webhooks.signature import compute_signature
 from tests.conftest import ApiClient
 from tests.flows_builder.factories import (
     APP_SECRET,
@@ -25,6 +24,7 @@ from tests.flows_builder.factories import (
     WhatsAppFlowFactory,
 )
 from tests.flows_builder.test_crypto import meta_encrypts
+from webhooks.signature import compute_signature
 
 ENDPOINT_FLOW_JSON = {
     "version": "7.1",

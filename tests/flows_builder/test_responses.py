@@ -29,7 +29,6 @@ from flows_builder.responses import (
 from flows_builder.sending import flow_message_build
 from flows_builder.sync import flow_sync
 from messaging.models import Conversation, Message
-from messaging.webhooks.parse import InboundMessage, parse_envelope
 from tests.flows_builder.factories import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
@@ -37,6 +36,7 @@ from tests.flows_builder.factories import (
     WhatsAppFlowFactory,
 )
 from waba.graph import GraphClient
+from waba.webhook_events import InboundMessage, parse_envelope
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "webhooks" / "message_interactive_nfm_reply.json"
 

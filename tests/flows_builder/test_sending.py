@@ -12,7 +12,7 @@ from django.utils import timezone
 from flows_builder.errors import FlowMessageInvalid, FlowNotSendable, SendPipelineUnavailable
 from flows_builder.models import FlowToken, WhatsAppFlow
 from flows_builder.sending import flow_message_build, flow_send, flow_send_linked
-from messaging.menus.builder import MenuValidationError
+from messaging.interactive import MenuValidationError
 from messaging.models import Conversation, Message
 from platform_core.errors import DomainError
 from tests.flows_builder.factories import WhatsAppFlowFactory
@@ -93,9 +93,9 @@ def test_refusals_name_the_problem_and_record_no_token(tenant_a, in_tenant, publ
 
 
 def _send_pipeline_present() -> bool:
-    if importlib.util.find_spec("messaging.send.services") is None:
+    if importlib.util.find_spec("sending.services") is None:
         return False
-    return hasattr(importlib.import_module("messaging.send.services"), "message_send")
+    return hasattr(importlib.import_module("sending.services"), "message_send")
 
 
 @pytest.mark.skipif(_send_pipeline_present(), reason="the send pipeline exists")

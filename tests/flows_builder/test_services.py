@@ -16,9 +16,9 @@ from flows_builder.selectors import flow_linked_to
 from flows_builder.services import flow_delete, flow_update, install_builtin_flows
 from flows_builder.sync import flow_sync
 from messaging.models import Conversation, Message
-from messaging.webhooks.parse import parse_envelope
 from tests.flows_builder.factories import FlowTokenFactory, WhatsAppFlowFactory
 from tests.flows_builder.test_responses import STARLINK_ANSWERS, nfm_reply_envelope
+from waba.webhook_events import parse_envelope
 
 
 def test_install_builtin_flows_is_idempotent_and_keeps_tenant_edits(

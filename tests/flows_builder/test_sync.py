@@ -17,8 +17,8 @@ from flows_builder.sync import (
     flow_status_refresh,
     flow_sync,
 )
+from graph_simulator.faults import fault_rule_parse
 from tests.flows_builder.factories import WABA_ID, WhatsAppFlowFactory
-from waba.simulator.faults import fault_rule_parse
 
 # Passes our validator only because it is written to the row directly, as a JSON from before a
 # validator rule, or from a Meta rule we do not know, would be: Meta (the simulator) refuses it.

@@ -20,10 +20,10 @@ from messaging.models import Message
 from tests.factories import ConversationFactory
 from tests.flows_builder.factories import WhatsAppFlowFactory
 from tests.flows_builder.test_responses import STARLINK_ANSWERS
-from tests.messaging import conftest as webhook_fixtures
-from tests.messaging.conftest import process_journal
 from tests.messaging.factories import FIXTURE_CUSTOMER
-from tests.send.helpers import drain, graph_sends
+from tests.sending.helpers import drain, graph_sends
+from tests.webhooks import conftest as webhook_fixtures
+from tests.webhooks.conftest import process_journal
 
 # The webhook tests' fixtures, reused as they are (pytest finds fixtures among a module's names):
 # the platform Meta app and its signer, and alpha owning the recorded fixtures' WABA and number.

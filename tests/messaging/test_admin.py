@@ -7,10 +7,8 @@ import pytest
 from django.test import Client
 
 from messaging.models import Message
-from messaging.webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 from tests.factories import TenantUserFactory
 from tests.fixtures import load_webhook_fixture_bytes
-from tests.messaging.conftest import process_journal
 from tests.messaging.factories import (
     FIXTURE_PHONE_ID,
     FIXTURE_WABA_ID,
@@ -20,6 +18,8 @@ from tests.messaging.factories import (
     PhoneNumberFactory,
     route_claim,
 )
+from tests.webhooks.conftest import process_journal
+from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 
 from messaging.dispatch import inbound_handler_remove, on_inbound_message
 from messaging.models import Contact, Conversation, Message
-from messaging.webhooks.models import WebhookJournalEntry
 from tests.fixtures import load_webhook_fixture, load_webhook_fixture_bytes
-from tests.messaging.conftest import process_journal
 from tests.messaging.factories import FIXTURE_CUSTOMER
+from tests.webhooks.conftest import process_journal
+from webhooks.models import WebhookJournalEntry
 
 # fixture -> (stored type, content fields that must be there, searchable body)
 EXPECTED = {

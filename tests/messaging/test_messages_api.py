@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from graph_simulator.faults import fault_rule_parse
 from messaging.models import Conversation, Message
 from tests.fixtures import load_webhook_fixture_bytes
-from tests.messaging.conftest import process_journal
 from tests.messaging.factories import (
     FIXTURE_PHONE_ID,
     FIXTURE_WABA_ID,
@@ -18,7 +18,7 @@ from tests.messaging.factories import (
     ConversationFactory,
     MessageFactory,
 )
-from waba.simulator.faults import fault_rule_parse
+from tests.webhooks.conftest import process_journal
 
 
 @pytest.fixture

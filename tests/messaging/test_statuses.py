@@ -10,10 +10,10 @@ import pytest
 
 from messaging.models import Message, StatusEvent
 from messaging.statuses import StatusOutcome, message_status_apply, pending_statuses_apply
-from messaging.webhooks import StatusUpdate, parse_envelope
 from tests.fixtures import load_webhook_fixture, load_webhook_fixture_bytes
-from tests.messaging.conftest import process_journal
 from tests.messaging.factories import ConversationFactory, MessageFactory
+from tests.webhooks.conftest import process_journal
+from waba.webhook_events import StatusUpdate, parse_envelope
 
 WAMID = "wamid.HBgLMTYzMTU1NTExODEVAgASGBQyQzlBRTBCNEYxRDdFNUEzQjhDMQA="  # status_sent/delivered/read
 FAILED_WAMID = "wamid.HBgLMTYzMTU1NTExODEVAgASGBQ2QjhEMEYyQTRDNkU4QTBCMkQ0RgA="

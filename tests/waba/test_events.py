@@ -152,12 +152,12 @@ def test_a_template_review_reaches_the_template_through_the_real_webhook_path(li
     """Wizard-registered app and routes, Meta's signed POST, the journal worker, then this service."""
     import json
 
-    from messaging.webhooks import compute_signature
-    from messaging.webhooks.meta_apps import webhook_apps_forget
-    from messaging.webhooks.tasks import webhook_worker_run
     from tests.conftest import ApiClient
     from tests.waba.conftest import APP_ID, APP_SECRET, WABA_ID
     from tests.waba.test_templates import ORDER_CONFIRMATION
+    from webhooks.meta_apps import webhook_apps_forget
+    from webhooks.signature import compute_signature
+    from webhooks.tasks import webhook_worker_run
 
     sim.configure(template_review_delay_s=60)
     created = api_a.post_json(f"/api/v1/accounts/{live_account.pk}/templates", ORDER_CONFIRMATION).json()

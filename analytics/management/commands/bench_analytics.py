@@ -18,9 +18,9 @@ from django_tenants.utils import schema_context
 from analytics.cleanup import webhook_journal_prune
 from analytics.rollups import usage_day_rollup
 from messaging.models import Contact, Conversation, Message
-from messaging.webhooks.models import WebhookJournalEntry
 from tenants.services import api_key_create, tenant_create, tenant_delete
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+from webhooks.models import WebhookJournalEntry
 
 STATUSES = ["read"] * 60 + ["delivered"] * 20 + ["sent"] * 12 + ["failed"] * 8
 FAILURE_CODES = [131026, 131047, 131049, 130429, 131000]

@@ -1,0 +1,1 @@
+"""Menus and conversation automation: keyword triggers, workflows, bot settings, human handoff (app label `menus`)."""

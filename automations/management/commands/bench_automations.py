@@ -1,0 +1,103 @@
+"""`manage.py bench_automations --schema t_alpha`: coffee orders through the inbound path, measured.
+
+Each simulated customer orders a coffee (Hi, Place Order, Coffee, abc, 2, Confirm): six inbound
+messages stored by `messaging.inbound.inbound_message_store`, which dispatches them to the
+automation engine, which queues its replies through the send pipeline. Reports messages per
+second, latency percentiles and database queries per message. Runs inside one transaction in
+the named tenant's schema that is rolled back at the end: nothing it wrote remains.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from automations.models import CatalogueItem, Order
+from automations.seeds import builtins_install
+from messaging.inbound import inbound_message_store
+from tenants.selectors import customer_tenants
+from waba.models import PhoneNumber, WhatsAppAccount
+from waba.webhook_events import InboundMessage
+
+
+class Command(BaseCommand):
+    help = "Run simulated coffee orders through inbound storage, the automations and send queueing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--schema", default=None, help="tenant schema (default: the first customer tenant)")
+        parser.add_argument("--customers", type=int, default=100)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        schema = options["schema"] or customer_tenants().values_list("schema_name", flat=True).first()
+        if not schema:
+            raise CommandError("No tenant to run in: create one or pass --schema.")
+        with schema_context(schema), transaction.atomic():
+            figures = self._run(options["customers"])
+            transaction.set_rollback(True)
+        self.stdout.write(
+            f"messages={figures['messages']} orders={figures['orders']} "
+            f"rate={figures['rate']:.0f}/s p50={figures['p50']:.1f}ms p95={figures['p95']:.1f}ms "
+            f"max={figures['max']:.1f}ms statements/message={figures['queries']:.1f}"
+        )
+
+    def _run(self, customers: int) -> dict[str, float]:
+        run = uuid.uuid4().hex[:8]
+        account = WhatsAppAccount.objects.create(display_name=f"bench {run}", waba_id=f"bench-{run}",
+                                                 access_token=None, status=WhatsAppAccount.Status.ACTIVE)
+        phone = PhoneNumber.objects.create(account=account, phone_number_id=f"bench-{run}",
+                                           display_phone_number="15550000000")
+        builtins_install(changed_by="bench")
+        coffee = CatalogueItem.objects.get(name="Coffee").pk
+        script = [
+            ("text", {"body": "Hi"}),
+            ("interactive", {"kind": "button_reply", "id": "place_order", "title": "Place Order"}),
+            ("interactive", {"kind": "list_reply", "id": f"item:{coffee}", "title": "Coffee"}),
+            ("text", {"body": "abc"}),
+            ("text", {"body": "2"}),
+            ("interactive", {"kind": "button_reply", "id": "confirm", "title": "Confirm"}),
+        ]
+        latencies, queries = [], []
+        orders_before = Order.objects.count()
+        for customer in range(customers):
+            wa_id = f"49151{customer:08d}"
+            for step, (kind, content) in enumerate(script):
+                event = InboundMessage(
+                    phone_number_id=phone.phone_number_id, display_phone_number="15550000000",
+                    waba_id=account.waba_id, wa_id=wa_id, profile_name=f"Bench {customer}",
+                    wamid=f"wamid.bench-{run}-{customer}-{step}", timestamp=datetime.now(tz=UTC),
+                    type=kind, content=content, context=None, raw={},
+                )
+                counter = _StatementCounter()
+                started = time.perf_counter()
+                with connection.execute_wrapper(counter):
+                    inbound_message_store(event=event, phone_number=phone)
+                latencies.append((time.perf_counter() - started) * 1000)
+                queries.append(counter.count)
+        latencies.sort()
+        return {
+            "messages": len(latencies),
+            "orders": Order.objects.count() - orders_before,
+            "rate": len(latencies) / (sum(latencies) / 1000),
+            "p50": statistics.median(latencies),
+            "p95": latencies[int(len(latencies) * 0.95) - 1],
+            "max": latencies[-1],
+            "queries": statistics.mean(queries),
+        }
+
+
+class _StatementCounter:
+    """Counts the SQL statements sent (django-tenants' `SET search_path` included)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)

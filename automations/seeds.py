@@ -1,0 +1,206 @@
+"""The built-in menus and workflows a tenant installs with one call: main menu, ordering, tracking, support.
+
+`builtins_install` is idempotent: what already exists under a built-in name is kept as the
+tenant left it (their edits win), only what is missing is created. A small catalogue is added
+when the tenant has none, so the ordering workflow works at once (Coffee costs 120).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from automations import conf
+from automations.models import CatalogueItem, Workflow, WorkflowTemplate
+from automations.services.catalogue import catalogue_item_create
+from automations.services.templates import workflow_template_create, workflow_template_update
+from automations.services.workflows import workflow_create
+from messaging.interactive import Button, build_reply_buttons
+
+MAIN_MENU = "main_menu"
+NEW_ORDER = "new_order"
+ORDER_TRACKING = "order_tracking"
+SUPPORT = "support"
+
+CATALOGUE: list[tuple[str, Decimal, str]] = [
+    ("Coffee", Decimal("120"), "Freshly brewed, 250 ml"),
+    ("Tea", Decimal("90"), "Black or green, 250 ml"),
+    ("Croissant", Decimal("150"), "Butter croissant"),
+]
+
+
+def _buttons(body: str, *buttons: tuple[str, str]) -> dict[str, Any]:
+    return build_reply_buttons(body=body, buttons=[Button(id=button_id, title=title) for button_id, title in buttons])
+
+
+BUILTIN_TEMPLATES: list[dict[str, Any]] = [
+    {
+        "template_name": "main_menu",
+        "description": "The main menu: track, order, support.",
+        "type": "button",
+        "trigger_keywords": ["hi", "hello", "hey", "start"],
+        "match_mode": "contains",
+        "structure": _buttons("Hello! How can we help you today?", ("track_order", "Track Order"),
+                              ("place_order", "Place Order"), ("get_support", "Get Support")),
+    },
+    {
+        "template_name": "order_confirm",
+        "description": "The order summary with confirm, cancel and edit.",
+        "type": "button",
+        "structure": _buttons("Your order:\n{summary}\nTotal: {total}\n\nShall we place it?",
+                              ("confirm", "Confirm"), (conf.CANCEL_ID, "Cancel"), ("edit", "Edit")),
+    },
+    {
+        "template_name": "order_tracking_result",
+        "description": "An order's status, with Track Again and Main Menu.",
+        "type": "button",
+        "structure": _buttons("Order #{order_id}: {order_status}.", ("track_again", "Track Again"),
+                              (conf.MENU_ID, "Main Menu")),
+    },
+    {
+        "template_name": "support_issue_types",
+        "description": "What the support request is about.",
+        "type": "button",
+        "structure": _buttons("What do you need help with?", ("order_problem", "Order problem"),
+                              ("payment", "Payment"), ("other", "Something else")),
+    },
+]
+
+BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
+    {
+        "name": NEW_ORDER,
+        "description": "Product from the catalogue, quantity, summary, confirm: creates an Order.",
+        "definition": {
+            "start": "choose_product",
+            "steps": {
+                "choose_product": {
+                    "send": {"render": "catalogue_list"},
+                    "params": {"body": "What would you like to order?", "button": "Products"},
+                    "input": {"type": "choice", "accept_offered": True, "save_as": "product",
+                              "next": "ask_quantity", "reprompt": "Please pick a product from the list."},
+                },
+                "ask_quantity": {
+                    "send": {"text": "How many {product_title} would you like?"},
+                    "input": {"type": "text", "validator": "positive_integer", "save_as": "quantity",
+                              "next": "summary"},
+                },
+                "summary": {
+                    "action": "order_summary",
+                    "on_error": "choose_product",
+                    "send": {"template": "order_confirm"},
+                    "input": {"type": "choice", "choices": [{"id": "confirm", "next": "place"},
+                                                            {"id": "edit", "next": "choose_product"}]},
+                },
+                "place": {
+                    "action": "create_order",
+                    "on_error": "choose_product",
+                    "send": {"text": "Thank you! Your order #{order_id} is placed. Total: {total}.\n"
+                                     "Send \"menu\" and choose Track Order to follow it."},
+                },
+            },
+        },
+    },
+    {
+        "name": ORDER_TRACKING,
+        "description": "Asks for an order number and answers with its status.",
+        "definition": {
+            "start": "ask_order_id",
+            "steps": {
+                "ask_order_id": {
+                    "send": {"text": "Please send your order number, for example 42."},
+                    "input": {"type": "text", "validator": "positive_integer", "save_as": "order_id",
+                              "next": "answer", "reprompt": "Please send the order number as digits, for example 42."},
+                },
+                "answer": {
+                    "action": "lookup_order_status",
+                    "on_error": "ask_order_id",
+                    "send": {"template": "order_tracking_result"},
+                    "input": {"type": "choice", "choices": [{"id": "track_again", "next": "ask_order_id"}]},
+                },
+            },
+        },
+    },
+    {
+        "name": SUPPORT,
+        "description": "Issue type, then a description: opens a SupportTicket.",
+        "definition": {
+            "start": "issue_type",
+            "steps": {
+                "issue_type": {
+                    "send": {"template": "support_issue_types"},
+                    "input": {"type": "choice", "accept_offered": True, "save_as": "issue_type", "next": "describe"},
+                },
+                "describe": {
+                    "send": {"text": "Please describe the problem in one message."},
+                    "input": {"type": "text", "validator": "any_text", "save_as": "description", "next": "open"},
+                },
+                "open": {
+                    "action": "create_support_ticket",
+                    "send": {"text": "Thank you. We opened ticket #{ticket_id} and will answer you here."},
+                },
+            },
+        },
+    },
+    {
+        "name": MAIN_MENU,
+        "description": "Track Order, Place Order, Get Support.",
+        "is_main_menu": True,
+        "definition": {
+            "start": "menu",
+            "steps": {
+                "menu": {
+                    "send": {"template": "main_menu"},
+                    "input": {"type": "choice", "choices": [
+                        {"id": "track_order", "workflow": ORDER_TRACKING},
+                        {"id": "place_order", "workflow": NEW_ORDER},
+                        {"id": "get_support", "workflow": SUPPORT},
+                    ]},
+                },
+            },
+        },
+    },
+]
+# Which template starts which workflow when its keywords match.
+TEMPLATE_STARTS = {"main_menu": MAIN_MENU}
+
+
+@dataclass
+class BuiltinsInstalled:
+    created_templates: list[str] = field(default_factory=list)
+    created_workflows: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    created_catalogue_items: list[str] = field(default_factory=list)
+
+
+def builtins_install(*, changed_by: str = "builtin") -> BuiltinsInstalled:
+    """Create the built-in templates, workflows and (when empty) catalogue in this tenant."""
+    result = BuiltinsInstalled()
+    with transaction.atomic():
+        existing_templates = set(WorkflowTemplate.objects.values_list("template_name", flat=True))
+        for spec in BUILTIN_TEMPLATES:
+            if spec["template_name"] in existing_templates:
+                result.kept.append(f"template:{spec['template_name']}")
+                continue
+            workflow_template_create(**spec, changed_by=changed_by)
+            result.created_templates.append(spec["template_name"])
+        existing_workflows = set(Workflow.objects.values_list("name", flat=True))
+        main_menu_taken = Workflow.objects.filter(is_main_menu=True).exists()
+        for spec in BUILTIN_WORKFLOWS:
+            if spec["name"] in existing_workflows:
+                result.kept.append(f"workflow:{spec['name']}")
+                continue
+            is_main_menu = spec.get("is_main_menu", False) and not main_menu_taken
+            workflow_create(**{**spec, "is_main_menu": is_main_menu}, is_builtin=True, changed_by=changed_by)
+            result.created_workflows.append(spec["name"])
+        for template_name, workflow_name in TEMPLATE_STARTS.items():
+            if template_name in result.created_templates:
+                workflow_template_update(template=WorkflowTemplate.objects.get(template_name=template_name),
+                                         workflow=Workflow.objects.get(name=workflow_name), changed_by=changed_by)
+        if not CatalogueItem.objects.exists():
+            for position, (name, price, description) in enumerate(CATALOGUE):
+                catalogue_item_create(name=name, price=price, description=description, position=position)
+                result.created_catalogue_items.append(name)
+    return result

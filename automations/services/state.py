@@ -1,0 +1,148 @@
+"""Conversation state: where a contact is in a workflow, one active state per contact and number.
+
+The database enforces "at most one active" with a partial unique index. Writers lock the row
+they change (`select_for_update`), so two replies of one contact processed at once are applied
+one after the other, never interleaved. Time is passed in (`now`) so tests freeze it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from automations import conf
+from automations.models import ConversationState, Workflow
+from messaging.models import Contact
+from waba.models import PhoneNumber, WhatsAppAccount
+
+Status = ConversationState.Status
+DEFAULT_TTL_MINUTES = 30
+
+
+def state_ttl(account: WhatsAppAccount) -> timedelta:
+    """The account's `conversation_state_ttl_minutes` (30 by default) after the last interaction."""
+    return timedelta(minutes=account.conversation_state_ttl_minutes or DEFAULT_TTL_MINUTES)
+
+
+def conversation_state_active(
+    *, contact: Contact, phone_number: PhoneNumber, now: datetime | None = None, for_update: bool = False
+) -> ConversationState | None:
+    """The contact's live state on this number; an expired one reads as None. `for_update` locks it."""
+    states = ConversationState.objects.filter(
+        contact=contact, phone_number=phone_number, status=Status.ACTIVE, expires_at__gt=now or timezone.now()
+    )
+    if for_update:
+        states = states.select_for_update(of=("self",))
+    return states.select_related("workflow").first()
+
+
+def conversation_state_start(
+    *,
+    contact: Contact,
+    phone_number: PhoneNumber,
+    workflow: Workflow,
+    step: str,
+    context: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    processed_wamid: str = "",
+) -> ConversationState:
+    """Start `workflow` at `step` for the contact, closing any active state first (as `replaced`,
+    or `expired` when it had run out)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
+        return ConversationState.objects.create(
+            contact=contact,
+            phone_number=phone_number,
+            workflow=workflow,
+            workflow_name=workflow.name,
+            workflow_version=workflow.version,
+            current_step=step,
+            context=dict(context or {}),
+            started_at=now,
+            last_interaction_at=now,
+            expires_at=now + state_ttl(phone_number.account),
+            last_processed_wamid=processed_wamid,
+        )
+
+
+def conversation_state_update(
+    *,
+    state: ConversationState,
+    step: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    failed_attempts: int | None = None,
+    now: datetime | None = None,
+    processed_wamid: str | None = None,
+) -> ConversationState:
+    """Move the state on: new step, context merged in (a None value removes its key), expiry pushed
+    back. Locks the row for the rest of the caller's transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = ConversationState.objects.select_for_update().select_related("phone_number__account").get(
+            pk=state.pk
+        )
+        if step is not None:
+            locked.current_step = step
+        if context:
+            merged = {**locked.context, **context}
+            locked.context = {key: value for key, value in merged.items() if value is not None}
+        if failed_attempts is not None:
+            locked.failed_attempts = failed_attempts
+        if processed_wamid is not None:
+            locked.last_processed_wamid = processed_wamid
+        locked.last_interaction_at = now
+        locked.expires_at = now + state_ttl(locked.phone_number.account)
+        locked.save(update_fields=["current_step", "context", "failed_attempts", "last_processed_wamid",
+                                   "last_interaction_at", "expires_at"])
+    return locked
+
+
+def conversation_state_end(
+    *, state: ConversationState, status: str = Status.COMPLETED, now: datetime | None = None
+) -> ConversationState:
+    """Close the state (completed, cancelled, handed_off ...). Closing a closed state changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = ConversationState.objects.select_for_update().get(pk=state.pk)
+        if locked.status == Status.ACTIVE:
+            locked.status, locked.ended_at = status, now
+            locked.save(update_fields=["status", "ended_at"])
+    return locked
+
+
+def conversation_state_end_for(
+    *, contact: Contact, phone_number: PhoneNumber, status: str, now: datetime | None = None
+) -> int:
+    """Close whatever state the contact has on this number, expired or not. Returns how many."""
+    with transaction.atomic():
+        return _close_active(contact=contact, phone_number=phone_number, status=status, now=now or timezone.now())
+
+
+def conversation_states_expire(*, now: datetime | None = None) -> int:
+    """The clean-up (scheduled by analytics every few minutes, per tenant): close active states past
+    their expiry as `expired`, delete closed ones older than the retention. Returns how many expired."""
+    now = now or timezone.now()
+    expired = ConversationState.objects.filter(status=Status.ACTIVE, expires_at__lte=now).update(
+        status=Status.EXPIRED, ended_at=now
+    )
+    ConversationState.objects.exclude(status=Status.ACTIVE).filter(
+        ended_at__lt=now - conf.ENDED_STATE_RETENTION
+    ).delete()
+    return expired
+
+
+def _close_active(*, contact: Contact, phone_number: PhoneNumber, status: str, now: datetime) -> int:
+    closed = 0
+    for old in ConversationState.objects.select_for_update().filter(
+        contact=contact, phone_number=phone_number, status=Status.ACTIVE
+    ):
+        old.status = Status.EXPIRED if old.expires_at <= now else status
+        old.ended_at = now
+        old.save(update_fields=["status", "ended_at"])
+        closed += 1
+    return closed

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BroadcastsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "broadcasts"
+    label = "broadcasts"
+    verbose_name = "Broadcasts (bulk template sends)"

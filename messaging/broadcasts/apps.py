@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-
-
-class BroadcastsConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
-    name = "messaging.broadcasts"
-    label = "broadcasts"
-    verbose_name = "Broadcasts (bulk template sends)"

@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-
-
-class WebhooksConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
-    name = "messaging.webhooks"
-    label = "webhooks"
-    verbose_name = "Webhook journal and dead letters (public schema)"

@@ -1,0 +1,49 @@
+"""Send endpoints, registered on the messaging router (see messaging.api): `POST /messages`."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Header
+
+from messaging.api import router
+from messaging.models import Message
+from sending.schemas import MessageIn, MessageQueuedOut
+from sending.services import message_send
+
+IDEMPOTENCY_KEY_MAX_CHARS = Message._meta.get_field("idempotency_key").max_length
+
+
+def message_queued_out(message: Message) -> dict:
+    return MessageQueuedOut(
+        id=message.pk,
+        status=message.status,
+        type=message.type,
+        to="+" + message.contact.wa_id,
+        phone_number_id=message.phone_number.phone_number_id,
+        created_at=message.created_at,
+    ).model_dump(mode="json")
+
+
+@router.post(
+    "/messages",
+    response={202: MessageQueuedOut},
+    summary="Send a message",
+    description=(
+        "Validates the message against Meta's rules and queues it; a worker sends it through the "
+        "number's rate limits. Outside the recipient's 24-hour window only approved templates are "
+        "accepted. Send an `Idempotency-Key` header to make retries of this request safe: the same "
+        "key returns the message it first created. Follow its progress at GET /messages/{id}."
+    ),
+)
+def message_create(
+    request: HttpRequest,
+    payload: MessageIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX_CHARS),
+) -> HttpResponse:
+    queued = message_send(
+        phone_number_id=payload.phone_number_id, to=payload.to, content=payload, idempotency_key=idempotency_key
+    )
+    response = JsonResponse(message_queued_out(queued.message), status=202)
+    if queued.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,184 @@
+"""Timed sending: each job leaves at its limiter slot, from a pool of threads. No database here.
+
+A dedicated thread watches the slots so that the worker's database work (claims, sweeps,
+recording) never delays a send: a late send followed by an on-time one would put two messages
+closer together than the number's interval. Results are collected for the worker to record.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from sending.conf import send_setting
+from sending.limiter import Grant
+from waba.graph import GraphClient
+from waba.graph.errors import GraphError, GraphUnavailable
+
+logger = logging.getLogger(__name__)
+# One DEBUG line per send with the limiter's decision: the slot on the limiter store's clock (shared
+# by every process) and how late the send left. Turn it on with LOG_LEVELS=sending.pacing:DEBUG.
+pacing_logger = logging.getLogger("sending.pacing")
+
+def max_lateness_s() -> float:
+    """How late after its slot a send may still leave; later, it is handed back unsent.
+
+    Sends later than their slot bunch up with the ones on time, so a one-second window could
+    hold up to (1 + lateness) seconds of slots. Pacing runs at SEND_THROUGHPUT_HEADROOM of the
+    number's throughput; a third of that headroom goes to lateness, the rest is left for the
+    network between us and Meta.
+    """
+    return (1.0 / send_setting("SEND_THROUGHPUT_HEADROOM") - 1.0) / 3
+
+
+@dataclass
+class SendJob:
+    at: float  # monotonic time of its slot
+    slot_at: float  # the same slot on the limiter store's clock (Unix seconds)
+    schema: str
+    message_id: int
+    attempts: int
+    account_id: int
+    phone_number_id: str
+    payload: dict[str, Any]
+    client: GraphClient = field(repr=False)
+    # The recipient's pair-rate reservation this send uses: given back if the job is never sent.
+    pair: PairReservation | None = None
+
+
+@dataclass(eq=False)
+class PairReservation:
+    """One pair-rate grant shared by the jobs it allowed, and how many of its units went back."""
+
+    grant: Grant
+    returned: int = 0
+
+
+@dataclass
+class SendResult:
+    job: SendJob
+    wamid: str | None = None
+    sent_at: datetime | None = None
+    error: GraphError | None = None
+
+
+class SendDispatcher:
+    def __init__(self, *, threads: int, name: str, results_ready: Callable[[], None], flush_at: int) -> None:
+        self.name = name
+        self._results_ready = results_ready
+        self._flush_at = flush_at
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, SendJob]] = []
+        self._sequence = itertools.count()
+        self._results: list[SendResult] = []
+        self._handed_back: list[SendJob] = []
+        self._stopped_accounts: set[tuple[str, int]] = set()
+        self._in_flight = 0
+        self._closing = False
+        self._max_lateness_s = max_lateness_s()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{name}-send")
+        self._thread = threading.Thread(target=self._run, name=f"{name}-dispatch", daemon=True)
+        self._thread.start()
+
+    # --- used by the worker's main thread ------------------------------------------------------------
+
+    def schedule(self, jobs: Iterable[SendJob]) -> None:
+        """Send each job at its slot (`job.at`)."""
+        with self._cond:
+            for job in jobs:
+                heapq.heappush(self._heap, (job.at, next(self._sequence), job))
+            self._cond.notify_all()
+
+    def pending(self) -> int:
+        """Jobs not yet recorded: waiting for their slot, being sent, or with a result to collect."""
+        with self._cond:
+            return len(self._heap) + self._in_flight
+
+    def has_results(self) -> bool:
+        with self._cond:
+            return bool(self._results or self._handed_back)
+
+    def take(self) -> tuple[list[SendResult], list[SendJob]]:
+        """Results to record, and jobs handed back unsent (too late, or their account stopped)."""
+        with self._cond:
+            results, self._results = self._results, []
+            handed_back, self._handed_back = self._handed_back, []
+            self._in_flight -= len(results)
+        return results, handed_back
+
+    def account_stop(self, schema: str, account_id: int) -> None:
+        with self._cond:
+            self._stopped_accounts.add((schema, account_id))
+
+    def account_resume(self, schema: str, account_id: int) -> None:
+        with self._cond:
+            self._stopped_accounts.discard((schema, account_id))
+
+    def close(self) -> list[SendJob]:
+        """Stop dispatching, wait for sends in flight; returns the jobs never dispatched."""
+        with self._cond:
+            self._closing = True
+            leftover = [job for _, _, job in self._heap]
+            self._heap.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True)
+        return leftover
+
+    # --- the dispatch thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closing:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                _, _, job = heapq.heappop(self._heap)
+                if (job.schema, job.account_id) in self._stopped_accounts or -wait > self._max_lateness_s:
+                    self._handed_back.append(job)
+                    continue
+                self._in_flight += 1
+                self._pool.submit(self._send, job)
+
+    def _send(self, job: SendJob) -> None:
+        """Pool thread: one Graph request, unless the job waited too long for a free thread."""
+        lateness = time.monotonic() - job.at
+        if lateness > self._max_lateness_s:
+            with self._cond:
+                self._in_flight -= 1
+                self._handed_back.append(job)
+            return
+        if pacing_logger.isEnabledFor(logging.DEBUG):
+            pacing_logger.debug(
+                "%s sends message %s from %s: slot %.6f late %.6f",
+                self.name, job.message_id, job.phone_number_id, job.slot_at, lateness,
+            )
+        result = SendResult(job=job)
+        try:
+            answer = job.client.send_message(job.phone_number_id, job.payload)
+            result.wamid = str(answer["messages"][0]["id"])
+            result.sent_at = timezone.now()
+        except GraphError as error:
+            result.error = error
+        except Exception as error:  # a bug or an odd answer after the request left: reconcile, never resend
+            logger.exception("%s: unexpected error sending message %s", self.name, job.message_id)
+            result.error = GraphUnavailable(f"Unexpected {type(error).__name__}", may_have_been_processed=True)
+        with self._cond:
+            self._results.append(result)
+            ready = len(self._results) >= self._flush_at or result.error is not None
+        if ready:
+            self._results_ready()

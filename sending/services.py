@@ -1,0 +1,166 @@
+"""Sending a message: validate, apply the rules, count it against the quotas, queue it.
+
+`message_send` is what the API, automations and flows call. Nothing is written unless every
+check passes; the message is then queued (an outbound Message row, status `queued`) and a send
+worker delivers it. Runs inside the tenant's schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError
+from pydantic import ValidationError
+
+from messaging.models import Contact, Conversation, Message
+from sending.errors import (
+    AccountNotActive,
+    ContactOptedOut,
+    IdempotencyKeyReused,
+    MessageInvalid,
+    OutsideServiceWindow,
+    TemplateNotApproved,
+    TemplateNotFound,
+)
+from sending.outbox import OutboundItem, outbox_enqueue
+from sending.quotas import quota_give_back, quota_take
+from sending.schemas import MessageContentIn
+from sending.validation import BuiltMessage, message_build, problem, recipient_normalise
+from waba import meta
+from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+from waba.selectors import phone_number_for_send
+
+
+@dataclass(frozen=True)
+class MessageQueued:
+    message: Message
+    # True when an earlier request with the same Idempotency-Key created it.
+    replayed: bool = False
+
+
+def message_send(
+    *,
+    phone_number_id: str,
+    to: str,
+    content: MessageContentIn | Mapping[str, Any],
+    idempotency_key: str | None = None,
+) -> MessageQueued:
+    """Queue one message from one of the tenant's numbers.
+
+    `content` is the message (`{"type": "text", "text": {"body": ...}}` and so on, see
+    sending.schemas.MessageContentIn). With an `idempotency_key`, a repeated call returns
+    the message the first call queued (and refuses a different message under the same key).
+    Raises a SendError (422, 404, 409, 429) before writing anything.
+    """
+    spec = _content_parse(content)
+    phone = phone_number_for_send(phone_number_id=phone_number_id)
+    wa_id = recipient_normalise(to)
+    template = None
+    if spec.type == "template" and spec.template is not None:
+        template = template_for_send(
+            account=phone.account, name=spec.template.name, language=spec.template.language
+        )
+    built = message_build(spec=spec, to_wa_id=wa_id, template=template)
+    if idempotency_key:
+        earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _replay(earlier, phone, built)
+    account_check_active(account=phone.account)
+    _rules_check(phone=phone, wa_id=wa_id, built=built, template=template)
+    windows = quota_take(account=phone.account, amount=1)
+    item = OutboundItem(wa_id=wa_id, built=built, template=template, idempotency_key=idempotency_key or None)
+    try:
+        [message] = outbox_enqueue(phone_number=phone, items=[item])
+    except IntegrityError:
+        quota_give_back(windows=windows, amount=1)
+        earlier = Message.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if earlier is None:
+            raise
+        return _replay(earlier, phone, built)  # a concurrent request with the same key won
+    except BaseException:
+        quota_give_back(windows=windows, amount=1)
+        raise
+    return MessageQueued(message=message)
+
+
+def template_for_send(*, account: WhatsAppAccount, name: str, language: str) -> MessageTemplate:
+    """The account's template of that name and language, which must be APPROVED."""
+    template = MessageTemplate.objects.filter(account=account, name=name, language=language).first()
+    if template is None:
+        known = sorted(
+            MessageTemplate.objects.filter(account=account, name=name).values_list("language", flat=True)
+        )
+        hint = f" It exists in: {', '.join(known)}." if known else ""
+        raise TemplateNotFound(
+            f"No template {name!r} in language {language!r} on this account.{hint}",
+            details=[problem("template.name", "no such template in that language", "not_found")],
+        )
+    if not template.is_approved:
+        raise TemplateNotApproved(
+            f"Template {name!r} ({language}) is {template.status}; only APPROVED templates can be sent.",
+            details=[problem("template.name", f"status is {template.status}", "not_approved")],
+        )
+    return template
+
+
+def account_check_active(*, account: WhatsAppAccount) -> None:
+    if not account.can_send:
+        reason = f": {account.status_reason}" if account.status_reason else ""
+        raise AccountNotActive(
+            f"The WhatsApp account is {account.status}{reason}. Messages can be sent once it is active again.",
+            details={"account_status": account.status},
+        )
+
+
+def _rules_check(
+    *, phone: PhoneNumber, wa_id: str, built: BuiltMessage, template: MessageTemplate | None
+) -> None:
+    """The 24-hour window (free-form messages only inside it) and marketing opt-outs."""
+    contact = Contact.objects.filter(wa_id=wa_id).first()
+    if template is not None:
+        if contact is not None and contact.opted_out and template.category == meta.TemplateCategory.MARKETING:
+            raise ContactOptedOut(
+                f"+{wa_id} opted out of marketing messages; {template.name!r} is a MARKETING template.",
+                details=[problem("to", "opted out of marketing messages", "opted_out")],
+            )
+        return
+    conversation = (
+        Conversation.objects.filter(contact=contact, phone_number=phone).first() if contact is not None else None
+    )
+    if conversation is None or not conversation.window_open():
+        expired = conversation.service_window_expires_at if conversation is not None else None
+        raise OutsideServiceWindow(
+            f"+{wa_id} has not written to this number in the last 24 hours: only an approved template "
+            f"can be sent now, not a {built.type} message.",
+            details={
+                "field": "type",
+                "window_expired_at": expired.isoformat() if expired else None,
+            },
+        )
+
+
+def _replay(earlier: Message, phone: PhoneNumber, built: BuiltMessage) -> MessageQueued:
+    sent_before = dict(earlier.request_payload or {})
+    sent_before.pop("biz_opaque_callback_data", None)
+    if earlier.phone_number_id != phone.pk or sent_before != built.payload:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for a different message; use a new key for a new message.",
+            details={"message_id": earlier.pk},
+        )
+    return MessageQueued(message=earlier, replayed=True)
+
+
+def _content_parse(content: MessageContentIn | Mapping[str, Any]) -> MessageContentIn:
+    if isinstance(content, MessageContentIn):
+        return content
+    try:
+        return MessageContentIn.model_validate(dict(content))
+    except ValidationError as error:
+        raise MessageInvalid(
+            [
+                problem(".".join(str(part) for part in item["loc"]), item["msg"], item["type"])
+                for item in error.errors()
+            ]
+        ) from None

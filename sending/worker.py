@@ -1,0 +1,438 @@
+"""The send worker: one process that drains every tenant's outbox through the shared limiter.
+
+Run any number of them (`manage.py send_worker`), on any number of machines. Each one:
+
+* learns which tenants have work from PostgreSQL notifications (`outbox_notify`, sent when a
+  message is queued) and from a sweep of all active tenants every SEND_SWEEP_INTERVAL_S;
+* for each phone number of an active account with due messages, reserves send slots from the
+  shared limiter (the number's throughput, a little under it), claims at most that many messages
+  (SKIP LOCKED), and checks each recipient's pair rate; what the limiter holds back goes back to
+  the queue with a later `next_attempt_at`, unfailed and without using an attempt;
+* hands the claimed messages to its dispatcher, which sends each at its slot through the Graph
+  client, and records the outcomes in batches (wamid, retry with backoff, failure, reconciliation);
+* reconciles messages whose lease ran out (a worker died mid-send, or a timeout left the outcome
+  unknown) from the status webhooks that carry their id.
+
+All database work happens on the main thread; the dispatcher's threads only talk to the Graph API.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import Counter, defaultdict
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from platform_core.errors import DomainError
+from sending import outbox, retry
+from sending.conf import send_setting
+from sending.dispatcher import PairReservation, SendDispatcher, SendJob, SendResult, pacing_logger
+from sending.limiter import rate_limiter
+from tenants.selectors import active_tenants
+from waba.graph.errors import GraphError
+from waba.models import PhoneNumber, WhatsAppAccount
+from waba.services.accounts import account_mark_unhealthy
+from waba.services.credentials import graph_client_for
+
+logger = logging.getLogger(__name__)
+
+# Outcomes are recorded in batches: at most this late, or as soon as this many are waiting.
+FLUSH_EVERY_S = 0.1
+FLUSH_AT = 500
+PURGE_EVERY_S = 60.0
+
+
+def throughput_key(phone_number_id: str) -> str:
+    return f"tp:{phone_number_id}"
+
+
+def pair_key(phone_number_id: str, wa_id: str) -> str:
+    return f"pair:{phone_number_id}:{wa_id}"
+
+
+def throughput_interval_s(phone: PhoneNumber) -> float:
+    return 1.0 / (phone.throughput_mps * send_setting("SEND_THROUGHPUT_HEADROOM"))
+
+
+class SendWorker:
+    def __init__(self, *, threads: int | None = None, name: str = "send-worker") -> None:
+        self.name = name
+        self.threads = threads or send_setting("SEND_WORKER_THREADS")
+        self.stop_event = threading.Event()
+        self._wake = threading.Condition()
+        self._notified: set[str] = set()
+        self._due: dict[str, float] = {}  # schema -> monotonic time to look at it again
+        self._booked_until: dict[str, float] = {}  # phone_number_id -> our last slot (monotonic)
+        self._stopped_accounts: set[tuple[str, int]] = set()
+        self._schemas: list[str] | None = None
+        # How long a claim takes from reserving slots to handing them to the dispatcher (an average):
+        # slots are reserved that far ahead, so that none is already past when it is handed over.
+        self._claim_latency_s = 0.05
+        self.dispatcher = SendDispatcher(
+            threads=self.threads, name=name, results_ready=self._wake_up, flush_at=FLUSH_AT
+        )
+        self.sent_total = 0
+
+    # --- running -------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        max_seconds: float | None = None,
+        schemas: list[str] | None = None,
+        until_idle: bool = False,
+        listen: bool = True,
+    ) -> None:
+        """Send until stopped (or `max_seconds`). Tests pass `schemas` (instead of every active
+        tenant), `until_idle` (return once nothing is left to send) and `listen=False`."""
+        self._schemas = schemas
+        if listen:
+            threading.Thread(target=self._listen, name=f"{self.name}-listen", daemon=True).start()
+        deadline = time.monotonic() + max_seconds if max_seconds else math.inf
+        next_sweep = next_purge = 0.0
+        try:
+            while not self.stop_event.is_set() and time.monotonic() < deadline:
+                now = time.monotonic()
+                if now >= next_sweep:
+                    self._sweep()
+                    next_sweep = now + send_setting("SEND_SWEEP_INTERVAL_S")
+                if now >= next_purge:
+                    self._purge()
+                    next_purge = now + PURGE_EVERY_S
+                self._take_notifications()
+                self._cycle_due_tenants()
+                self._record_results()
+                if until_idle and self._idle():
+                    return
+                self._sleep(min(next_sweep, deadline))
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _idle(self) -> bool:
+        if self.dispatcher.pending() or self.dispatcher.has_results():
+            return False
+        for schema in self._schemas or []:
+            with schema_context(schema):
+                if outbox.outbox_pending_count():
+                    return False
+        return True
+
+    def _sleep(self, until: float) -> None:
+        candidates = [until]
+        if self._due:
+            candidates.append(min(self._due.values()))
+        if self.dispatcher.pending() or self.dispatcher.has_results():
+            candidates.append(time.monotonic() + FLUSH_EVERY_S)
+        timeout = min(candidates) - time.monotonic()
+        if timeout <= 0:
+            return
+        with self._wake:
+            if not self._notified and not self.stop_event.is_set():
+                self._wake.wait(timeout)
+
+    def _shutdown(self) -> None:
+        """Hand undispatched jobs back to the queue, let sends in flight finish, record everything."""
+        self._release_jobs(self.dispatcher.close())
+        self._record_results()
+
+    # --- knowing which tenants have work ------------------------------------------------------------
+
+    def _listen(self) -> None:
+        """Collect `outbox_notify` payloads (schema names) on a connection of its own."""
+        while not self.stop_event.is_set():
+            wrapper = connections.create_connection("default")
+            try:
+                wrapper.ensure_connection()
+                raw = wrapper.connection
+                raw.autocommit = True
+                raw.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+                while not self.stop_event.is_set():
+                    for notify in raw.notifies(timeout=1.0):
+                        with self._wake:
+                            self._notified.add(notify.payload)
+                            self._wake.notify_all()
+            except Exception:
+                logger.exception("%s: lost the notification connection; reconnecting", self.name)
+                time.sleep(1.0)
+            finally:
+                wrapper.close()
+
+    def _take_notifications(self) -> None:
+        with self._wake:
+            notified, self._notified = self._notified, set()
+        now = time.monotonic()
+        for schema in notified:
+            self._due[schema] = now
+
+    def _sweep(self) -> None:
+        """Look at every active tenant: the safety net for missed notifications and due retries."""
+        now = time.monotonic()
+        try:
+            schemas = self._schemas or list(active_tenants().values_list("schema_name", flat=True))
+        except Exception:
+            logger.exception("%s: could not list tenants", self.name)
+            close_old_connections()
+            return
+        for schema in schemas:
+            self._due[schema] = min(self._due.get(schema, now), now)
+            self._reconcile(schema)
+
+    def _purge(self) -> None:
+        try:
+            rate_limiter().purge_expired()
+        except Exception:
+            logger.exception("%s: could not purge the limiter", self.name)
+
+    def _reconcile(self, schema: str) -> None:
+        try:
+            with schema_context(schema):
+                result = outbox.outbox_reconcile(max_attempts=send_setting("SEND_MAX_ATTEMPTS"))
+        except Exception:
+            logger.exception("%s: reconciliation failed in %s", self.name, schema)
+            close_old_connections()
+            return
+        if result.requeued:
+            self._due[schema] = time.monotonic()
+
+    # --- claiming -------------------------------------------------------------------------------------
+
+    def _cycle_due_tenants(self) -> None:
+        now = time.monotonic()
+        for schema in [s for s, at in self._due.items() if at <= now]:
+            del self._due[schema]
+            try:
+                with schema_context(schema):
+                    next_look = self._cycle(schema)
+            except Exception:
+                logger.exception("%s: send cycle failed in %s", self.name, schema)
+                close_old_connections()
+                next_look = time.monotonic() + 1.0
+            if next_look is not None:
+                self._due[schema] = min(self._due.get(schema, math.inf), next_look)
+
+    def _cycle(self, schema: str) -> float | None:
+        """Claim what one tenant may send now; returns when to look at it again (None: on notice)."""
+        phones = {
+            phone.pk: phone
+            for phone in PhoneNumber.objects.select_related("account").filter(
+                account__status=WhatsAppAccount.Status.ACTIVE
+            )
+        }
+        due = outbox.outbox_due_by_number(phone_number_ids=list(phones))
+        next_look: float | None = None
+        horizon = send_setting("SEND_RESERVE_HORIZON_S")
+        db_now = timezone.now()
+        for pk, due_at in due.items():
+            phone = phones[pk]
+            now = time.monotonic()
+            wait = (due_at - db_now).total_seconds()
+            booked = self._booked_until.get(phone.phone_number_id, 0.0) - now
+            if wait > 0:
+                look = now + wait
+            elif booked > horizon / 2:
+                look = now + booked - horizon / 2
+            else:
+                look = self._claim_for_number(schema, phone)
+            next_look = look if next_look is None else min(next_look, look)
+        return next_look
+
+    def _capacity(self) -> int:
+        """How many more jobs this process may hold: bounded so that a backlog can never pile up."""
+        return max(0, self.threads * 8 - self.dispatcher.pending())
+
+    def _claim_for_number(self, schema: str, phone: PhoneNumber) -> float:
+        horizon = send_setting("SEND_RESERVE_HORIZON_S")
+        capacity = min(send_setting("SEND_CLAIM_BATCH"), self._capacity())
+        if capacity == 0:
+            return time.monotonic() + FLUSH_EVERY_S
+        try:
+            client = graph_client_for(phone.account)
+        except DomainError as error:  # e.g. an active account without a token: its messages wait
+            logger.warning("%s: cannot send from %s: %s", self.name, phone.phone_number_id, error)
+            return time.monotonic() + 5.0
+        interval = throughput_interval_s(phone)
+        limiter = rate_limiter()
+        grant = limiter.reserve(
+            key=throughput_key(phone.phone_number_id),
+            count=capacity,
+            interval_s=interval,
+            burst=1,
+            horizon_s=horizon,
+            lead_s=min(horizon / 2, 2 * self._claim_latency_s),
+        )
+        reserved_at = time.monotonic()
+        if pacing_logger.isEnabledFor(logging.DEBUG):
+            pacing_logger.debug(
+                "%s reserved %s of %s slots for %s from %.6f",
+                self.name, grant.granted, grant.requested, phone.phone_number_id, grant.slot_at(0),
+            )
+        if grant.granted == 0:
+            return reserved_at + grant.retry_in_s
+        # Long enough to wait for the slot, send, time out, and give webhooks the grace period.
+        lease = horizon + 1.0 + settings.GRAPH_API_TIMEOUT_S + send_setting("SEND_RECONCILE_GRACE_S")
+        claimed = outbox.outbox_claim(phone_number_pk=phone.pk, limit=grant.granted, lease_s=lease)
+        if len(claimed) < grant.granted:
+            limiter.release(grant=grant, unused=grant.granted - len(claimed))
+        if not claimed:
+            return reserved_at + horizon
+        pair_grants = self._pair_check(phone, claimed)
+        if (schema, phone.account_id) in self._stopped_accounts:  # active again since it was stopped
+            self._stopped_accounts.discard((schema, phone.account_id))
+            self.dispatcher.account_resume(schema, phone.account_id)
+        now = time.monotonic()
+        self._claim_latency_s = 0.8 * self._claim_latency_s + 0.2 * (now - reserved_at)
+        # A slot already past (the claim took longer than the lead) is given up, not used late:
+        # sent late it would leave right before the next slot, closer than the interval allows.
+        tolerance = max(interval / 4, 0.002)
+        jobs, too_late = [], []
+        for index, message in enumerate(claimed):
+            if message.id not in pair_grants:
+                continue
+            job = SendJob(
+                at=reserved_at + grant.slot_in_s(index),
+                slot_at=grant.slot_at(index),
+                schema=schema,
+                message_id=message.id,
+                attempts=message.attempts,
+                account_id=phone.account_id,
+                phone_number_id=phone.phone_number_id,
+                payload=message.payload,
+                client=client,
+                pair=pair_grants[message.id],
+            )
+            (too_late if job.at < now - tolerance else jobs).append(job)
+        self.dispatcher.schedule(jobs)
+        self._pair_give_back(too_late)
+        outbox.outbox_release(message_ids=[job.message_id for job in too_late])
+        last_slot = reserved_at + grant.slot_in_s(len(claimed) - 1)
+        self._booked_until[phone.phone_number_id] = last_slot
+        # A full claim means more may be waiting: come back when our slots run low.
+        return max(reserved_at, last_slot - horizon / 2)
+
+    def _pair_check(self, phone: PhoneNumber, claimed: list[outbox.Claimed]) -> dict[int, PairReservation]:
+        """The pair-rate reservation of each message allowed now (by id); the rest go back to the
+        queue until their recipient's turn."""
+        per_recipient = Counter(message.wa_id for message in claimed)
+        grants: dict[str, PairReservation] = {
+            grant.key: PairReservation(grant)
+            for grant in rate_limiter().reserve_many(
+                requests=[(pair_key(phone.phone_number_id, wa_id), n) for wa_id, n in per_recipient.items()],
+                interval_s=send_setting("PAIR_RATE_INTERVAL_S"),
+                burst=send_setting("PAIR_RATE_BURST"),
+                horizon_s=0.0,
+            )
+        }
+        allowed: dict[int, PairReservation] = {}
+        deferred: dict[float, list[int]] = defaultdict(list)
+        used: Counter[str] = Counter()
+        for message in claimed:
+            reservation = grants[pair_key(phone.phone_number_id, message.wa_id)]
+            grant = reservation.grant
+            if used[message.wa_id] < grant.granted:
+                allowed[message.id] = reservation
+            else:
+                # Its turn comes one pair interval after the units granted now.
+                position = used[message.wa_id] - grant.granted
+                wait = max(grant.retry_in_s, grant.base_in_s + (grant.granted + position) * grant.interval_s)
+                deferred[round(wait, 1)].append(message.id)
+            used[message.wa_id] += 1
+        for wait, ids in deferred.items():
+            outbox.outbox_release(message_ids=ids, delay_s=wait)
+        return allowed
+
+    def _pair_give_back(self, jobs: list[SendJob]) -> None:
+        """Return the pair-rate units of jobs that were never sent, so that their recipient's next
+        message is not held back for a send that did not happen. Only possible while nobody has
+        reserved for that recipient since (the limiter checks); otherwise the units stay spent."""
+        unused = Counter(job.pair for job in jobs if job.pair is not None)
+        for reservation, count in unused.items():
+            try:
+                if rate_limiter().release(grant=reservation.grant.less(reservation.returned), unused=count):
+                    reservation.returned += count
+            except Exception:
+                logger.exception("%s: could not give back pair-rate units", self.name)
+
+    # --- recording ------------------------------------------------------------------------------------
+
+    def _release_jobs(self, jobs: list[SendJob]) -> None:
+        self._pair_give_back(jobs)
+        by_schema: dict[str, list[int]] = defaultdict(list)
+        for job in jobs:
+            by_schema[job.schema].append(job.message_id)
+        for schema, ids in by_schema.items():
+            with schema_context(schema):
+                outbox.outbox_release(message_ids=ids)
+            self._due[schema] = time.monotonic()
+
+    def _record_results(self) -> None:
+        results, handed_back = self.dispatcher.take()
+        if handed_back:
+            self._release_jobs(handed_back)
+        by_schema: dict[str, list[SendResult]] = defaultdict(list)
+        for result in results:
+            by_schema[result.job.schema].append(result)
+        for schema, batch in by_schema.items():
+            try:
+                with schema_context(schema):
+                    self._record(schema, batch)
+            except Exception:
+                # The rows stay `sending` with their lease: reconciliation settles them later.
+                logger.exception("%s: could not record %s outcomes in %s", self.name, len(batch), schema)
+                close_old_connections()
+
+    def _record(self, schema: str, batch: list[SendResult]) -> None:
+        sent = [(r.job.message_id, r.wamid, r.sent_at) for r in batch if r.wamid is not None]
+        outbox.outbox_record_sent(sent=sent)  # type: ignore[arg-type]
+        self.sent_total += len(sent)
+        for result in batch:
+            if result.error is not None:
+                self._record_error(schema, result.job, result.error)
+
+    def _record_error(self, schema: str, job: SendJob, error: GraphError) -> None:
+        decision = retry.decision_for_error(error, attempts=job.attempts)
+        if decision.next == retry.Next.RETRY:
+            outbox.outbox_record_retry(
+                message_id=job.message_id,
+                delay_s=decision.delay_s,
+                code=decision.code,
+                title=decision.title,
+                details=decision.details,
+            )
+            self._due[schema] = min(self._due.get(schema, math.inf), time.monotonic() + decision.delay_s)
+        elif decision.next == retry.Next.FAIL:
+            outbox.outbox_record_failed(
+                message_id=job.message_id, code=decision.code, title=decision.title, details=decision.details
+            )
+        elif decision.next == retry.Next.RECONCILE:
+            outbox.outbox_record_unknown(
+                message_id=job.message_id, grace_s=decision.delay_s, title=decision.title, details=str(error)
+            )
+        else:
+            self._stop_account(schema, job, decision)
+
+    def _stop_account(self, schema: str, job: SendJob, decision: retry.Decision) -> None:
+        """The account cannot send: mark it unhealthy once; its messages wait, queued, with the reason."""
+        key = (schema, job.account_id)
+        if key not in self._stopped_accounts:
+            self._stopped_accounts.add(key)
+            self.dispatcher.account_stop(schema, job.account_id)
+            account = WhatsAppAccount.objects.filter(pk=job.account_id).first()
+            if account is not None and account.status == WhatsAppAccount.Status.ACTIVE:
+                account_mark_unhealthy(account=account, reason=decision.title, code=decision.code)
+        outbox.outbox_release(
+            message_ids=[job.message_id], code=decision.code, title=decision.title, details=decision.details
+        )

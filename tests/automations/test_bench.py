@@ -1,0 +1,23 @@
+"""`bench_automations` runs whole coffee orders through the inbound path and leaves nothing behind."""
+
+from __future__ import annotations
+
+import io
+import os
+
+from django.core.management import call_command
+
+from automations.models import Order, Workflow
+from messaging.models import Message
+
+
+def test_bench_orders_coffee_and_rolls_back(tenant_a, in_tenant):
+    customers = int(os.environ.get("MENUS_BENCH_CUSTOMERS", "2"))
+    out = io.StringIO()
+
+    call_command("bench_automations", schema=tenant_a.schema_name, customers=customers, stdout=out)
+
+    print(out.getvalue())
+    assert f"messages={customers * 6} orders={customers} " in out.getvalue()
+    with in_tenant(tenant_a):
+        assert not Order.objects.exists() and not Workflow.objects.exists() and not Message.objects.exists()

@@ -1,0 +1,117 @@
+"""The journal as a work queue: claims are leases, failures back off, nothing is dropped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tests.fixtures import load_webhook_fixture_bytes
+from webhooks import journal
+from webhooks.journal import (
+    journal_backlog,
+    journal_entries_claim,
+    journal_entries_release,
+    journal_entries_requeue,
+    journal_entry_record,
+    journal_entry_retry_later,
+)
+from webhooks.models import WebhookJournalEntry
+from webhooks.tasks import journal_entries_work, webhook_journal_drain
+
+BODY = load_webhook_fixture_bytes("message_text")
+State = WebhookJournalEntry.State
+
+
+def _record(count: int = 1) -> list[int]:
+    return [journal_entry_record(app_id="1", body=BODY, signature_verified=True) for _ in range(count)]
+
+
+def test_claims_are_oldest_first_and_exclusive_while_the_lease_runs(db):
+    ids = _record(3)
+
+    first = journal_entries_claim(limit=2, worker="w1")
+    second = journal_entries_claim(limit=2, worker="w2")
+
+    assert first == ids[:2]
+    assert second == ids[2:]
+    assert journal_entries_claim(limit=5, worker="w3") == []
+    entry = WebhookJournalEntry.objects.get(pk=ids[0])
+    assert (entry.state, entry.claimed_by, entry.attempts) == (State.PROCESSING, "w1", 1)
+
+
+def test_a_dead_workers_rows_are_claimed_again_when_the_lease_ends(db):
+    [entry_id] = _record()
+    journal_entries_claim(limit=1, worker="dead", lease_s=60)
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(available_at=timezone.now() - timedelta(seconds=1))
+
+    assert journal_entries_claim(limit=1, worker="alive") == [entry_id]
+    assert WebhookJournalEntry.objects.get(pk=entry_id).attempts == 2
+
+
+def test_a_stopping_worker_gives_back_what_it_did_not_start(db):
+    ids = _record(3)
+    claimed = journal_entries_claim(limit=3, worker="w")
+
+    done = journal_entries_work(entry_ids=claimed, worker="w", should_stop=lambda: True)
+
+    assert done == 0
+    assert journal_entries_claim(limit=3, worker="other") == ids
+    assert set(WebhookJournalEntry.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_release_only_touches_the_callers_rows(db):
+    [entry_id] = _record()
+    journal_entries_claim(limit=1, worker="owner")
+
+    assert journal_entries_release(entry_ids=[entry_id], worker="someone-else") == 0
+    assert journal_entries_release(entry_ids=[entry_id], worker="owner") == 1
+
+
+def test_a_failing_entry_backs_off_then_fails_visibly(db, monkeypatch):
+    [entry_id] = _record()
+
+    def broken(*, entry_id):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("webhooks.tasks.journal_entry_process", broken)
+    journal_entries_work(entry_ids=journal_entries_claim(limit=1, worker="w"), worker="w", should_stop=lambda: False)
+
+    entry = WebhookJournalEntry.objects.get(pk=entry_id)
+    assert entry.state == State.PENDING
+    assert entry.available_at > timezone.now()
+    assert entry.last_error == "RuntimeError: database hiccup"
+    assert journal_backlog() == {"claimable": 0, "waiting": 1, "failed": 0}
+
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(attempts=journal.MAX_ATTEMPTS)
+    journal_entry_retry_later(entry_id=entry_id, error="still broken")
+    assert WebhookJournalEntry.objects.get(pk=entry_id).state == State.FAILED
+    assert journal_backlog()["failed"] == 1
+
+    assert journal_entries_requeue(entry_ids=[entry_id]) == 1
+    entry = WebhookJournalEntry.objects.get(pk=entry_id)
+    assert (entry.state, entry.attempts) == (State.PENDING, 0)
+
+
+def test_the_scheduled_drain_processes_what_is_claimable(db):
+    ids = _record(2)
+
+    assert webhook_journal_drain(budget_s=5) == 2
+    assert set(WebhookJournalEntry.objects.filter(id__in=ids).values_list("state", flat=True)) == {State.PROCESSED}
+
+
+def test_recording_survives_a_connection_that_broke_since_its_last_use(db):
+    """The request path skips Django's per-request health check; a dead connection is reopened once."""
+    from django.db import connection
+
+    from tests.webhooks.conftest import run_committed
+
+    def record_on_a_broken_connection() -> int:
+        connection.ensure_connection()
+        connection.connection.close()  # the server went away behind Django's back
+        entry_id = journal_entry_record(app_id="reconnect-test", body=BODY, signature_verified=True)
+        assert WebhookJournalEntry.objects.filter(pk=entry_id).exists()
+        WebhookJournalEntry.objects.filter(pk=entry_id).delete()
+        return entry_id
+
+    assert run_committed(record_on_a_broken_connection) > 0

@@ -1,5 +1,0 @@
-import sys
-
-from waba.simulator.cli import main
-
-sys.exit(main())

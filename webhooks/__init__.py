@@ -1,0 +1,13 @@
+"""Meta WhatsApp webhooks, the public-schema router (Django app label `webhooks`).
+
+The path of one POST, one module each:
+    wsgi.py       the fast path: webhook POSTs served without the middleware stack
+    views.py      GET handshake; POST: size, signature (signature.py), JSON, then one journal INSERT
+    journal.py    the journal as a work queue: record, claim with leases (SKIP LOCKED), retry, requeue
+    tasks.py      the `process_webhooks` worker loop and the bounded drain for a django-q2 schedule
+    processing.py one journal entry: parse (parse.py, payloads.py), route, apply in the tenant schema
+    routing.py    one change -> one tenant (tenants.selectors.route_lookup), or a dead-letter reason
+    meta_apps.py  which Meta apps may post, and their secrets (MetaApp rows, settings META_APP_*)
+    models.py     WebhookJournalEntry, WebhookDeadLetter;  admin.py: both, with replay actions
+What the events do in a tenant lives in messaging.inbound, messaging.statuses, messaging.dispatch.
+"""

@@ -1,0 +1,148 @@
+"""Writes on the webhook journal: record an accepted POST, claim work, finish or retry it.
+
+The request path makes exactly one statement (`journal_entry_record`, an autocommitted
+INSERT): that keeps the acknowledgement fast and makes "durable before the 200" literal.
+Everything else is the workers' side; pruning old processed rows is
+analytics.cleanup.webhook_journal_prune (a platform schedule). Claims use `FOR UPDATE SKIP LOCKED`, so any number of
+worker processes on any number of machines share the journal without taking a row twice
+while its lease runs; a row whose worker died is claimable again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+import psycopg
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from webhooks.models import WebhookJournalEntry
+
+logger = logging.getLogger(__name__)
+
+State = WebhookJournalEntry.State
+
+LEASE_S = 60  # how long a claim lasts; a row is processed well within it
+MAX_ATTEMPTS = 8  # then the row is `failed` and waits for a replay from the platform admin
+RETRY_BASE_S = 2.0
+RETRY_MAX_S = 15 * 60.0
+
+
+def journal_entry_record(*, app_id: str, body: bytes, signature_verified: bool) -> int:
+    """Store an accepted POST and return its id: the one statement of the request path.
+
+    Outside a transaction the INSERT autocommits, so the row is durable when this returns (the
+    request is acknowledged only then). It goes straight to the driver, schema-qualified: no
+    `SET search_path` round trip first, whatever schema the connection was left in. A connection
+    that broke since its last use is reopened and the INSERT tried once more (a duplicate row
+    from a retry is harmless: processing is idempotent).
+    """
+    now = timezone.now()
+    values = (app_id, body, signature_verified, now, State.PENDING, now)
+    for attempt in (1, 2):
+        try:
+            connection.ensure_connection()
+            with connection.connection.cursor() as cursor:
+                cursor.execute(_INSERT_SQL, values)
+                return cursor.fetchone()[0]
+        except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError):
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()
+    raise AssertionError("unreachable")
+
+
+_INSERT_SQL = (
+    f'INSERT INTO "{get_public_schema_name()}"."{WebhookJournalEntry._meta.db_table}" '
+    "(app_id, body, signature_verified, received_at, state, available_at, attempts, claimed_by, last_error) "
+    "VALUES (%s, %s, %s, %s, %s, %s, 0, '', '') RETURNING id"
+)
+
+
+def _claimable(now):  # type: ignore[no-untyped-def]
+    return WebhookJournalEntry.objects.filter(
+        state__in=[State.PENDING, State.PROCESSING], available_at__lte=now
+    )
+
+
+def journal_entries_claim(*, limit: int, worker: str, lease_s: float = LEASE_S) -> list[int]:
+    """Lease up to `limit` claimable rows to `worker`, oldest first; returns their ids."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            _claimable(now)
+            .order_by("available_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            WebhookJournalEntry.objects.filter(id__in=ids).update(
+                state=State.PROCESSING,
+                claimed_by=worker[:64],
+                available_at=now + timedelta(seconds=lease_s),
+                attempts=F("attempts") + 1,
+            )
+    return ids
+
+
+def journal_entries_release(*, entry_ids: list[int], worker: str) -> int:
+    """Give back rows this worker claimed but did not start (graceful shutdown)."""
+    return WebhookJournalEntry.objects.filter(
+        id__in=entry_ids, state=State.PROCESSING, claimed_by=worker[:64]
+    ).update(state=State.PENDING, available_at=timezone.now(), attempts=F("attempts") - 1, claimed_by="")
+
+
+def journal_entry_complete(*, entry_id: int, outcome: dict[str, int]) -> None:
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(
+        state=State.PROCESSED, processed_at=timezone.now(), outcome=outcome, last_error="", claimed_by=""
+    )
+
+
+def journal_entry_reject(*, entry_id: int, error: str) -> None:
+    """The body can never be processed (not a webhook envelope): keep it, visibly failed."""
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(
+        state=State.FAILED, processed_at=timezone.now(), last_error=error[:2000], claimed_by=""
+    )
+
+
+def journal_entry_retry_later(*, entry_id: int, error: str) -> None:
+    """A run failed (database hiccup, a bug): back off exponentially, or give up visibly."""
+    entry = WebhookJournalEntry.objects.filter(pk=entry_id).only("attempts").first()
+    if entry is None:
+        return
+    if entry.attempts >= MAX_ATTEMPTS:
+        WebhookJournalEntry.objects.filter(pk=entry_id).update(
+            state=State.FAILED, last_error=error[:2000], claimed_by=""
+        )
+        logger.error("Webhook journal entry %s failed %s times; it waits for a replay.", entry_id, entry.attempts)
+        return
+    delay = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, entry.attempts - 1)) * random.uniform(0.8, 1.2)
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(
+        state=State.PENDING,
+        available_at=timezone.now() + timedelta(seconds=delay),
+        last_error=error[:2000],
+        claimed_by="",
+    )
+
+
+def journal_entries_requeue(*, entry_ids: list[int]) -> int:
+    """Queue rows again, whatever their state (the admin's replay). Safe: processing is idempotent."""
+    return WebhookJournalEntry.objects.filter(id__in=entry_ids).update(
+        state=State.PENDING, available_at=timezone.now(), attempts=0, claimed_by=""
+    )
+
+
+def journal_backlog() -> dict[str, int]:
+    """Unfinished rows: claimable now, waiting (backoff or lease), failed."""
+    now = timezone.now()
+    unfinished = WebhookJournalEntry.objects.filter(state__in=[State.PENDING, State.PROCESSING])
+    return {
+        "claimable": unfinished.filter(available_at__lte=now).count(),
+        "waiting": unfinished.filter(available_at__gt=now).count(),
+        "failed": WebhookJournalEntry.objects.filter(state=State.FAILED).count(),
+    }
+

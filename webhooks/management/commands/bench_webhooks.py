@@ -1,0 +1,359 @@
+"""Benchmark the webhook path end to end: production server, signed batches, workers, the database.
+
+Starts granian (WSGI, DEBUG off, the production settings) on a free loopback port and
+`--workers` webhook worker processes, then posts signed webhook batches from several client
+processes with keep-alive connections, each request carrying `--events-per-request` inbound
+messages with unique wamids for a throw-away tenant. It reports acknowledgement throughput and
+latency, then waits until every event is stored and checks that none was lost or counted twice.
+Everything it created (tenant, schema, routes, app, journal rows) is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.db.models import Sum
+from django_tenants.utils import schema_context
+
+from messaging.models import Conversation, Message
+from tenants.models import MetaApp, MetaRoute
+from tenants.services import tenant_create, tenant_delete
+from waba.models import PhoneNumber, WhatsAppAccount
+from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
+from webhooks.signature import SIGNATURE_HEADER, compute_signature
+
+BASE_DIR = Path(settings.BASE_DIR)
+CONTACTS = 200  # distinct customers the messages come from
+
+
+@dataclass(frozen=True)
+class Target:
+    port: int
+    app_id: str
+    secret: str
+    waba_id: str
+    phone_number_id: str
+    run_id: str
+
+
+class Command(BaseCommand):
+    help = "Post signed webhooks to the production server and measure acknowledgement and processing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--requests", type=int, default=10_000, help="webhook POSTs in total")
+        parser.add_argument("--events-per-request", type=int, default=2, help="inbound messages per POST")
+        parser.add_argument("--clients", type=int, default=4, help="client processes")
+        parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per client")
+        parser.add_argument("--web-workers", type=int, default=2, help="granian worker processes")
+        parser.add_argument("--blocking-threads", type=int, default=4, help="granian threads per worker")
+        parser.add_argument("--workers", type=int, default=2, help="process_webhooks worker processes")
+        parser.add_argument("--drain-timeout", type=float, default=600.0,
+                            help="seconds to wait for processing (what is left is reported as still_queued)")
+        parser.add_argument("--wsgi", default="platform_core.wsgi:application",
+                            help="WSGI application granian serves (default: the platform's, with the webhook fast path)")
+        parser.add_argument("--json", action="store_true", help="print one JSON object of figures")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run_id = secrets.token_hex(3)
+        created = tenant_create(slug=f"bench-webhooks-{run_id}", name="Webhook benchmark")
+        tenant = created.tenant
+        app_id = f"9{int(time.time() * 1000) % 10**12:012d}"
+        target = Target(port=_free_port(), app_id=app_id, secret=secrets.token_hex(16),
+                        waba_id=f"8{app_id[1:]}", phone_number_id=f"7{app_id[1:]}", run_id=run_id)
+        processes: list[subprocess.Popen] = []
+        try:
+            self._prepare(tenant, target)
+            env = _production_env()
+            processes.append(_start_web(target.port, options, env))
+            _wait_ready(target.port, processes[0])
+            processes += [_start_worker(env) for _ in range(options["workers"])]
+            figures = self._run(tenant, target, options)
+        finally:
+            for process in processes:
+                _stop(process)
+            self._clean_up(tenant, created.tenant.slug, target)
+        self._report(figures, options)
+
+    # --- set-up and clean-up -------------------------------------------------------------------
+
+    def _prepare(self, tenant, target: Target) -> None:  # type: ignore[no-untyped-def]
+        MetaApp.objects.create(app_id=target.app_id, app_secret=target.secret, verify_token=secrets.token_hex(8))
+        MetaRoute.objects.create(kind=MetaRoute.Kind.WABA, external_id=target.waba_id, tenant=tenant)
+        MetaRoute.objects.create(kind=MetaRoute.Kind.PHONE_NUMBER, external_id=target.phone_number_id,
+                                 tenant=tenant)
+        with schema_context(tenant.schema_name):
+            account = WhatsAppAccount.objects.create(waba_id=target.waba_id, display_name="Benchmark",
+                                                     status=WhatsAppAccount.Status.ACTIVE)
+            PhoneNumber.objects.create(account=account, phone_number_id=target.phone_number_id,
+                                       display_phone_number="15550000000")
+
+    def _clean_up(self, tenant, slug: str, target: Target) -> None:  # type: ignore[no-untyped-def]
+        """Every step runs even if an earlier one failed; a failure is reported, not hidden."""
+        connection.set_schema_to_public()
+        steps = [
+            lambda: WebhookDeadLetter.objects.filter(app_id=target.app_id).delete(),
+            lambda: WebhookJournalEntry.objects.filter(app_id=target.app_id).delete(),
+            lambda: MetaApp.objects.filter(app_id=target.app_id).delete(),
+            lambda: tenant_delete(tenant=tenant, confirm=slug),  # drops the schema; its routes cascade
+        ]
+        for step in steps:
+            try:
+                step()
+            except Exception as error:  # keep cleaning; say what is left behind
+                self.stderr.write(f"Clean-up step failed ({error}); check tenant {slug} and app {target.app_id}.")
+
+    # --- the run -------------------------------------------------------------------------------
+
+    def _run(self, tenant, target: Target, options: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        clients = options["clients"]
+        total = options["requests"]
+        per_client = [total // clients + (1 if index < total % clients else 0) for index in range(clients)]
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        connection.close()  # the clients are forked: they must not inherit this connection
+        started = time.perf_counter()
+        children = [
+            context.Process(target=_client, args=(target, index, count, options["connections"],
+                                                  options["events_per_request"], results))
+            for index, count in enumerate(per_client)
+        ]
+        for child in children:
+            child.start()
+        outcomes = [results.get(timeout=600) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        load_s = time.perf_counter() - started
+        latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies"])
+        failed = sum(outcome["failed"] for outcome in outcomes)
+        accepted = len(latencies)
+        events_sent = accepted * options["events_per_request"]
+
+        processed, drained_at = self._wait_processed(tenant, events_sent, options["drain_timeout"])
+        processing_s = drained_at - started
+        with schema_context(tenant.schema_name):
+            counted = Conversation.objects.aggregate(total=Sum("message_count"))["total"] or 0
+        journal = WebhookJournalEntry.objects.filter(app_id=target.app_id)
+        # An accepted request is one journal entry with one change, processed all or nothing: what is
+        # neither stored nor still in an unfinished entry is lost.
+        unfinished = journal.filter(state__in=[WebhookJournalEntry.State.PENDING,
+                                               WebhookJournalEntry.State.PROCESSING]).count()
+        pending = unfinished * options["events_per_request"]
+        return {
+            "requests": total,
+            "accepted": accepted,
+            "failed_requests": failed,
+            "requests_per_s": round(accepted / load_s, 1),
+            "p50_ms": round(_percentile(latencies, 50) * 1000, 2),
+            "p95_ms": round(_percentile(latencies, 95) * 1000, 2),
+            "p99_ms": round(_percentile(latencies, 99) * 1000, 2),
+            "max_ms": round(latencies[-1] * 1000, 2) if latencies else None,
+            "load_s": round(load_s, 2),
+            "events_sent": events_sent,
+            "events_processed": processed,
+            "processed_after_s": round(processing_s, 2),
+            "drain_after_load_s": round(max(0.0, processing_s - load_s), 2),
+            "events_per_s_processed": round(processed / processing_s, 1) if processing_s else None,
+            "still_queued": pending,
+            "lost": events_sent - processed - pending,
+            "duplicated": counted - processed,
+            "journal_entries": journal.count(),
+            "journal_failed": journal.filter(state=WebhookJournalEntry.State.FAILED).count(),
+            "dead_letters": WebhookDeadLetter.objects.filter(app_id=target.app_id).count(),
+            "web": f"granian wsgi {options['web_workers']}x{options['blocking_threads']} {options['wsgi']}",
+            "webhook_workers": options["workers"],
+            "clients": f"{clients}x{options['connections']}",
+        }
+
+    def _wait_processed(self, tenant, expected: int, timeout_s: float) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+        deadline = time.perf_counter() + timeout_s
+        last, last_change = -1, time.perf_counter()
+        while True:
+            with schema_context(tenant.schema_name):
+                stored = Message.objects.count()
+            now = time.perf_counter()
+            if stored >= expected or now > deadline or (stored == last and now - last_change > 30):
+                return stored, now
+            if stored != last:
+                last, last_change = stored, now
+            time.sleep(0.1)
+
+    def _report(self, figures: dict[str, Any], options: dict[str, Any]) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+            return
+        self.stdout.write("Webhook benchmark (all data created for it has been removed):")
+        for name, value in figures.items():
+            self.stdout.write(f"  {name:<24} {value}")
+        if figures["still_queued"]:
+            self.stderr.write(f"{figures['still_queued']} events were still queued at the drain timeout.")
+        if figures["lost"] or figures["duplicated"]:
+            raise CommandError(f"{figures['lost']} events lost, {figures['duplicated']} counted twice")
+
+
+# --- client processes ---------------------------------------------------------------------------
+
+def _client(target: Target, index: int, count: int, connections: int, events: int, results) -> None:  # type: ignore[no-untyped-def]
+    """Post `count` signed webhooks over `connections` keep-alive connections (asyncio, raw HTTP/1.1:
+    a light client, so that the load generator takes as little of the shared CPU as it can)."""
+    import asyncio
+
+    requests = [_request_bytes(target, *_signed_body(target, index, sequence, events)) for sequence in range(count)]
+    latencies: list[float] = []
+    failed = 0
+
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection("127.0.0.1", target.port)
+
+    async def run(share: list[bytes]) -> None:
+        nonlocal failed
+        reader, writer = await connect()
+        for request in share:
+            started = time.perf_counter()
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                ok = head.startswith(b"HTTP/1.1 200")
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                ok = False
+                writer.close()
+                reader, writer = await connect()
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                failed += 1
+        writer.close()
+
+    async def main() -> None:
+        await asyncio.gather(*(run(requests[offset::connections]) for offset in range(connections)))
+
+    asyncio.run(main())
+    results.put({"latencies": latencies, "failed": failed})
+
+
+def _request_bytes(target: Target, body: bytes, signature: str) -> bytes:
+    head = (
+        f"POST /webhooks/whatsapp/{target.app_id} HTTP/1.1\r\nHost: localhost\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{SIGNATURE_HEADER}: {signature}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _signed_body(target: Target, client: int, sequence: int, events: int) -> tuple[bytes, str]:
+    now = str(int(time.time()))
+    messages = []
+    for event in range(events):
+        number = (client * 7919 + sequence * events + event) % CONTACTS
+        messages.append({
+            "from": f"4915{number:09d}",
+            "id": f"wamid.bench-{target.run_id}-{client}-{sequence}-{event}",
+            "timestamp": now,
+            "type": "text",
+            "text": {"body": f"benchmark message {sequence}/{event}"},
+        })
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": target.waba_id, "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550000000", "phone_number_id": target.phone_number_id},
+            "contacts": [{"profile": {"name": f"Bench {m['from'][-3:]}"}, "wa_id": m["from"]} for m in messages],
+            "messages": messages,
+        }}]}],
+    }
+    body = json.dumps(payload).encode()
+    return body, compute_signature(body, target.secret)
+
+
+# --- server processes ---------------------------------------------------------------------------
+
+def _production_env() -> dict[str, str]:
+    """The environment of a production process: DEBUG off, secrets and database passed explicitly."""
+    from platform_core.db import embedded_database_url
+
+    url = settings.DATABASE_URL or embedded_database_url()
+    parts = urlsplit(url)
+    url = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "DATABASE_URL": url,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _start_web(port: int, options: dict[str, Any], env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(options["web_workers"]), "--blocking-threads", str(options["blocking_threads"]),
+        "--no-ws", "--log-level", "warning", options["wsgi"],
+    ]
+    return subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "manage.py", "process_webhooks"], cwd=BASE_DIR, env=env,
+                            start_new_session=True)
+
+
+def _wait_ready(port: int, web: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if web.poll() is not None:
+            raise CommandError(f"granian exited with code {web.returncode}")
+        try:
+            http = HTTPConnection("127.0.0.1", port, timeout=2)
+            http.request("GET", "/webhooks/whatsapp/0", headers={"Host": "localhost"})
+            if http.getresponse().status == 404:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise CommandError("granian did not answer in time")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(percent) - 1]

@@ -1,0 +1,204 @@
+"""Process journal entries: parse, route each change to its tenant, apply its events there.
+
+Runs in the public schema and enters each tenant's schema for that tenant's changes only.
+Everything here is idempotent (unique wamids, unique (wamid, status), dead letters unique by
+content), so a journal entry may be processed again at any time: after a crash, a lease that
+ran out, or a replay.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from messaging.dispatch import account_event_dispatch
+from messaging.errors import PhoneNumberNotInTenant
+from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
+from messaging.statuses import message_status_apply
+from waba.webhook_events import (
+    AccountEvent,
+    InboundMessage,
+    StatusUpdate,
+    WebhookErrorEvent,
+    WebhookEvent,
+    WebhookPayloadError,
+)
+from webhooks.journal import journal_entry_complete, journal_entry_reject
+from webhooks.meta_apps import webhook_app_get
+from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
+from webhooks.routing import Change, change_parse, change_route, envelope_changes
+
+logger = logging.getLogger(__name__)
+
+# The WABA app's service for account-level fields (templates, quality, account, capabilities ...).
+ACCOUNT_EVENT_SERVICE = "waba.services.events"
+
+
+def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
+    """Process one journal entry completely; returns its outcome counts (None if nothing to do).
+
+    An exception leaves the entry unfinished for the caller to retry; an entry whose body is not
+    a webhook envelope is marked failed (retrying cannot help).
+    """
+    entry = WebhookJournalEntry.objects.filter(pk=entry_id).only("id", "app_id", "body", "state").first()
+    if entry is None or entry.state == WebhookJournalEntry.State.PROCESSED:
+        return None
+    try:
+        changes = envelope_changes(json.loads(bytes(entry.body)))
+    except (ValueError, WebhookPayloadError) as error:
+        journal_entry_reject(entry_id=entry.pk, error=str(error))
+        return None
+    app = webhook_app_get(app_id=entry.app_id)
+    counts: Counter[str] = Counter()
+    for change in changes:
+        route = change_route(change=change, app=app)
+        if route.tenant is None:
+            dead_letter_record(change=change, reason=route.reason, detail=route.detail,
+                               app_id=entry.app_id, journal_entry_id=entry.pk)
+            counts["dead_lettered"] += 1
+            continue
+        change_counts: Counter[str] = Counter()  # merged only if the change commits
+        try:
+            with schema_context(route.tenant.schema_name):
+                change_apply(change=change, counts=change_counts)
+            counts.update(change_counts)
+        except PhoneNumberNotInTenant as error:
+            dead_letter_record(change=change, reason=WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
+                               detail=f"{route.tenant.slug}: {error.message}", app_id=entry.app_id,
+                               journal_entry_id=entry.pk)
+            counts["dead_lettered"] += 1
+    outcome = dict(sorted(counts.items()))
+    journal_entry_complete(entry_id=entry.pk, outcome=outcome)
+    return outcome
+
+
+def change_apply(*, change: Change, counts: Counter[str]) -> None:
+    """Apply a routed change's events, in payload order, inside the current tenant schema.
+
+    All or nothing: if one event fails the whole change rolls back and is retried (or
+    dead-lettered) as a unit; re-applying it is idempotent.
+    """
+    context: dict = {}  # shared by the events of one change (they have one phone number)
+    with transaction.atomic():  # one commit per change; each event keeps its own savepoint
+        for event in change.events:
+            EVENT_HANDLERS[type(event)](event, counts, context)
+
+
+def _inbound_message(event: InboundMessage, counts: Counter[str], context: dict) -> None:
+    if "phone_number" not in context:
+        context["phone_number"] = phone_number_for_event(event)
+    result = inbound_message_store(event=event, phone_number=context["phone_number"])
+    counts["messages_stored" if result.created else "messages_duplicate"] += 1
+    if result.dispatch_failures:
+        counts["dispatch_failures"] += result.dispatch_failures
+
+
+def _status(event: StatusUpdate, counts: Counter[str], context: dict) -> None:
+    counts[f"statuses_{message_status_apply(event=event)}"] += 1
+
+
+def _value_errors(event: WebhookErrorEvent, counts: Counter[str], context: dict) -> None:
+    codes = [error.get("code") for error in event.errors]
+    logger.warning("Meta reported errors for phone number %s: codes %s", event.phone_number_id, codes)
+    counts["errors_reported"] += 1
+
+
+def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> None:
+    handler = ACCOUNT_FIELD_HANDLERS.get(event.field, _account_event_to_waba)
+    with transaction.atomic():
+        handler(event)
+        account_event_dispatch(event)  # the fields other apps registered (flows -> flows_builder)
+    logger.info("Applied %s (%s) for WABA %s", event.field, event.event or "-", event.waba_id)
+    counts["account_events"] += 1
+
+
+def _account_event_to_waba(event: AccountEvent) -> None:
+    """Template, phone-number, account and capability updates belong to the WABA app's models.
+
+    Looked up at call time: until that service exists this raises, so the entry is retried
+    (and finally shown as failed) instead of the event being dropped.
+    """
+    apply = import_module(ACCOUNT_EVENT_SERVICE).account_event_apply
+    apply(waba_id=event.waba_id, field=event.field, value=event.value, occurred_at=event.occurred_at)
+
+
+def _user_preferences(event: AccountEvent) -> None:
+    contact_preferences_apply(event=event)
+
+
+EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str], dict], None]] = {
+    InboundMessage: _inbound_message,  # type: ignore[dict-item]
+    StatusUpdate: _status,  # type: ignore[dict-item]
+    WebhookErrorEvent: _value_errors,  # type: ignore[dict-item]
+    AccountEvent: _account_event,  # type: ignore[dict-item]
+}
+
+# Account-level fields handled by messaging itself; every other field goes to the WABA app (and
+# then to the handlers other apps registered with messaging.dispatch.on_account_event).
+ACCOUNT_FIELD_HANDLERS: dict[str, Callable[[AccountEvent], None]] = {
+    "user_preferences": _user_preferences,
+}
+
+
+# --- dead letters --------------------------------------------------------------------------------
+
+def dead_letter_record(
+    *, change: Change, reason: str, detail: str, app_id: str, journal_entry_id: int | None
+) -> WebhookDeadLetter:
+    """Keep an undeliverable change; the same change again lands on the same row (reopened if resolved)."""
+    dead_letter, created = WebhookDeadLetter.objects.get_or_create(
+        envelope_hash=change.envelope_hash,
+        defaults={
+            "journal_entry_id": journal_entry_id,
+            "app_id": app_id,
+            "routing_kind": change.routing_kind,
+            "routing_id": change.routing_id[:64],
+            "field": change.field[:64],
+            "envelope": change.envelope,
+            "reason": reason,
+            "detail": detail,
+        },
+    )
+    if not created and (dead_letter.reason != reason or dead_letter.resolved_at is not None):
+        WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(reason=reason, detail=detail, resolved_at=None)
+    logger.info("Dead-lettered %s for %s %s: %s", change.field, change.routing_kind, change.routing_id, reason)
+    return dead_letter
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    delivered: bool
+    tenant_slug: str = ""
+    reason: str = ""
+    detail: str = ""
+
+
+def dead_letter_replay(*, dead_letter_id: int) -> ReplayResult:
+    """Route a dead letter again and, if a tenant owns it now, process it there. Idempotent."""
+    dead_letter = WebhookDeadLetter.objects.get(pk=dead_letter_id)
+    change = change_parse(dead_letter.envelope)
+    route = change_route(change=change, app=webhook_app_get(app_id=dead_letter.app_id))
+    now = timezone.now()
+    replays = {"replay_count": dead_letter.replay_count + 1, "last_replayed_at": now}
+    if route.tenant is not None:
+        try:
+            with schema_context(route.tenant.schema_name):
+                change_apply(change=change, counts=Counter())
+        except PhoneNumberNotInTenant as error:
+            route = type(route)(None, WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
+                                f"{route.tenant.slug}: {error.message}")
+    if route.tenant is None:
+        WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(reason=route.reason, detail=route.detail,
+                                                                   **replays)
+        return ReplayResult(delivered=False, reason=route.reason, detail=route.detail)
+    WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(resolved_at=now, resolved_tenant=route.tenant,
+                                                               **replays)
+    return ReplayResult(delivered=True, tenant_slug=route.tenant.slug)

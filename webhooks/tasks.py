@@ -1,0 +1,105 @@
+"""Workers of the webhook journal: the `process_webhooks` loop and a bounded drain for django-q2.
+
+`webhook_worker_run` is what `python manage.py process_webhooks` runs: claim a batch, process
+it, repeat; sleep briefly when there is nothing to do. Run as many as you like, on as many
+machines as you like: claims never overlap while a lease runs.
+
+`webhook_journal_drain` is the same work, bounded in time, for a django-q2 schedule: the safety
+net that finishes the journal even when no dedicated worker runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import connection
+
+from webhooks.journal import (
+    LEASE_S,
+    journal_entries_claim,
+    journal_entries_release,
+    journal_entry_retry_later,
+)
+from webhooks.processing import journal_entry_process
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 20
+IDLE_SLEEP_S = 0.1
+DRAIN_BUDGET_S = 45  # under the schedules' task timeout (platform_core.schedules.JOB_TIMEOUT_S)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def journal_entries_work(*, entry_ids: list[int], worker: str, should_stop: Callable[[], bool]) -> int:
+    """Process claimed entries one by one; a failure retries that entry later. Returns how many ran."""
+    done = 0
+    for index, entry_id in enumerate(entry_ids):
+        if should_stop():
+            journal_entries_release(entry_ids=entry_ids[index:], worker=worker)
+            break
+        try:
+            journal_entry_process(entry_id=entry_id)
+        except Exception as error:  # a bug or a database hiccup: this entry only, retried with backoff
+            logger.exception("Webhook journal entry %s failed; it will be retried.", entry_id)
+            _drop_broken_connection()
+            journal_entry_retry_later(entry_id=entry_id, error=f"{type(error).__name__}: {error}")
+        done += 1
+    return done
+
+
+def webhook_worker_run(
+    *,
+    should_stop: Callable[[], bool],
+    batch_size: int = BATCH_SIZE,
+    idle_sleep_s: float = IDLE_SLEEP_S,
+    lease_s: float = LEASE_S,
+    exit_when_idle: bool = False,
+) -> int:
+    """Claim and process journal entries until `should_stop()` (or, with `exit_when_idle`, until
+    nothing is claimable). Returns how many entries ran."""
+    worker = worker_name()
+    processed = 0
+    while not should_stop():
+        try:
+            entry_ids = journal_entries_claim(limit=batch_size, worker=worker, lease_s=lease_s)
+        except Exception:
+            logger.exception("Claiming webhook journal entries failed; trying again shortly.")
+            _drop_broken_connection()
+            time.sleep(1.0)
+            continue
+        if not entry_ids:
+            if exit_when_idle:
+                break
+            time.sleep(idle_sleep_s)
+            continue
+        processed += journal_entries_work(entry_ids=entry_ids, worker=worker, should_stop=should_stop)
+    return processed
+
+
+def _drop_broken_connection() -> None:
+    """After an error, reconnect on next use if the database connection itself broke."""
+    if not connection.in_atomic_block and connection.connection is not None and not connection.is_usable():
+        connection.close()
+
+
+def webhook_journal_drain(budget_s: float = DRAIN_BUDGET_S) -> int:
+    """django-q2 task: process what is claimable for up to `budget_s` seconds, then return."""
+    deadline = time.monotonic() + budget_s
+    worker = worker_name()
+    processed = 0
+    while time.monotonic() < deadline:
+        entry_ids = journal_entries_claim(limit=BATCH_SIZE, worker=worker)
+        if not entry_ids:
+            break
+        processed += journal_entries_work(
+            entry_ids=entry_ids, worker=worker, should_stop=lambda: time.monotonic() >= deadline
+        )
+    return processed

@@ -1,0 +1,93 @@
+"""`GET/POST /webhooks/whatsapp/<app_id>`: Meta's verification handshake and event deliveries.
+
+The POST path is deliberately short. In order: unknown app (404), size (413, the body is read
+with a hard cap), signature over the raw bytes (403), JSON (400), then one INSERT into the
+journal, then 200. Nothing is stored before the signature is checked, and nothing after the
+INSERT can fail the request. Parsing, routing and processing happen in the workers
+(webhooks.processing).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from platform_core.api import error_response
+from waba.meta import WEBHOOK_PAYLOAD_MAX_BYTES
+from webhooks.journal import journal_entry_record
+from webhooks.meta_apps import WebhookApp, webhook_app_get, webhook_app_refresh
+from webhooks.signature import verify_signature
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_META_KEY = "HTTP_X_HUB_SIGNATURE_256"
+
+
+@csrf_exempt
+def whatsapp_webhook(request: HttpRequest, app_id: str) -> HttpResponse:
+    if request.method not in ("GET", "POST"):
+        return error_response(405, "method_not_allowed", "Use GET (verification) or POST (events).",
+                              headers={"Allow": "GET, POST"})
+    app = webhook_app_get(app_id=app_id)
+    if app is None:
+        return error_response(404, "unknown_app", f"No Meta app {app_id!r} is registered on this platform.")
+    if request.method == "GET":
+        return _verify_subscription(request, app)
+    return _receive(request, app)
+
+
+def _verify_subscription(request: HttpRequest, app: WebhookApp) -> HttpResponse:
+    """Meta's handshake: echo `hub.challenge` when `hub.verify_token` is this app's token."""
+    mode = request.GET.get("hub.mode", "")
+    token = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge")
+    expected = app.verify_token.reveal() if app.verify_token else ""
+    token_ok = bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
+    if mode != "subscribe" or not token_ok:
+        logger.warning("Webhook verification refused for app %s (mode %r).", app.app_id, mode)
+        return error_response(403, "verification_failed", "hub.mode must be 'subscribe' and hub.verify_token "
+                              "must be this app's verify token.")
+    if not challenge:
+        return error_response(400, "missing_challenge", "hub.challenge is required.")
+    return HttpResponse(challenge, content_type="text/plain")
+
+
+def _receive(request: HttpRequest, app: WebhookApp) -> HttpResponse:
+    body = _read_capped(request, WEBHOOK_PAYLOAD_MAX_BYTES)
+    if body is None:
+        return error_response(413, "payload_too_large",
+                              f"The body is larger than {WEBHOOK_PAYLOAD_MAX_BYTES} bytes.")
+    if not _signature_ok(body, request.META.get(SIGNATURE_META_KEY), app):
+        logger.warning("Webhook for app %s refused: missing or wrong X-Hub-Signature-256.", app.app_id)
+        return error_response(403, "invalid_signature",
+                              "X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of the body "
+                              "with this app's secret.")
+    try:
+        json.loads(body)
+    except ValueError:  # also catches UnicodeDecodeError
+        return error_response(400, "invalid_json", "The body is not valid JSON.")
+    entry_id = journal_entry_record(app_id=app.app_id, body=body, signature_verified=True)
+    return HttpResponse(f'{{"accepted": {entry_id}}}', content_type="application/json")
+
+
+def _signature_ok(body: bytes, header: str | None, app: WebhookApp) -> bool:
+    if app.app_secret and verify_signature(body, header, app.app_secret.reveal()):
+        return True
+    fresh = webhook_app_refresh(app=app)  # the secret may just have been rotated
+    return bool(fresh and fresh.app_secret and verify_signature(body, header, fresh.app_secret.reveal()))
+
+
+def _read_capped(request: HttpRequest, cap: int) -> bytes | None:
+    """The raw body, or None when it is over `cap` bytes. Never reads more than cap + 1 bytes."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        if int(declared) > cap:
+            return None
+    except ValueError:
+        pass  # Django reads such a body as empty; the signature check then refuses it
+    body = request.read(cap + 1)
+    return None if len(body) > cap else body
