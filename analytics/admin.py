@@ -54,7 +54,7 @@ class UsageDailyAdmin(ReadOnlyAdmin):
 class PlatformAccountHealthAdmin(ReadOnlyAdmin):
     """One page: every tenant's WhatsApp accounts, unhealthy first (no model rows of its own)."""
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_view_permission(self, request: HttpRequest, obj: TenantAccountHealth | None = None) -> bool:
         return request.user.is_active and request.user.is_staff
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:

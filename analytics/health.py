@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from analytics import conf
 from analytics.models import AccountHealthEvent, AccountHealthLog
 from waba import meta
 from waba.graph import GraphClient, GraphError
@@ -30,6 +30,7 @@ from waba.meta import ErrorAction
 from waba.models import PhoneNumber, WhatsAppAccount
 from waba.services.accounts import account_mark_healthy, account_mark_unhealthy
 from waba.services.credentials import graph_client_for, secret_value
+from waba.services.phone_numbers import phone_number_apply_meta, phone_number_meta_values
 
 # Accounts in these states are checked; drafts are still in the wizard, suspended ones are off.
 CHECKED_ACCOUNT_STATUSES = (WhatsAppAccount.Status.ACTIVE, WhatsAppAccount.Status.UNHEALTHY)
@@ -37,7 +38,7 @@ CHECKED_ACCOUNT_STATUSES = (WhatsAppAccount.Status.ACTIVE, WhatsAppAccount.Statu
 UNHEALTHY_NUMBER_STATUSES = frozenset({"FLAGGED", "RESTRICTED", "BANNED", "DISCONNECTED"})
 # Meta flags a number when its quality reaches RED (status FLAGGED); the simulator only moves quality.
 FLAGGED_QUALITY = meta.QualityRating.RED
-QUALITY_RANK = {meta.QualityRating.GREEN: 3, meta.QualityRating.YELLOW: 2, meta.QualityRating.RED: 1}
+QUALITY_RANK: dict[str, int] = {meta.QualityRating.GREEN: 3, meta.QualityRating.YELLOW: 2, meta.QualityRating.RED: 1}
 # Errors that say "try again later", not "something is wrong with this account".
 INCONCLUSIVE_ACTIONS = frozenset({ErrorAction.RETRY, ErrorAction.THROTTLED})
 # How far back to look for a number's previous observation (a day of 15-minute checks).
@@ -141,16 +142,16 @@ def _check_token(probe: _Probe, account: WhatsAppAccount, findings: list[Finding
         findings.append(_failure_finding("token", error))
         return False
     if not data.get("is_valid"):
-        error = data.get("error") or {}
-        probe.error_code = error.get("code") or meta.ErrorCode.ACCESS_TOKEN_INVALID
-        message = error.get("message") or "Meta says the access token is not valid."
+        meta_error = data.get("error") or {}
+        probe.error_code = meta_error.get("code") or meta.ErrorCode.ACCESS_TOKEN_INVALID
+        message = meta_error.get("message") or "Meta says the access token is not valid."
         findings.append(Finding("token", Severity.ERROR, "token_invalid", f"Access token invalid: {message}"))
         return False
     expires_at = int(data.get("expires_at") or 0)
     expiry = datetime.fromtimestamp(expires_at, tz=UTC) if expires_at else None
     if expiry != account.access_token_expires_at:
         WhatsAppAccount.objects.filter(pk=account.pk).update(access_token_expires_at=expiry)
-    if expiry and expiry - now < timedelta(days=conf.health_token_expiry_warning_days()):
+    if expiry and expiry - now < timedelta(days=settings.HEALTH_TOKEN_EXPIRY_WARNING_DAYS):
         findings.append(
             Finding(
                 "token",
@@ -172,7 +173,7 @@ def _check_numbers(
     started: float,
 ) -> None:
     for number in account.phone_numbers.all():
-        if time.monotonic() - started > conf.health_check_budget_s():
+        if time.monotonic() - started > settings.HEALTH_CHECK_BUDGET_S:
             findings.append(
                 Finding(
                     "phone_number",
@@ -189,7 +190,7 @@ def _check_numbers(
             findings.append(_failure_finding("phone_number", error, number.phone_number_id))
             continue
         observed = phone_number_observed(fields)
-        number_changes.append((number, observed))
+        number_changes.append((number, fields))
         findings.append(replace(_number_finding(number, observed), observed=observed))
 
 
@@ -269,33 +270,26 @@ def _failure_finding(check: str, error: GraphError, phone_number_id: str | None 
 # --- phone number state ----------------------------------------------------------------------
 
 
+# What Meta says about a number that the health check watches (and makes events of).
+OBSERVED_FIELDS = ("quality_rating", "messaging_limit_tier", "throughput_level", "status", "name_status")
+
+
 def phone_number_observed(fields: dict[str, Any]) -> dict[str, str]:
-    """The health-relevant fields of a Graph phone number object, normalised."""
-    throughput = fields.get("throughput")
-    level = throughput.get("level") if isinstance(throughput, dict) else throughput
-    observed = {
-        "quality_rating": fields.get("quality_rating"),
-        "messaging_limit_tier": fields.get("messaging_limit_tier"),
-        "throughput_level": level,
-        "status": fields.get("status"),
-        "name_status": fields.get("name_status"),
-    }
-    return {
-        key: str(value).upper() if key != "messaging_limit_tier" else str(value)
-        for key, value in observed.items()
-        if value not in (None, "")
-    }
+    """The health-relevant fields of a Graph phone number object, as the number stores them."""
+    values = phone_number_meta_values(fields)
+    return {field: values[field] for field in OBSERVED_FIELDS if field in values}
 
 
 def phone_number_health_apply(
     *,
     phone_number: PhoneNumber,
-    observed: dict[str, str],
+    fields: dict[str, Any],
     at: datetime,
     reason: str = "",
     baseline: dict[str, str] | None = None,
 ) -> list[AccountHealthEvent]:
-    """Store what Meta says about a number and record each change worth an event.
+    """Store what Meta says about a number (its Graph object `fields`, applied as every refresh
+    applies it) and record each change worth an event.
 
     Changes are measured against `baseline` (what the previous check saw) when given, else
     against the number as stored: a drop that a webhook already wrote to the number between
@@ -309,13 +303,11 @@ def phone_number_health_apply(
         "status": AccountHealthEvent.Kind.NUMBER_STATUS_CHANGE,
         "name_status": AccountHealthEvent.Kind.NAME_STATUS_CHANGE,
     }
-    changed: list[str] = []
+    observed = phone_number_observed(fields)
+    stored = {field: getattr(phone_number, field) for field in observed}
+    changed = phone_number_apply_meta(phone=phone_number, fields=fields)
     for field, new in observed.items():
-        stored = getattr(phone_number, field)
-        old = (baseline or {}).get(field, stored)
-        if new != stored:
-            changed.append(field)
-            setattr(phone_number, field, new)
+        old = (baseline or {}).get(field, stored[field])
         if new == old or not old or old == meta.QualityRating.UNKNOWN:
             continue
         if field == "quality_rating":
@@ -361,10 +353,10 @@ def _verdict_apply(
     with transaction.atomic():
         account = WhatsAppAccount.objects.select_for_update().get(pk=account_id)
         baselines = _last_observations(account)
-        for number, observed in number_changes:
+        for number, fields in number_changes:
             phone_number_health_apply(
                 phone_number=number,
-                observed=observed,
+                fields=fields,
                 at=now,
                 reason="health check",
                 baseline=baselines.get(number.phone_number_id),
@@ -373,7 +365,7 @@ def _verdict_apply(
         if not reachable:
             healthy = None
             misses = _consecutive_unreachable(account) + 1
-            if misses >= conf.health_unreachable_threshold():
+            if misses >= settings.HEALTH_UNREACHABLE_THRESHOLD:
                 healthy = False
                 errors = [
                     Finding(
@@ -422,7 +414,7 @@ def _last_observations(account: WhatsAppAccount) -> dict[str, dict[str, str]]:
 def _consecutive_unreachable(account: WhatsAppAccount) -> int:
     recent = AccountHealthLog.objects.filter(account=account).values_list("reachable", flat=True)
     count = 0
-    for was_reachable in recent[: conf.health_unreachable_threshold()]:
+    for was_reachable in recent[: settings.HEALTH_UNREACHABLE_THRESHOLD]:
         if was_reachable:
             break
         count += 1

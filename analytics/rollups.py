@@ -25,29 +25,30 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Exists, F, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Coalesce, Lower, NullIf, TruncHour
 from django.utils import timezone
 
 from analytics.models import TemplateUsageDaily, UsageDaily, UsageHourly
 from messaging.models import Message
+from messaging.status_order import ACCEPTED, DELIVERY_PROOF, LEFT_OUTBOX
 from waba import meta
 from waba.models import PhoneNumber
 
 OUT, IN = Message.Direction.OUTBOUND, Message.Direction.INBOUND
 S = Message.Status
-LEFT_QUEUE = (S.SENT, S.DELIVERED, S.READ, S.FAILED)
 TEMPLATE_REPLY_WINDOW = timedelta(hours=24)
 # A reply counts within the customer-service window the customer's message opened.
 REPLY_WINDOW = timedelta(seconds=meta.CUSTOMER_SERVICE_WINDOW_S)
 UNKNOWN_CODE = "unknown"
 
 COUNTS = {
-    "sent": Count("id", filter=Q(direction=OUT, status__in=LEFT_QUEUE)),
-    "delivered": Count("id", filter=Q(direction=OUT, status__in=(S.DELIVERED, S.READ))),
+    "sent": Count("id", filter=Q(direction=OUT, status__in=LEFT_OUTBOX)),
+    "delivered": Count("id", filter=Q(direction=OUT, status__in=DELIVERY_PROOF)),
     "read": Count("id", filter=Q(direction=OUT, status=S.READ)),
     "failed": Count("id", filter=Q(direction=OUT, status=S.FAILED)),
 }
@@ -89,10 +90,10 @@ def histogram_median(histograms: Iterable[Mapping[str, int]]) -> int | None:
     if not total:
         return None
     rank, seen = (total + 1) // 2, 0
-    for bucket in sorted(merged):
-        seen += merged[bucket]
+    for start in sorted(merged):
+        seen += merged[start]
         if seen >= rank:
-            return bucket
+            return start
     return None  # unreachable
 
 
@@ -158,20 +159,21 @@ def usage_day_rollup(*, day: date) -> DayRollup:
     )
 
 
-def _replace(model, existing: QuerySet, rows: list, unique_fields: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def _replace(model: type[Model], existing: QuerySet[Any], rows: list[Any], unique_fields: tuple[str, ...]) -> None:
     """Upsert `rows` and delete the rows of the same period that were not produced this time."""
-    attnames = [model._meta.get_field(name).attname for name in unique_fields]
+    concrete = {field.name: field.attname for field in model._meta.concrete_fields}
+    attnames = [concrete[name] for name in unique_fields]
     fresh = {tuple(getattr(row, name) for name in attnames) for row in rows}
     stale = [pk for pk, *key in existing.values_list("pk", *attnames) if tuple(key) not in fresh]
     if stale:
-        model.objects.filter(pk__in=stale).delete()
+        model._default_manager.filter(pk__in=stale).delete()
     if rows:
         update_fields = [
             field.name
             for field in model._meta.concrete_fields
             if not field.primary_key and field.name not in unique_fields
         ]
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             rows, update_conflicts=True, unique_fields=list(unique_fields), update_fields=update_fields
         )
 
@@ -180,8 +182,13 @@ def _zero_daily() -> dict:
     return {"sent": 0, "delivered": 0, "read": 0, "failed": 0, "received": 0, "unique_contacts": 0}
 
 
+def _dicts(rows: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """`values()` rows as plain dicts (django-stubs types them as read-only TypedDicts)."""
+    return [dict(row) for row in rows]
+
+
 def _daily_counts(messages: QuerySet[Message]) -> list[dict]:
-    return list(
+    return _dicts(
         messages.values("phone_number_id")
         .annotate(
             **COUNTS,
@@ -193,7 +200,7 @@ def _daily_counts(messages: QuerySet[Message]) -> list[dict]:
 
 
 def _hourly_counts(messages: QuerySet[Message]) -> list[dict]:
-    return list(
+    return _dicts(
         messages.annotate(hour=TruncHour("timestamp", tzinfo=UTC))
         .values("hour", "phone_number_id")
         .annotate(**COUNTS, received=Count("id", filter=Q(direction=IN)))
@@ -291,13 +298,13 @@ def _template_counts(messages: QuerySet[Message]) -> list[dict]:
         timestamp__gt=OuterRef("timestamp"),
         timestamp__lte=OuterRef("timestamp") + TEMPLATE_REPLY_WINDOW,
     )
-    return list(
+    return _dicts(
         messages.filter(direction=OUT, template_id__isnull=False)
         .values("template_id", "phone_number_id")
         .annotate(
             **COUNTS,
             replied=Count(
-                "id", filter=Q(Exists(customer_answered), status__in=(S.SENT, S.DELIVERED, S.READ))
+                "id", filter=Q(Exists(customer_answered), status__in=ACCEPTED)
             ),
         )
         .order_by()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import ValidationInfo, field_validator
+
+if TYPE_CHECKING:
+    from analytics.models import AccountHealthEvent
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
@@ -161,8 +164,8 @@ class HealthEventOut(Schema):
     occurred_at: datetime
 
     @staticmethod
-    def resolve_phone_number_id(event) -> str | None:  # type: ignore[no-untyped-def]
-        return event.phone_number.phone_number_id if event.phone_number_id else None
+    def resolve_phone_number_id(event: AccountHealthEvent) -> str | None:
+        return event.phone_number.phone_number_id if event.phone_number else None
 
 
 class PhoneNumberHealthOut(Schema):

@@ -1,6 +1,6 @@
 """django-q2 entry points of the scheduled jobs. Thin: load by id, call a service.
 
-`*_fan_out` functions are what the schedules (platform_core.schedules) run: once, in the
+`*_fan_out` functions are what the schedules (analytics.schedules) run: once, in the
 public schema. They queue one tenant task per active tenant (tenants.jobs.tenants_fan_out);
 the health check fans out once more, one task per account, so one slow account cannot eat
 another's time budget. Every queued task carries TASK_OPTIONS (its timeout).
@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import connection
+from django.conf import settings
 from django.utils import timezone
 
 from analytics import cleanup
-from analytics.conf import rollup_recompute_days
 from analytics.health import CHECKED_ACCOUNT_STATUSES, account_health_check, account_is_checkable
 from analytics.rollups import usage_days_rollup
-from platform_core.schedules import JOB_TIMEOUT_S
-from tenants.jobs import tenant_task, tenant_task_enqueue, tenants_fan_out
+from tenants.context import connection
+from tenants.jobs import JOB_TIMEOUT_S, tenant_task, tenant_task_enqueue, tenants_fan_out
 from waba.models import WhatsAppAccount
 
 logger = logging.getLogger(__name__)
@@ -83,33 +82,11 @@ def usage_rollup_daily_fan_out() -> int:
 def tenant_usage_rollup_recent_days() -> int:
     """Recompute the last ROLLUP_RECOMPUTE_DAYS full days, so late statuses are counted."""
     today = timezone.now().date()
-    days = [today - timedelta(days=back) for back in range(rollup_recompute_days(), 0, -1)]
+    days = [today - timedelta(days=back) for back in range(settings.ROLLUP_RECOMPUTE_DAYS, 0, -1)]
     return sum(rollup.daily_rows for rollup in usage_days_rollup(days=days))
 
 
 # --- clean-up ------------------------------------------------------------------------------------
-
-
-def webhook_journal_prune_run() -> int:
-    return cleanup.webhook_journal_prune()
-
-
-def conversation_states_expire_fan_out() -> int:
-    return len(tenants_fan_out(tenant_conversation_states_expire, q_options=TASK_OPTIONS))
-
-
-@tenant_task
-def tenant_conversation_states_expire() -> object:
-    return cleanup.conversation_states_expire()
-
-
-def stuck_messages_reconcile_fan_out() -> int:
-    return len(tenants_fan_out(tenant_stuck_messages_reconcile, q_options=TASK_OPTIONS))
-
-
-@tenant_task
-def tenant_stuck_messages_reconcile() -> object:
-    return cleanup.stuck_messages_reconcile()
 
 
 def health_logs_prune_fan_out() -> int:

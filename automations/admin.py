@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.http import HttpRequest
 
 from automations import services
@@ -49,7 +50,8 @@ class WorkflowTemplateForm(forms.ModelForm):
         fields = list(TEMPLATE_FIELDS)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors:
             data["trigger_keywords"] = data.get("trigger_keywords") or []
             _add_problems(self, workflow_template_problems(
@@ -65,7 +67,7 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(self.fields or [])
+        return flatten(self.fields or [])
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -137,7 +139,8 @@ class WorkflowForm(forms.ModelForm):
         fields = list(WORKFLOW_FIELDS)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors:
             _add_problems(self, workflow_problems(name=data.get("name", ""), definition=data.get("definition")))
         return data
@@ -213,7 +216,7 @@ class CatalogueItemAdmin(ServiceSavedAdmin):
     list_display = ["name", "price", "is_active", "position"]
     search_fields = ["name"]
     fields = ["name", "description", "price", "is_active", "position"]
-    editable_fields = tuple(fields)
+    editable_fields = tuple(flatten(fields))
 
     def create(self, values: dict[str, Any], who: str) -> CatalogueItem:
         return services.catalogue_item_create(**values)

@@ -47,13 +47,14 @@ from automations.seeds import builtins_install
 from automations.services.templates import placeholders_of, workflow_template_render
 from messaging.interactive import validate_interactive
 from messaging.models import Contact
+from tenants.context import TenantRequest
 from waba.models import PhoneNumber
 
 router = Router(tags=["automations"])
 
 
-def _changed_by(request: HttpRequest) -> str:
-    return f"api-key:{request.auth.prefix}"  # type: ignore[attr-defined]
+def _changed_by(request: TenantRequest) -> str:
+    return f"api-key:{request.auth.prefix}"
 
 
 def _changes(payload: Any, *, nullable: frozenset[str] = frozenset(), error: type = WorkflowInvalid) -> dict:
@@ -76,7 +77,7 @@ def workflow_template_list(request: HttpRequest, is_active: bool | None = None, 
 
 
 @router.post("/workflow-templates", response={201: WorkflowTemplateOut})
-def workflow_template_create(request: HttpRequest, payload: WorkflowTemplateIn):
+def workflow_template_create(request: TenantRequest, payload: WorkflowTemplateIn):
     fields = payload.model_dump()
     workflow_name = fields.pop("workflow")
     workflow = selectors.workflow_by_name(name=workflow_name) if workflow_name else None
@@ -97,7 +98,7 @@ def workflow_template_get(request: HttpRequest, template_id: int):
 
 
 @router.patch("/workflow-templates/{int:template_id}", response=WorkflowTemplateOut)
-def workflow_template_update(request: HttpRequest, template_id: int, payload: WorkflowTemplatePatch):
+def workflow_template_update(request: TenantRequest, template_id: int, payload: WorkflowTemplatePatch):
     template = selectors.workflow_template_get(template_id=template_id)
     changes = _changes(payload, nullable=frozenset({"workflow"}), error=WorkflowTemplateInvalid)
     if "workflow" in changes:
@@ -140,12 +141,12 @@ def workflow_list(request: HttpRequest):
 
 
 @router.post("/workflows", response={201: WorkflowOut})
-def workflow_create(request: HttpRequest, payload: WorkflowIn):
+def workflow_create(request: TenantRequest, payload: WorkflowIn):
     return Status(201, services.workflow_create(**payload.model_dump(), changed_by=_changed_by(request)))
 
 
 @router.post("/workflows/install-builtins", response={200: BuiltinsInstalledOut, 201: BuiltinsInstalledOut})
-def workflow_install_builtins(request: HttpRequest):
+def workflow_install_builtins(request: TenantRequest):
     """Main menu, ordering, tracking and support, with their menus and a small catalogue. Idempotent:
     what already exists under a built-in name is kept (200 when nothing was missing, 201 otherwise)."""
     installed = builtins_install(changed_by=_changed_by(request))
@@ -159,7 +160,7 @@ def workflow_get(request: HttpRequest, workflow_id: int):
 
 
 @router.patch("/workflows/{int:workflow_id}", response=WorkflowOut)
-def workflow_update(request: HttpRequest, workflow_id: int, payload: WorkflowPatch):
+def workflow_update(request: TenantRequest, workflow_id: int, payload: WorkflowPatch):
     workflow = selectors.workflow_get(workflow_id=workflow_id)
     return services.workflow_update(workflow=workflow, changed_by=_changed_by(request), **_changes(payload))
 
@@ -228,7 +229,7 @@ def handoff_get(request: HttpRequest, handoff_id: int):
 
 
 @router.post("/handoffs/{int:handoff_id}/close", response=HandoffOut)
-def handoff_close(request: HttpRequest, handoff_id: int, payload: HandoffCloseIn | None = None):
+def handoff_close(request: TenantRequest, handoff_id: int, payload: HandoffCloseIn | None = None):
     handoff = selectors.handoff_get(handoff_id=handoff_id)
     closed_by = (payload.closed_by if payload else "") or _changed_by(request)
     services.handoff_close(handoff=handoff, closed_by=closed_by)

@@ -9,16 +9,9 @@ class MenusConfig(AppConfig):
 
     def ready(self) -> None:
         from automations import actions  # noqa: F401  (registers the built-in actions and renderers)
+        from automations.receivers import automation_on_inbound, flow_link_check
+        from flows_builder.signals import flow_link_checked
+        from messaging.signals import inbound_message_stored
 
-        self._register_inbound_hook()
-
-    @staticmethod
-    def _register_inbound_hook() -> None:
-        """Every newly stored inbound message goes through the automation engine once (issue 4's hook)."""
-        try:
-            from messaging.dispatch import on_inbound_message
-        except ImportError:
-            return
-        from automations.workflows import automation_inbound_hook
-
-        on_inbound_message(automation_inbound_hook)
+        inbound_message_stored.connect(automation_on_inbound, dispatch_uid="automations.inbound")
+        flow_link_checked.connect(flow_link_check, dispatch_uid="automations.flow_link")

@@ -1,4 +1,4 @@
-"""The one way automated replies leave: `reply_send`, through the send pipeline (issue 5).
+"""The one way automated replies leave: `reply_send`, through the send pipeline.
 
 Every reply becomes a queued outbound Message through `sending.services.message_send`, so
 rate limits, the 24-hour window, quotas and retries apply as to any other message. Each reply is
@@ -22,8 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from automations.models import AutomatedReply
+from flows_builder.errors import FlowNotFound
+from flows_builder.models import WhatsAppFlow
+from flows_builder.sending import flow_send
 from messaging.models import Message
 from platform_core.errors import DomainError
+from sending.services import message_send
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +125,6 @@ def _send(reply: OutboundReply, message: Message, *, idempotency_key: str) -> tu
     phone = message.phone_number
     if reply.flow is not None:
         return _flow_send(reply.flow, message), False
-    from sending.services import message_send
 
     queued = message_send(
         phone_number_id=phone.phone_number_id,
@@ -133,9 +136,6 @@ def _send(reply: OutboundReply, message: Message, *, idempotency_key: str) -> tu
 
 
 def _flow_send(flow_reply: FlowReply, message: Message) -> Message:
-    from flows_builder.errors import FlowNotFound
-    from flows_builder.models import WhatsAppFlow
-    from flows_builder.sending import flow_send
 
     flows = WhatsAppFlow.objects.filter(account_id=message.phone_number.account_id)
     if flow_reply.flow_id is not None:

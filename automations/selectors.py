@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from automations import errors
@@ -22,15 +22,15 @@ from automations.models import (
 
 def workflow_template_matching(*, text: str) -> WorkflowTemplate | None:
     """The active template whose keywords match `text` best (see keywords.best_match for the order)."""
-    templates = {
+    templates: dict[object, WorkflowTemplate] = {
         template.pk: template
         for template in WorkflowTemplate.objects.filter(is_active=True).exclude(trigger_keywords=[])
         .select_related("workflow")
     }
     match = best_match(text, (
-        Candidate(key=pk, keywords=template.trigger_keywords, mode=template.match_mode,
-                  priority=template.priority, created_order=pk)
-        for pk, template in templates.items()
+        Candidate(key=template.pk, keywords=template.trigger_keywords, mode=template.match_mode,
+                  priority=template.priority, created_order=template.pk)
+        for template in templates.values()
     ))
     return templates[match.key] if match else None
 
@@ -70,16 +70,28 @@ def workflow_by_name(*, name: str) -> Workflow:
     return workflow
 
 
+def conversation_state_live(*, now: datetime | None = None) -> Q:
+    """Active and not yet past `expires_at`: the one rule of a live state. An active state past
+    it reads as absent at once, and the clean-up (`conversation_states_expire`) closes it."""
+    return Q(status=ConversationState.Status.ACTIVE, expires_at__gt=now or timezone.now())
+
+
+def conversation_state_expired(*, now: datetime | None = None) -> Q:
+    """Active but past `expires_at`: exactly the active states that are not live (written out,
+    not negated, so the partial index on `expires_at` serves it)."""
+    return Q(status=ConversationState.Status.ACTIVE, expires_at__lte=now or timezone.now())
+
+
 def conversation_state_list(
     *, active: bool | None = None, contact_id: int | None = None, now: datetime | None = None
 ) -> QuerySet[ConversationState]:
     """`active=True`: live states only (expired ones read as not active even before the clean-up)."""
     states = ConversationState.objects.select_related("contact", "phone_number")
-    live = {"status": ConversationState.Status.ACTIVE, "expires_at__gt": now or timezone.now()}
+    live = conversation_state_live(now=now)
     if active is True:
-        states = states.filter(**live)
+        states = states.filter(live)
     elif active is False:
-        states = states.exclude(**live)
+        states = states.exclude(live)
     if contact_id is not None:
         states = states.filter(contact_id=contact_id)
     return states

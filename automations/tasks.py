@@ -1,13 +1,17 @@
-"""Background jobs of the automation app (django-q2; they run inside the tenant named at enqueue time)."""
+"""Background jobs of the automation app (django-q2). Fan-outs run in the public schema and queue
+one task per active tenant, which runs inside that tenant's schema."""
 
 from __future__ import annotations
 
 from automations.services.state import conversation_states_expire
-from tenants.jobs import tenant_task
+from tenants.jobs import JOB_TIMEOUT_S, tenant_task, tenants_fan_out
+
+
+def conversation_states_expire_fan_out() -> int:
+    return len(tenants_fan_out(conversation_states_expire_task, q_options={"timeout": JOB_TIMEOUT_S}))
 
 
 @tenant_task
 def conversation_states_expire_task() -> int:
-    """Close expired conversation states in the current tenant. The schedule that runs it lives in
-    analytics (it calls `automations.services.conversation_states_expire` per tenant)."""
+    """Close expired conversation states in the current tenant."""
     return conversation_states_expire()

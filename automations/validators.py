@@ -15,9 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from automations.errors import InputInvalid
-from sending.errors import RecipientInvalid
-from sending.validation import recipient_normalise
 from waba import meta
+from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 InputValidator = Callable[[str], Any]
 
@@ -83,8 +82,8 @@ def email(text: str) -> str:
 
 @input_validator("phone_number")
 def phone_number(text: str) -> str:
-    """An international number, answered in E.164 (+4915112345678): the send pipeline's own rule."""
+    """An international number, answered in E.164 (+4915112345678): the rule recipients follow."""
     try:
-        return "+" + recipient_normalise(text)
-    except RecipientInvalid:
+        return phone_number_normalise(text)
+    except PhoneNumberInvalid:
         raise InputInvalid("Please send a phone number with its country code, for example +4915112345678.") from None

@@ -52,6 +52,8 @@ from automations.services.state import (
 )
 from automations.services.templates import text_fill, workflow_template_render
 from automations.validators import input_validate
+from flows_builder.selectors import flow_linked_to
+from flows_builder.sending import DEFAULT_LINKED_CTA
 from messaging.interactive import Button, MenuValidationError, build_reply_buttons, validate_interactive
 from messaging.models import Conversation, Message
 from waba.models import WhatsAppAccount
@@ -88,11 +90,6 @@ def inbound_input(message: Message) -> InboundInput:
     if message.type in ("reaction", "system", "unsupported", "order"):
         return InboundInput("ignored")
     return InboundInput("other", "", None, replied_to)
-
-
-def automation_inbound_hook(message: Message) -> None:
-    """The handler registered on messaging.dispatch (see MenusConfig.ready)."""
-    automation_handle_inbound(message=message)
 
 
 def automation_handle_inbound(*, message: Message, now: datetime | None = None) -> list[OutboundReply]:
@@ -199,7 +196,7 @@ class _Run:
         workflow = state.workflow
         definition = _definition(workflow) if workflow is not None and workflow.is_active else None
         step = definition.steps.get(state.current_step) if definition else None
-        if definition is None or step is None or step.input is None:
+        if workflow is None or definition is None or step is None or step.input is None:
             conversation_state_end(state=state, status=StateStatus.CANCELLED, now=self.now)
             self.state = None
             return None
@@ -334,7 +331,7 @@ class _Run:
         payload = (earlier.outbound_message.request_payload or {}) if earlier.outbound_message else {}
         offered = offered_options(payload.get("interactive"))
         picked = _pick(spec, said, offered) if spec is not None and spec.type == "choice" else None
-        if picked is None:
+        if picked is None or spec is None:
             return False
         self.outcome = "resumed"
         self.session = _Session(workflow=workflow, definition=definition, step=definition.start,
@@ -596,7 +593,6 @@ def _definition(workflow: Workflow) -> WorkflowDefinition | None:
 
 def _linked_flow(workflow: Workflow, *, account_id: int) -> tuple[int, str] | None:
     """flows_builder's published WhatsApp Flow linked to this workflow, as (id, body), if any."""
-    from flows_builder.selectors import flow_linked_to  # flows_builder imports messaging: resolved late
 
     flow = flow_linked_to(conversational_flow_name=workflow.name, account_id=account_id)
     if flow is None:
@@ -605,6 +601,5 @@ def _linked_flow(workflow: Workflow, *, account_id: int) -> tuple[int, str] | No
 
 
 def _linked_cta() -> str:
-    from flows_builder.sending import DEFAULT_LINKED_CTA
 
     return DEFAULT_LINKED_CTA

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from broadcasts.models import Broadcast
 from broadcasts.selectors import broadcast_progress, broadcast_state
@@ -25,8 +26,8 @@ class BroadcastAdmin(admin.ModelAdmin):
         counts = broadcast_progress(broadcast=broadcast).__dict__
         return ", ".join(f"{name} {count}" for name, count in counts.items())
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
         return False

@@ -6,7 +6,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, Router
 
 from broadcasts.models import Broadcast
-from broadcasts.schemas import BroadcastCancelIn, BroadcastIn, BroadcastOut
+from broadcasts.schemas import (
+    BroadcastCancelIn,
+    BroadcastIn,
+    BroadcastOut,
+    BroadcastProgressOut,
+    BroadcastTemplateIn,
+)
 from broadcasts.selectors import broadcast_get, broadcast_progress, broadcast_state, broadcasts_list
 from broadcasts.services import broadcast_cancel, broadcast_create
 
@@ -22,11 +28,11 @@ def broadcast_out(broadcast: Broadcast) -> dict:
         name=broadcast.name,
         status=broadcast_state(broadcast=broadcast, progress=progress),
         phone_number_id=broadcast.phone_number.phone_number_id,
-        template={"name": broadcast.template_name, "language": broadcast.template_language},
+        template=BroadcastTemplateIn(name=broadcast.template_name, language=broadcast.template_language),
         created_at=broadcast.created_at,
         cancelled_at=broadcast.cancelled_at,
         cancel_reason=broadcast.cancel_reason,
-        progress=progress.__dict__,
+        progress=BroadcastProgressOut(**progress.__dict__),
     ).model_dump(mode="json")
 
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from broadcasts.models import CANCELLED_TITLE, Broadcast
 from messaging.models import Message
+from messaging.status_order import IN_OUTBOX
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def broadcast_get(*, broadcast_id: int) -> Broadcast:
 
 def broadcast_progress(*, broadcast: Broadcast) -> BroadcastProgress:
     counts = Message.objects.filter(broadcast_recipient__broadcast=broadcast).aggregate(
-        queued=Count("id", filter=Q(status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
+        queued=Count("id", filter=Q(status__in=IN_OUTBOX)),
         sent=Count("id", filter=Q(status=Message.Status.SENT)),
         delivered=Count("id", filter=Q(status=Message.Status.DELIVERED)),
         read=Count("id", filter=Q(status=Message.Status.READ)),

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from broadcasts.models import CANCELLED_TITLE, Broadcast, BroadcastRecipient
 from broadcasts.schemas import BroadcastIn, BroadcastRecipientIn
 from messaging.models import Contact, Message
-from sending.conf import send_setting
 from sending.errors import IdempotencyKeyReused, MessageInvalid, RecipientInvalid
 from sending.outbox import OutboundItem, outbox_enqueue, rows_copy
 from sending.quotas import quota_give_back, quota_take
@@ -104,7 +104,7 @@ def broadcast_cancel(*, broadcast: Broadcast, reason: str = "") -> tuple[Broadca
 
 
 def _check_size(request: BroadcastIn) -> None:
-    limit = send_setting("BROADCAST_MAX_RECIPIENTS")
+    limit = settings.BROADCAST_MAX_RECIPIENTS
     if len(request.recipients) > limit:
         raise MessageInvalid(
             [
@@ -162,7 +162,7 @@ def _opted_out(items: list[OutboundItem], template: MessageTemplate) -> dict[str
 
 
 def _queue_in_batches(broadcast: Broadcast, items: list[OutboundItem], parameters: dict[str, dict]) -> None:
-    batch_size = send_setting("BROADCAST_BATCH_SIZE")
+    batch_size = settings.BROADCAST_BATCH_SIZE
     start = timezone.now()
     spacing = 1.0 / broadcast.phone_number.throughput_mps
     for offset in range(0, len(items), batch_size):

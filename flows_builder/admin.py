@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -70,7 +71,8 @@ class WhatsAppFlowForm(forms.ModelForm):
         return keywords
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "flow_json" in cleaned:
             try:
                 services.flow_json_check(
@@ -217,7 +219,7 @@ class FlowResponseAdmin(admin.ModelAdmin):
         "created_at",
         "processed_at",
     ]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     actions = ["reprocess", "mark_processed"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -289,7 +291,7 @@ class CleaningRequestAdmin(ServiceRequestAdmin):
 class FlowEndpointKeyAdmin(admin.ModelAdmin):
     list_display = ["phone_number", "key_version", "uploaded_at", "rotated_at"]
     fields = ["phone_number", "key_version", "public_key_pem", "uploaded_at", "created_at", "rotated_at"]
-    readonly_fields = fields  # the private key never shows; keys are made through the API
+    readonly_fields = flatten(fields)  # the private key never shows; keys are made through the API
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

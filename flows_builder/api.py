@@ -40,6 +40,7 @@ from flows_builder.sending import flow_send
 from flows_builder.sync import FlowSyncOutcome
 from flows_builder.validation import FlowValidationError, validate_flow_json
 from messaging.models import Contact
+from messaging.selectors import wa_id_from_phone
 from waba.models import PhoneNumber, WhatsAppAccount
 
 router = Router(tags=["WhatsApp Flows"])
@@ -192,7 +193,7 @@ def flow_message_send(request: HttpRequest, flow_id: int, payload: FlowSendIn):
     """Send the flow to a contact through the send pipeline (503 until that pipeline is installed)."""
     flow = selectors.flow_get(flow_id=flow_id)
     number = _phone_number(payload.phone_number_id)
-    contact = Contact.objects.filter(wa_id=payload.to.lstrip("+")).first()
+    contact = Contact.objects.filter(wa_id=wa_id_from_phone(payload.to)).first()
     if contact is None:
         raise ContactNotFound(
             f"No contact with WhatsApp id {payload.to}: flows go to existing conversations."

@@ -124,13 +124,6 @@ class FlowMessageInvalid(DomainError):
     status = 422
 
 
-class SendPipelineUnavailable(DomainError):
-    """The send pipeline (sending) is not installed in this build yet."""
-
-    code = "send_pipeline_unavailable"
-    status = 503
-
-
 class FlowResponseAlreadyProcessed(DomainError):
     code = "flow_response_already_processed"
     status = 409

@@ -1,39 +1,20 @@
-"""Links from WhatsApp Flows to conversational flows (the automation app, label `menus`, issue 6).
+"""Links from WhatsApp Flows to the conversational flows they fall back to.
 
-That app is built separately: until its model exists every link reads as missing, which the sync
-command reports as a warning rather than an error.
+Conversational flows belong to a higher app (automations), which answers the
+`flow_link_checked` signal; with no app answering, a link cannot resolve.
 """
 
 from __future__ import annotations
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
-
 from flows_builder.models import WhatsAppFlow
-
-# (app label, model) candidates for a conversational flow, with the field holding its name.
-CONVERSATIONAL_FLOW_MODELS = (("menus", "Workflow"), ("menus", "ConversationalFlow"))
-CONVERSATIONAL_FLOW_NAME_FIELDS = ("name", "template_name")
-
-
-def conversational_flow_exists(name: str) -> bool:
-    """True when a conversational flow called `name` exists in this tenant; False without the app."""
-    for app_label, model_name in CONVERSATIONAL_FLOW_MODELS:
-        try:
-            model = apps.get_model(app_label, model_name)
-        except LookupError:
-            continue
-        for field_name in CONVERSATIONAL_FLOW_NAME_FIELDS:
-            try:
-                model._meta.get_field(field_name)
-            except FieldDoesNotExist:
-                continue
-            return model._default_manager.filter(**{field_name: name}).exists()
-    return False
+from flows_builder.signals import flow_link_checked
 
 
 def flow_link_warnings(*, flow: WhatsAppFlow) -> list[str]:
     """Human-readable problems with the flow's link; [] when it has none or the link resolves."""
-    if not flow.flow_definition_name or conversational_flow_exists(flow.flow_definition_name):
+    if not flow.flow_definition_name:
         return []
-    return [f"linked conversational flow '{flow.flow_definition_name}' does not exist"]
+    answers = [answer for _, answer in flow_link_checked.send(sender=WhatsAppFlow, flow=flow) if answer is not None]
+    if not answers:
+        return [f"linked conversational flow '{flow.flow_definition_name}' does not exist"]
+    return [problem for answer in answers for problem in answer]

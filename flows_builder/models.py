@@ -105,7 +105,7 @@ class WhatsAppFlow(models.Model):
 
     def screen_ids(self) -> list[str]:
         screens = self.flow_json.get("screens") if isinstance(self.flow_json, dict) else None
-        return [s.get("id") for s in screens or [] if isinstance(s, dict) and isinstance(s.get("id"), str)]
+        return [screen_id for s in screens or [] if isinstance(s, dict) and isinstance(screen_id := s.get("id"), str)]
 
     @property
     def meta_name(self) -> str:

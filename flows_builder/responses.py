@@ -96,7 +96,7 @@ def handle_inbound_nfm_reply(message: Message) -> FlowResponse | None:
         return None
     if not message.wamid:
         return None
-    response = content.get("response") if isinstance(content.get("response"), dict) else {}
+    response = found if isinstance(found := content.get("response"), dict) else {}
     if not response.get("flow_token") and content.get("flow_token"):
         response = {**response, "flow_token": content["flow_token"]}
     return flow_response_record(wamid=message.wamid, contact=message.contact, response=response)

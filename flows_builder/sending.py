@@ -8,17 +8,19 @@ flow_action_payload, mode) and is checked with the same rules as every interacti
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from flows_builder.errors import FlowMessageInvalid, FlowNotSendable, SendPipelineUnavailable
+from flows_builder.errors import FlowMessageInvalid, FlowNotSendable
 from flows_builder.models import FlowToken, WhatsAppFlow
+from flows_builder.selectors import flow_linked_to
 from messaging.interactive import validate_interactive
 from messaging.models import Contact
+from sending.services import message_send
 from waba import meta
 from waba.models import PhoneNumber
 
@@ -112,7 +114,6 @@ def flow_send(
     Returns the pipeline's result (`MessageQueued`). The token and the queued message commit
     together: a send the pipeline refuses (e.g. outside the 24-hour window) leaves no orphan token.
     """
-    send = send_pipeline()
     if phone_number.account_id != flow.account_id:
         raise FlowMessageInvalid(
             "The flow belongs to another WhatsApp account than the sending number.",
@@ -131,26 +132,11 @@ def flow_send(
             data=data,
             action=action,
         )
-        return send(
+        return message_send(
             phone_number_id=phone_number.phone_number_id,
             to=contact.wa_id,
             content={"type": "interactive", "interactive": payload["interactive"]},
         )
-
-
-def send_pipeline() -> Callable[..., Any]:
-    """The send pipeline's entry point, `sending.services.message_send` (issue 5).
-
-    Called as `message_send(phone_number_id=, to=, content={"type": "interactive", ...})`. Looked
-    up at call time so a build without the pipeline answers 503 `send_pipeline_unavailable`.
-    """
-    try:
-        from sending.services import message_send  # type: ignore[import-not-found]
-    except ImportError:
-        raise SendPipelineUnavailable(
-            "Sending is not available in this build yet (sending.services.message_send is missing)."
-        ) from None
-    return message_send
 
 
 def _check_sendable(flow: WhatsAppFlow, *, mode: str, action: str) -> None:
@@ -196,7 +182,6 @@ def flow_send_linked(
     to `conversational_flow_name`; None when there is none, and the conversational flow runs as
     usual. `body` defaults to the flow's description (or its friendly name).
     """
-    from flows_builder.selectors import flow_linked_to
 
     flow = flow_linked_to(
         conversational_flow_name=conversational_flow_name, account_id=phone_number.account_id

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from flows_builder.definitions import BUILTIN_FLOWS
 from flows_builder.errors import FlowInvalid, FlowJsonInvalid, FlowNameTaken, FlowStateConflict
 from flows_builder.models import FLOW_NAME_PATTERN, WhatsAppFlow
+from flows_builder.sync import flow_meta_draft_delete
 from flows_builder.validation import validate_flow_json
 from waba import meta
 from waba.models import PhoneNumber, WhatsAppAccount
@@ -126,7 +127,6 @@ def flow_delete(*, flow: WhatsAppFlow) -> None:
     A flow live at Meta (published, throttled, blocked) must be deprecated first: Meta keeps it
     and customers may still open it.
     """
-    from flows_builder.sync import flow_meta_draft_delete
 
     if flow.meta_flow_id and flow.meta_status in (
         meta.FlowStatus.PUBLISHED,

@@ -1,7 +1,8 @@
-"""Meta's numbers as the simulator enforces them, in one place (see /work/shared/META.md).
+"""Meta's numbers and names as the simulator enforces them, in one place.
 
-The simulator is an outside system and imports nothing from the platform, so it keeps its own
-copy of these facts rather than sharing the platform's constants module.
+The simulator stands in for Meta, an outside system, and imports nothing from the platform, so
+it keeps its own copy of the facts the platform keeps in waba/meta.py.
+tests/graph_simulator/test_constants.py checks that the two copies agree on every fact they share.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ THROUGHPUT_BY_LEVEL = {"STANDARD": 80, "HIGH": 1000, "COEXISTENCE": 20, "NOT_APP
 
 CUSTOMER_SERVICE_WINDOW_S = 24 * 3600
 CONVERSATION_LIFETIME_S = 24 * 3600
+
+# Webhooks.
+WEBHOOK_OBJECT = "whatsapp_business_account"
+WEBHOOK_MESSAGES_FIELD = "messages"
+WEBHOOK_SIGNATURE_HEADER = "X-Hub-Signature-256"
+WEBHOOK_SIGNATURE_PREFIX = "sha256="
 
 # Limits of the simulator itself, not Meta's.
 MAX_REQUEST_BODY_BYTES = 64 * 1024 * 1024

@@ -6,7 +6,7 @@ from typing import Any
 
 from graph_simulator.models import PhoneNumber
 
-UNDELIVERABLE_ERROR = {
+UNDELIVERABLE_ERROR: dict[str, Any] = {
     "code": 131026,
     "title": "Message undeliverable",
     "message": "Message undeliverable",
@@ -14,7 +14,7 @@ UNDELIVERABLE_ERROR = {
     "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
 }
 
-REENGAGEMENT_ERROR = {
+REENGAGEMENT_ERROR: dict[str, Any] = {
     "code": 131047,
     "title": "Re-engagement message",
     "message": "Re-engagement message",

@@ -126,7 +126,9 @@ def select_fields(data: dict[str, Any], fields_param: str | None) -> dict[str, A
 
 def _split_fields(fields_param: str) -> list[str]:
     """Split on commas outside braces: `throughput{level},status` -> two fields."""
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    depth = 0
+    current: list[str] = []
     for char in fields_param:
         if char == "{":
             depth += 1

@@ -99,8 +99,8 @@ class Simulator:
             response = Response.json(error.body(), error.status)
         except Exception:  # answer like Meta's unknown error rather than drop the connection
             logger.exception("simulator failed on %s %s", request.method, request.path)
-            error = GraphError(1, "The simulator hit an unexpected error.", status=500)
-            response = Response.json(error.body(), error.status)
+            unexpected = GraphError(1, "The simulator hit an unexpected error.", status=500)
+            response = Response.json(unexpected.body(), unexpected.status)
         self.requests.record(request, response.status, received_at, received_wall)
         if self.state.config.verbose:
             logger.info("%s %s -> %s", request.method, request.path, response.status)
@@ -115,7 +115,8 @@ class SimulatorHandle:
         self.state = simulator.state
         self._http_server = http_server
         self._thread = thread
-        self.host, self.port = http_server.server_address[:2]
+        host, self.port = http_server.server_address[:2]
+        self.host = host if isinstance(host, str) else host.decode()
         self.base_url = f"http://{self.host}:{self.port}"
 
     def seed(self, document: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote
 
 from graph_simulator.constants import MAX_REQUEST_BODY_BYTES
@@ -144,6 +144,7 @@ def _multipart(content_type_header: str, body: bytes) -> dict[str, Any]:
         if not name:
             continue
         payload = part.get_payload(decode=True) or b""
+        assert isinstance(payload, bytes)  # decode=True gives bytes, or None for a (nested) multipart part
         filename = part.get_filename()
         if filename is not None:
             fields[str(name)] = UploadedFile(filename, part.get_content_type(), payload)
@@ -227,7 +228,7 @@ class _Connection(socketserver.StreamRequestHandler):
     disable_nagle_algorithm = True
 
     def handle(self) -> None:
-        server: HttpServer = self.server  # type: ignore[assignment]
+        server = cast(HttpServer, self.server)
         try:
             while True:
                 try:

@@ -23,13 +23,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graph_simulator.config import SimulatorConfig
-from graph_simulator.constants import WEBHOOK_LOG_CAPACITY
+from graph_simulator.constants import (
+    WEBHOOK_LOG_CAPACITY,
+    WEBHOOK_MESSAGES_FIELD,
+    WEBHOOK_OBJECT,
+    WEBHOOK_SIGNATURE_HEADER,
+    WEBHOOK_SIGNATURE_PREFIX,
+)
 from graph_simulator.scheduler import Scheduler
 from graph_simulator.state import WebhookTarget
 
 logger = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class _Delivery:
 
 
 def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return WEBHOOK_SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def envelope(events: list[WebhookEvent]) -> dict[str, Any]:
@@ -62,9 +66,9 @@ def envelope(events: list[WebhookEvent]) -> dict[str, Any]:
     for event in events:
         entry = entries.setdefault(event.waba_id, {"id": event.waba_id, "changes": []})
         entry["changes"].append({"field": event.field, "value": event.value})
-        if event.field != "messages":
+        if event.field != WEBHOOK_MESSAGES_FIELD:
             entry["time"] = now
-    return {"object": "whatsapp_business_account", "entry": list(entries.values())}
+    return {"object": WEBHOOK_OBJECT, "entry": list(entries.values())}
 
 
 class WebhookSender:
@@ -194,7 +198,7 @@ class WebhookSender:
             delivery.body = json.dumps(delivery.payload, separators=(",", ":")).encode()
             delivery.headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
             if delivery.target.secret:
-                delivery.headers[SIGNATURE_HEADER] = sign(delivery.body, delivery.target.secret)
+                delivery.headers[WEBHOOK_SIGNATURE_HEADER] = sign(delivery.body, delivery.target.secret)
         delivery.attempt += 1
         status: int | None = None
         error: str | None = None

@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from messaging.dispatch import inbound_message_dispatch
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.models import Contact, Conversation, Message
+from messaging.signals import inbound_message_stored
 from waba.meta import CUSTOMER_SERVICE_WINDOW_S
 from waba.models import PhoneNumber
 from waba.webhook_events import AccountEvent, InboundMessage
@@ -53,7 +53,7 @@ def inbound_message_store(*, event: InboundMessage, phone_number: PhoneNumber | 
         if message is None:
             return InboundStoreResult(message=None)
         _conversation_count(conversation, message)
-        failures = inbound_message_dispatch(message)
+        failures = inbound_message_stored.send_in_savepoints(sender=Message, message=message)
     return InboundStoreResult(message=message, dispatch_failures=failures)
 
 

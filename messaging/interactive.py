@@ -297,7 +297,9 @@ class _Checker:
             self.text("header.text", header.get("text"), meta.INTERACTIVE_HEADER_TEXT_MAX_CHARS)
         elif media_allowed and kind in meta.INTERACTIVE_MEDIA_HEADER_TYPES:
             media = header.get(kind)
-            sources = [key for key in ("id", "link") if isinstance(media, Mapping) and media.get(key)]
+            if not isinstance(media, Mapping):
+                media = {}
+            sources = [key for key in ("id", "link") if media.get(key)]
             if len(sources) != 1 or not isinstance(media[sources[0]], str):
                 self.problem(f"header.{kind}", f"{kind} needs exactly one of id or link", "invalid")
         else:

@@ -25,32 +25,12 @@ from messaging.errors import (
     NotInbound,
 )
 from messaging.models import Message, MessageMedia
+from waba import meta
 from waba.graph import GraphClient, GraphError, GraphMediaTooLarge
-
-MB = 1024 * 1024
-# Meta's supported media: content types and size limits per message type (Cloud API docs).
-MEDIA_CONTENT_TYPES: dict[str, frozenset[str]] = {
-    "image": frozenset({"image/jpeg", "image/png"}),
-    "video": frozenset({"video/mp4", "video/3gpp"}),
-    "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
-    "sticker": frozenset({"image/webp"}),
-    "document": frozenset({
-        "text/plain", "application/pdf", "application/msword", "application/vnd.ms-excel",
-        "application/vnd.ms-powerpoint",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    }),
-}
-MEDIA_MAX_BYTES: dict[str, int] = {
-    "image": 5 * MB, "video": 16 * MB, "audio": 16 * MB, "sticker": 500 * 1024, "document": 100 * MB,
-}
-DEFAULT_STORE_MAX_BYTES = 16 * MB
 
 
 def media_size_limit(message_type: str) -> int:
-    platform_cap = int(getattr(settings, "MEDIA_STORE_MAX_BYTES", DEFAULT_STORE_MAX_BYTES))
-    return min(MEDIA_MAX_BYTES[message_type], platform_cap)
+    return min(meta.MEDIA_MAX_BYTES[message_type], settings.MEDIA_STORE_MAX_BYTES)
 
 
 def message_media_fetch(*, message: Message) -> MessageMedia:
@@ -61,7 +41,7 @@ def message_media_fetch(*, message: Message) -> MessageMedia:
     media_id = (message.content or {}).get("media_id")
     if message.direction != Message.Direction.INBOUND:
         raise NotInbound("Only media a customer sent is fetched from Meta.")
-    if message.type not in MEDIA_CONTENT_TYPES or not media_id:
+    if message.type not in meta.MEDIA_CONTENT_TYPES or not media_id:
         raise NoMedia(f"Message {message.pk} is a {message.type} message and carries no media.")
     client = _client_for(message)
     limit = media_size_limit(message.type)
@@ -101,10 +81,10 @@ def _client_for(message: Message) -> GraphClient:
 
 def _content_type_check(message_type: str, reported: str | None) -> str:
     mime_type = (reported or "").split(";", 1)[0].strip().lower()
-    if mime_type not in MEDIA_CONTENT_TYPES[message_type]:
+    if mime_type not in meta.MEDIA_CONTENT_TYPES[message_type]:
         raise MediaTypeNotAllowed(
             f"Meta reports {reported!r} for this {message_type}; accepted: "
-            f"{', '.join(sorted(MEDIA_CONTENT_TYPES[message_type]))}.",
+            f"{', '.join(sorted(meta.MEDIA_CONTENT_TYPES[message_type]))}.",
             details={"content_type": reported},
         )
     return (reported or mime_type).strip()

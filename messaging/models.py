@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from messaging.status_order import IN_OUTBOX, MessageStatus
 from waba.models import MessageTemplate, PhoneNumber
 
 
@@ -49,7 +52,7 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{self.contact} <-> {self.phone_number}"
 
-    def window_open(self, at=None) -> bool:  # type: ignore[no-untyped-def]
+    def window_open(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.service_window_expires_at is not None and at < self.service_window_expires_at
 
@@ -67,14 +70,7 @@ class Message(models.Model):
         INBOUND = "in", "Inbound"
         OUTBOUND = "out", "Outbound"
 
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"  # inbound
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+    Status = MessageStatus
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
@@ -121,10 +117,10 @@ class Message(models.Model):
             models.Index(fields=["conversation", "-timestamp"], name="message_conversation_time"),
             models.Index(fields=["-timestamp", "-id"], name="message_time"),
             models.Index(fields=["status", "next_attempt_at"], name="message_outbox",
-                         condition=Q(status__in=["queued", "sending"])),
+                         condition=Q(status__in=IN_OUTBOX)),
             # The send workers' claim: due messages of one phone number, oldest first.
             models.Index(fields=["phone_number", "next_attempt_at"], name="message_outbox_by_number",
-                         condition=Q(status="queued")),
+                         condition=Q(status=MessageStatus.QUEUED)),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from messaging.errors import AccountCredentialsMissing, GraphRequestFailed, NotInbound
 from messaging.inbound import NOT_FROM_CUSTOMER_TYPES
@@ -50,7 +51,7 @@ def message_mark_read(*, message: Message) -> ReadResult:
     return _result(conversation, marked=marked, receipt_wamid=message.wamid)
 
 
-def _unread(conversation: Conversation):  # type: ignore[no-untyped-def]
+def _unread(conversation: Conversation) -> QuerySet[Message]:
     return Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
                                   is_read_by_business=False)
 

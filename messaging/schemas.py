@@ -8,9 +8,9 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from messaging.models import Conversation, Message
+from messaging.status_order import MessageStatus
 
 Direction = Literal["in", "out"]
-MessageStatus = Literal["received", "queued", "sending", "sent", "delivered", "read", "failed"]
 
 
 class ContactRef(Schema):

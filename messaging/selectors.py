@@ -10,8 +10,9 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -19,13 +20,28 @@ from django.utils import timezone
 
 from messaging.errors import ConversationNotFound, InvalidCursor, MessageNotFound
 from messaging.models import Conversation, Message
+from waba.validation import PhoneNumberInvalid, phone_number_normalise
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _SortAt(TypedDict):
+    sort_at: datetime
+
 
 _NOT_DIGITS = re.compile(r"\D")
 
 
 def wa_id_from_phone(phone: str) -> str:
-    """'+49 151 2345-678' -> '491512345678' (WhatsApp ids are the E.164 digits)."""
-    return _NOT_DIGITS.sub("", phone)
+    """'+49 151 2345-678' -> '491512345678' (WhatsApp ids are the E.164 digits).
+
+    A lookup, not a check: text that is no phone number becomes its digits and simply matches nothing.
+    """
+    try:
+        return phone_number_normalise(phone, possible_only=True).removeprefix("+")
+    except PhoneNumberInvalid:
+        return _NOT_DIGITS.sub("", phone)
 
 
 def _messages() -> QuerySet[Message]:
@@ -80,7 +96,7 @@ def messages_list(
     return page[:limit], next_cursor
 
 
-def _conversations() -> QuerySet[Conversation]:
+def _conversations() -> QuerySet[WithAnnotations[Conversation, _SortAt]]:
     return Conversation.objects.select_related("contact", "phone_number").annotate(
         sort_at=Coalesce("last_message_at", "created_at")
     )
@@ -101,7 +117,7 @@ def conversations_list(
     window_open: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[Conversation], str | None]:
+) -> tuple[Sequence[Conversation], str | None]:
     """Most recent activity first; same cursor rules as messages."""
     conversations = _conversations()
     if contact:

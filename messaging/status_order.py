@@ -1,4 +1,4 @@
-"""Ordering of outbound message statuses, shared by webhook processing and the send pipeline.
+"""Message statuses: the vocabulary, its order and its named groups, for every app of the platform.
 
 Meta delivers status webhooks at least once and in no particular order, so a status is applied
 only when it moves the message forward. The ladder is
@@ -13,11 +13,38 @@ Repeating the current status is not an advance, which keeps re-deliveries idempo
 
 from __future__ import annotations
 
-STATUS_RANK: dict[str, int] = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
-FAILED = "failed"
+from django.db import models
 
+from waba import meta
+
+
+class MessageStatus(models.TextChoices):
+    """Every status a message can have: the one vocabulary (the model's `Message.Status`).
+
+    The statuses Meta reports keep Meta's own names (waba.meta); the others are ours.
+    """
+
+    RECEIVED = "received", "Received"  # inbound
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = str(meta.MessageStatus.SENT), "Sent"
+    DELIVERED = str(meta.MessageStatus.DELIVERED), "Delivered"
+    READ = str(meta.MessageStatus.READ), "Read"
+    FAILED = str(meta.MessageStatus.FAILED), "Failed"
+
+
+S = MessageStatus
+STATUS_RANK: dict[str, int] = {S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4}
+FAILED = S.FAILED
+
+# Still in the outbox: not yet accepted by Meta (a list, as the model's index condition needs it).
+IN_OUTBOX = [S.QUEUED, S.SENDING]
+# Accepted by Meta, and no failure reported since.
+ACCEPTED = (S.SENT, S.DELIVERED, S.READ)
+# Out of the outbox: accepted by Meta (whatever came next) or given up.
+LEFT_OUTBOX = (*ACCEPTED, S.FAILED)
 # Statuses that prove delivery: a failure reported after one of them is ignored.
-_DELIVERY_PROOF = frozenset({"delivered", "read"})
+DELIVERY_PROOF = frozenset({S.DELIVERED, S.READ})
 
 
 def status_advances(current: str | None, new: str) -> bool:
@@ -29,11 +56,11 @@ def status_advances(current: str | None, new: str) -> bool:
     """
     known_current = current if current == FAILED or current in STATUS_RANK else None
     if new == FAILED:
-        return known_current != FAILED and known_current not in _DELIVERY_PROOF
+        return known_current != FAILED and known_current not in DELIVERY_PROOF
     if new not in STATUS_RANK:
         return False
     if known_current is None:
         return True
     if known_current == FAILED:
-        return new in _DELIVERY_PROOF
+        return new in DELIVERY_PROOF
     return STATUS_RANK[new] > STATUS_RANK[known_current]

@@ -15,16 +15,19 @@ Used by webhook processing and by the send pipeline. Inside the tenant's schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.models import Message, StatusEvent
 from messaging.status_order import FAILED, status_advances
+from messaging.status_order import MessageStatus as S
 from waba.webhook_events import StatusUpdate
 
-TIMESTAMP_FIELDS = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
+TIMESTAMP_FIELDS: dict[str, str] = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at", S.FAILED: "failed_at"}
 
 
 class StatusOutcome(StrEnum):
@@ -37,7 +40,7 @@ class StatusOutcome(StrEnum):
 def message_status_apply(*, event: StatusUpdate) -> StatusOutcome:
     """Record one status webhook and apply it to its message if we know the message."""
     with transaction.atomic():
-        _wamid_lock(event.wamid)
+        wamids_lock([event.wamid])
         status_event = _status_event_insert(event)
         if status_event is None:
             return StatusOutcome.DUPLICATE
@@ -60,20 +63,30 @@ def pending_statuses_apply(*, message: Message) -> None:
     if not message.wamid:
         return
     with transaction.atomic():
-        _wamid_lock(message.wamid)
+        wamids_lock([message.wamid])
         locked = _outbound().select_for_update().filter(pk=message.pk, wamid=message.wamid).first()
         if locked is not None:
             _apply_waiting(locked)
             message.refresh_from_db()
 
 
-def _outbound():  # type: ignore[no-untyped-def]
+def _outbound() -> QuerySet[Message]:
     return Message.objects.filter(direction=Message.Direction.OUTBOUND)
 
 
-def _wamid_lock(wamid: str) -> None:
+def wamids_lock(wamids: Iterable[str]) -> None:
+    """Take the transaction-scoped advisory lock of each wamid, in one statement.
+
+    Status processing and the send worker's recording of wamids both take it, so a status stored
+    for a wamid and that wamid being recorded on its message cannot miss each other. Locks are
+    taken in sorted order, so two transactions locking overlapping sets never deadlock. Call
+    inside a transaction.
+    """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"wamid:{wamid}"])
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended('wamid:' || w, 0))) FROM unnest(%s::text[]) AS w",
+            [sorted(set(wamids))],
+        )
 
 
 def _status_event_insert(event: StatusUpdate) -> StatusEvent | None:

@@ -24,7 +24,7 @@ class TenantAdminSite(AdminSite):
     site_header = "WhatsApp Business: workspace admin"
     site_title = "Workspace admin"
 
-    def each_context(self, request):  # type: ignore[no-untyped-def]
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)
         if tenant is not None:

@@ -12,10 +12,16 @@ shows up as `Secret('…1234')`. Code that really needs the value calls `.reveal
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.expressions import Combinable
 
 
 class SecretDecryptionError(RuntimeError):
@@ -94,28 +100,33 @@ class Secret:
 class EncryptedTextField(models.TextField):
     """Stores Fernet ciphertext; reads back as `Secret` (or None). Assign a str or a Secret."""
 
-    def from_db_value(self, value, expression, connection):  # type: ignore[no-untyped-def]
+    # What django-stubs' plugin types model attributes of this field as (annotations only); they
+    # replace TextField's str, as django-stubs' own NullBooleanField does, hence the ignores.
+    _pyi_private_set_type: str | Secret | Combinable | None  # type: ignore[assignment]
+    _pyi_private_get_type: Secret | None  # type: ignore[assignment]
+
+    def from_db_value(self, value: str | None, expression: Any, connection: BaseDatabaseWrapper) -> Secret | None:
         if value is None or value == "":
             return None
         return Secret(decrypt(value))
 
-    def to_python(self, value):  # type: ignore[no-untyped-def]
+    def to_python(self, value: Any) -> Secret | None:
         if value is None or isinstance(value, Secret):
             return value
         if value == "":
             return None
         return Secret(value)
 
-    def get_prep_value(self, value):  # type: ignore[no-untyped-def]
+    def get_prep_value(self, value: Any) -> str | None:
         if value is None or value == "":
             return None
         plaintext = value.reveal() if isinstance(value, Secret) else str(value)
         return encrypt(plaintext)
 
-    def value_to_string(self, obj) -> str:  # type: ignore[no-untyped-def]
+    def value_to_string(self, obj: models.Model) -> str:
         # Serialisation (dumpdata, admin history) never sees the clear value.
         return "<encrypted>"
 
-    def deconstruct(self):  # type: ignore[no-untyped-def]
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         return name, path, args, kwargs

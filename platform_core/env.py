@@ -7,12 +7,17 @@ start-up with a message naming the variable, not fall back silently.
 from __future__ import annotations
 
 import os
+from typing import overload
 
 
 class ConfigurationError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -32,14 +37,27 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigurationError(f"{name}={value!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = env_str(name)
     if value is None:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ConfigurationError(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ConfigurationError(f"{name}={value!r} is below its minimum of {minimum}.")
+    return number
+
+
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r} is not a number.") from None
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

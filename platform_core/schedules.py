@@ -1,4 +1,4 @@
-"""Every recurring job of the platform, declared here and nowhere else, and the code that installs them.
+"""Every recurring job of the platform, collected from the apps that declare them, and the code that installs them.
 
 `schedules_install()` (the `install_schedules` command, run by `make run`) makes django-q2's
 Schedule table match `schedule_specs()`: a missing schedule is created, a changed one updated
@@ -25,77 +25,22 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from analytics import conf as analytics_conf
-
-SCHEDULE_PREFIX = "platform:"
-# Every task a schedule starts, and every task it fans out, gets this timeout.
-JOB_TIMEOUT_S = 55
-
-
-@dataclass(frozen=True)
-class ScheduleSpec:
-    name: str
-    func: str
-    every_minutes: int
-    # The first run lands on a multiple of the interval from midnight UTC, plus this offset.
-    offset_minutes: int = 0
-    # True when the job sends messages, directly or by requeueing them.
-    sends: bool = False
-    timeout_s: int = JOB_TIMEOUT_S
-
-    @property
-    def kwargs(self) -> str:
-        # django-q2 stores kwargs as a Python literal and hands q_options to async_task.
-        return repr({"q_options": {"timeout": self.timeout_s}})
-
-    def first_run(self, now: datetime) -> datetime:
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        elapsed = (now - midnight).total_seconds() / 60 - self.offset_minutes
-        periods = int(elapsed // self.every_minutes) + 1
-        return midnight + timedelta(minutes=self.offset_minutes + periods * self.every_minutes)
+from analytics import schedules as analytics_schedules
+from automations import schedules as automations_schedules
+from sending import schedules as sending_schedules
+from tenants.jobs import SCHEDULE_PREFIX, ScheduleSpec
+from waba import schedules as waba_schedules
+from webhooks import schedules as webhooks_schedules
 
 
 def schedule_specs() -> list[ScheduleSpec]:
+    """Every app's recurring jobs, collected; the apps declare them in their own `schedules.py`."""
     return [
-        ScheduleSpec(
-            "platform:account-health-checks",
-            "analytics.tasks.health_checks_fan_out",
-            every_minutes=analytics_conf.health_check_interval_minutes(),
-        ),
-        ScheduleSpec(
-            "platform:usage-rollup-hourly",
-            "analytics.tasks.usage_rollup_hourly_fan_out",
-            60,
-            offset_minutes=5,
-        ),
-        ScheduleSpec(
-            "platform:usage-rollup-daily",
-            "analytics.tasks.usage_rollup_daily_fan_out",
-            1440,
-            offset_minutes=30,
-        ),
-        ScheduleSpec(
-            "platform:conversation-states-expire", "analytics.tasks.conversation_states_expire_fan_out", 5
-        ),
-        ScheduleSpec(
-            "platform:stuck-messages-reconcile",
-            "analytics.tasks.stuck_messages_reconcile_fan_out",
-            5,
-            sends=True,
-        ),
-        ScheduleSpec(
-            "platform:webhook-journal-prune",
-            "analytics.tasks.webhook_journal_prune_run",
-            60,
-            offset_minutes=20,
-        ),
-        ScheduleSpec(
-            "platform:health-logs-prune", "analytics.tasks.health_logs_prune_fan_out", 1440, offset_minutes=50
-        ),
-        # Safety net for the webhook workers (process_webhooks): drains what is claimable, 45 s at most.
-        ScheduleSpec("platform:webhook-journal-drain", "webhooks.tasks.webhook_journal_drain", 1),
-        # Templates and numbers stay in step with Meta even when a webhook was missed.
-        ScheduleSpec("platform:waba-sync", "waba.tasks.live_accounts_sync_fan_out", 360, offset_minutes=15),
+        *analytics_schedules.schedules(),
+        *automations_schedules.schedules(),
+        *sending_schedules.schedules(),
+        *waba_schedules.schedules(),
+        *webhooks_schedules.schedules(),
     ]
 
 

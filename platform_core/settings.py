@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 
 from platform_core.db import DATA_DIR, embedded_database_url
-from platform_core.env import env_bool, env_int, env_list, env_log_levels, env_str
+from platform_core.env import env_bool, env_float, env_int, env_list, env_log_levels, env_str
 from platform_core.secrets import encryption_keys, secret_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -180,3 +180,55 @@ LOGGING = {
 DEFAULT_RATE_LIMIT_PER_MINUTE = env_int("DEFAULT_RATE_LIMIT_PER_MINUTE", 6_000)
 DEFAULT_RATE_LIMIT_PER_DAY = env_int("DEFAULT_RATE_LIMIT_PER_DAY", 250_000)
 DEFAULT_RATE_LIMIT_PER_MONTH = env_int("DEFAULT_RATE_LIMIT_PER_MONTH", 5_000_000)
+# Tenant-wide quotas of accepted messages, over all the tenant's accounts.
+TENANT_RATE_LIMIT_PER_MINUTE = env_int("TENANT_RATE_LIMIT_PER_MINUTE", 12_000)
+TENANT_RATE_LIMIT_PER_DAY = env_int("TENANT_RATE_LIMIT_PER_DAY", 1_000_000)
+TENANT_RATE_LIMIT_PER_MONTH = env_int("TENANT_RATE_LIMIT_PER_MONTH", 20_000_000)
+# Inbound media larger than this is not fetched (Meta's own per-type limits apply as well).
+MEDIA_STORE_MAX_BYTES = env_int("MEDIA_STORE_MAX_BYTES", 16 * 1024 * 1024)
+
+# --- Send pipeline ---
+# "postgres" or "redis"; unset means Redis when REDIS_URL is set, PostgreSQL otherwise.
+RATE_LIMIT_BACKEND = env_str("RATE_LIMIT_BACKEND")
+# Per recipient from one number: Meta allows about one message per 6 s
+# (waba.meta.PAIR_RATE_INTERVAL_S) and tolerates a short burst.
+PAIR_RATE_INTERVAL_S = env_float("PAIR_RATE_INTERVAL_S", 6.0)
+PAIR_RATE_BURST = env_int("PAIR_RATE_BURST", 3)
+# Pacing runs a little under a number's throughput so that network jitter never pushes a
+# wall-clock second over Meta's limit.
+SEND_THROUGHPUT_HEADROOM = env_float("SEND_THROUGHPUT_HEADROOM", 0.97)
+# How far ahead a worker reserves send slots, and how many messages it claims at once.
+SEND_RESERVE_HORIZON_S = env_float("SEND_RESERVE_HORIZON_S", 0.25)
+SEND_CLAIM_BATCH = env_int("SEND_CLAIM_BATCH", 250)
+# Retries of throttling, server errors and timeouts: exponential backoff with full jitter.
+SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 8)
+SEND_BACKOFF_BASE_S = env_float("SEND_BACKOFF_BASE_S", 2.0)
+SEND_BACKOFF_MAX_S = env_float("SEND_BACKOFF_MAX_S", 300.0)
+# A message whose outcome is unknown (timeout after the request left, worker killed) waits
+# this long for a status webhook carrying its id before it is sent again.
+SEND_RECONCILE_GRACE_S = env_float("SEND_RECONCILE_GRACE_S", 60.0)
+# Threads per worker process doing Graph requests.
+SEND_WORKER_THREADS = env_int("SEND_WORKER_THREADS", 16)
+# How often a worker looks at every active tenant (notifications wake it sooner).
+SEND_SWEEP_INTERVAL_S = env_float("SEND_SWEEP_INTERVAL_S", 2.0)
+# Broadcasts: most recipients per request, rows written per transaction.
+BROADCAST_MAX_RECIPIENTS = env_int("BROADCAST_MAX_RECIPIENTS", 10_000)
+BROADCAST_BATCH_SIZE = env_int("BROADCAST_BATCH_SIZE", 1_000)
+
+# --- Health checks, roll-ups and clean-up ---
+HEALTH_CHECK_INTERVAL_MINUTES = env_int("HEALTH_CHECK_INTERVAL_MINUTES", 15, minimum=0)
+# Consecutive checks without an answer from the Graph API that make an account unhealthy.
+HEALTH_UNREACHABLE_THRESHOLD = env_int("HEALTH_UNREACHABLE_THRESHOLD", 3, minimum=0)
+HEALTH_TOKEN_EXPIRY_WARNING_DAYS = env_int("HEALTH_TOKEN_EXPIRY_WARNING_DAYS", 7, minimum=0)
+# A health run stops looking at further numbers after this long, well inside the task's timeout.
+HEALTH_CHECK_BUDGET_S = env_int("HEALTH_CHECK_BUDGET_S", 30, minimum=0)
+HEALTH_LOG_RETENTION_DAYS = env_int("HEALTH_LOG_RETENTION_DAYS", 90, minimum=0)
+# How many past days the daily roll-up recomputes, so late statuses are counted.
+ROLLUP_RECOMPUTE_DAYS = env_int("ROLLUP_RECOMPUTE_DAYS", 3, minimum=0)
+WEBHOOK_JOURNAL_RETENTION_DAYS = env_int("WEBHOOK_JOURNAL_RETENTION_DAYS", 14, minimum=0)
+WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE = env_int("WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE", 5_000, minimum=0)
+
+# --- `manage.py run_platform` (local development) ---
+RUN_HOST = env_str("RUN_HOST", "127.0.0.1")
+SIMULATOR_PORT = env_int("SIMULATOR_PORT", 8100)
+WEB_WORKERS = env_int("WEB_WORKERS", 2)

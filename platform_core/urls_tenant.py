@@ -2,7 +2,6 @@
 
 from django.urls import path
 
-import sending.api  # noqa: F401  (registers the send operations on the messaging router)
 from analytics.api import router as analytics_router
 from automations.api import router as menus_router
 from broadcasts.api import router as broadcasts_router
@@ -10,6 +9,7 @@ from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
+from sending.api import message_send_operations_add
 from tenants.api import tenant_router
 from tenants.auth import TenantApiKeyAuth
 from waba.api import router as waba_router
@@ -23,6 +23,7 @@ api = build_api(
 )
 api.add_router("/", tenant_router)
 api.add_router("/", waba_router)
+message_send_operations_add(messaging_router)
 api.add_router("/", messaging_router)
 api.add_router("/", broadcasts_router)
 api.add_router("/", flows_router)

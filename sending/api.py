@@ -1,11 +1,14 @@
-"""Send endpoints, registered on the messaging router (see messaging.api): `POST /messages`."""
+"""The send endpoint, `POST /messages`.
+
+It is served by the messaging router, next to `GET /messages` (django-ninja serves one path from
+one router): the tenant urlconf adds it there with `message_send_operations_add`.
+"""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Header
+from ninja import Header, Router
 
-from messaging.api import router
 from messaging.models import Message
 from sending.schemas import MessageIn, MessageQueuedOut
 from sending.services import message_send
@@ -24,17 +27,6 @@ def message_queued_out(message: Message) -> dict:
     ).model_dump(mode="json")
 
 
-@router.post(
-    "/messages",
-    response={202: MessageQueuedOut},
-    summary="Send a message",
-    description=(
-        "Validates the message against Meta's rules and queues it; a worker sends it through the "
-        "number's rate limits. Outside the recipient's 24-hour window only approved templates are "
-        "accepted. Send an `Idempotency-Key` header to make retries of this request safe: the same "
-        "key returns the message it first created. Follow its progress at GET /messages/{id}."
-    ),
-)
 def message_create(
     request: HttpRequest,
     payload: MessageIn,
@@ -47,3 +39,18 @@ def message_create(
     if queued.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+def message_send_operations_add(router: Router) -> None:
+    """Add `POST /messages` to `router` (the one serving `GET /messages`)."""
+    router.post(
+        "/messages",
+        response={202: MessageQueuedOut},
+        summary="Send a message",
+        description=(
+            "Validates the message against Meta's rules and queues it; a worker sends it through the "
+            "number's rate limits. Outside the recipient's 24-hour window only approved templates are "
+            "accepted. Send an `Idempotency-Key` header to make retries of this request safe: the same "
+            "key returns the message it first created. Follow its progress at GET /messages/{id}."
+        ),
+    )(message_create)

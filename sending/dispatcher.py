@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
-from sending.conf import send_setting
 from sending.limiter import Grant
 from waba.graph import GraphClient
 from waba.graph.errors import GraphError, GraphUnavailable
@@ -38,7 +38,7 @@ def max_lateness_s() -> float:
     number's throughput; a third of that headroom goes to lateness, the rest is left for the
     network between us and Meta.
     """
-    return (1.0 / send_setting("SEND_THROUGHPUT_HEADROOM") - 1.0) / 3
+    return (1.0 / settings.SEND_THROUGHPUT_HEADROOM - 1.0) / 3
 
 
 @dataclass

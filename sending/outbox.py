@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message, StatusEvent
-from messaging.statuses import pending_statuses_apply
+from messaging.status_order import IN_OUTBOX
+from messaging.statuses import pending_statuses_apply, wamids_lock
 from sending.validation import BuiltMessage
+from tenants.context import connection
 from waba.models import MessageTemplate, PhoneNumber
 
 logger = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ def rows_copy(*, model: type[models.Model], objects: Sequence[models.Model]) -> 
         if not (field.primary_key and getattr(objects[0], field.attname) is None)
     ]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(field.column) for field in fields if field.column)  # concrete: always set
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     ) as copy:
@@ -178,10 +180,10 @@ def outbox_due_by_number(*, phone_number_ids: Sequence[int]) -> dict[int, dateti
         cursor.execute(
             """
             SELECT p.id, (SELECT min(m.next_attempt_at) FROM messaging_message m
-                          WHERE m.phone_number_id = p.id AND m.status = 'queued')
+                          WHERE m.phone_number_id = p.id AND m.status = %s)
             FROM unnest(%s::bigint[]) AS p(id)
             """,
-            [list(phone_number_ids)],
+            [S.QUEUED, list(phone_number_ids)],
         )
         return {pk: due for pk, due in cursor.fetchall() if due is not None}
 
@@ -189,7 +191,7 @@ def outbox_due_by_number(*, phone_number_ids: Sequence[int]) -> dict[int, dateti
 def outbox_pending_count() -> int:
     """Messages still to go out from numbers of active accounts (queued or being sent)."""
     return Message.objects.filter(
-        status__in=[S.QUEUED, S.SENDING], phone_number__account__status="active"
+        status__in=IN_OUTBOX, phone_number__account__status="active"
     ).count()
 
 
@@ -206,19 +208,19 @@ def outbox_claim(*, phone_number_pk: int, limit: int, lease_s: float) -> list[Cl
             """
             WITH due AS MATERIALIZED (
                 SELECT id FROM messaging_message
-                WHERE phone_number_id = %s AND status = 'queued' AND next_attempt_at <= clock_timestamp()
+                WHERE phone_number_id = %s AND status = %s AND next_attempt_at <= clock_timestamp()
                 ORDER BY next_attempt_at, id
                 LIMIT %s
                 FOR UPDATE SKIP LOCKED
             )
             UPDATE messaging_message AS m
-            SET status = 'sending', attempts = m.attempts + 1, last_attempt_at = clock_timestamp(),
+            SET status = %s, attempts = m.attempts + 1, last_attempt_at = clock_timestamp(),
                 next_attempt_at = clock_timestamp() + make_interval(secs => %s), updated_at = clock_timestamp()
             FROM due
             WHERE m.id = due.id
             RETURNING m.id, m.attempts, m.request_payload
             """,
-            [phone_number_pk, limit, lease_s],
+            [phone_number_pk, S.QUEUED, limit, S.SENDING, lease_s],
         )
         rows = cursor.fetchall()
     # Raw cursors hand jsonb back as text (Django decodes it only for model fields).
@@ -270,21 +272,18 @@ def outbox_record_sent(*, sent: Sequence[tuple[int, str, datetime]]) -> None:
         return
     wamids = sorted(wamid for _, wamid, _ in sent)
     values = ", ".join(["(%s::bigint, %s::text, %s::timestamptz)"] * len(sent))
-    params = [value for row in sent for value in row]
+    params = [*[IN_OUTBOX] * 4, S.SENT, *(value for row in sent for value in row)]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(hashtextextended('wamid:' || w, 0))) FROM unnest(%s::text[]) AS w",
-            [wamids],
-        )
+        wamids_lock(wamids)
         cursor.execute(
             f"""
             UPDATE messaging_message AS m SET
                 wamid = COALESCE(m.wamid, v.wamid),
                 sent_at = COALESCE(m.sent_at, v.sent_at),
-                error_code = CASE WHEN m.status IN ('queued', 'sending') THEN NULL ELSE m.error_code END,
-                error_title = CASE WHEN m.status IN ('queued', 'sending') THEN '' ELSE m.error_title END,
-                error_details = CASE WHEN m.status IN ('queued', 'sending') THEN '' ELSE m.error_details END,
-                status = CASE WHEN m.status IN ('queued', 'sending') THEN 'sent' ELSE m.status END,
+                error_code = CASE WHEN m.status = ANY(%s) THEN NULL ELSE m.error_code END,
+                error_title = CASE WHEN m.status = ANY(%s) THEN '' ELSE m.error_title END,
+                error_details = CASE WHEN m.status = ANY(%s) THEN '' ELSE m.error_details END,
+                status = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.status END,
                 next_attempt_at = NULL,
                 updated_at = clock_timestamp()
             FROM (VALUES {values}) AS v(id, wamid, sent_at)
@@ -310,7 +309,7 @@ def outbox_record_retry(
 
 def outbox_record_failed(*, message_id: int, code: int | None, title: str, details: str = "") -> None:
     now = timezone.now()
-    Message.objects.filter(pk=message_id, status__in=[S.QUEUED, S.SENDING]).update(
+    Message.objects.filter(pk=message_id, status__in=IN_OUTBOX).update(
         status=S.FAILED,
         failed_at=now,
         next_attempt_at=None,
@@ -399,7 +398,7 @@ def _status_evidence(message_ids: Sequence[int]) -> dict[int, tuple[str, datetim
 
 
 def _pending_statuses_apply(*, wamids: Sequence[str]) -> None:
-    """Statuses that arrived before their message knew its wamid are applied now (issue 4's service)."""
+    """Statuses that arrived before their message knew its wamid are applied now, by messaging's rules."""
     waiting = set(
         StatusEvent.objects.filter(wamid__in=wamids, applied_at__isnull=True).values_list("wamid", flat=True)
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.conf import settings
 from django.utils import timezone
 
-from sending.conf import send_setting
 from sending.errors import QuotaExceeded
 from sending.limiter import QuotaWindow, rate_limiter
+from tenants.context import connection
 from waba.models import WhatsAppAccount
 
 PERIODS = ("minute", "day", "month")
@@ -46,7 +46,7 @@ def quota_windows(
         windows.append(
             QuotaWindow(
                 key=f"q:{schema}:tenant:{period}:{label}",
-                limit=send_setting(f"TENANT_RATE_LIMIT_PER_{period.upper()}"),
+                limit=getattr(settings, f"TENANT_RATE_LIMIT_PER_{period.upper()}"),
                 expires_at=ends,
                 label=f"workspace per-{period}",
             )

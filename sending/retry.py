@@ -9,11 +9,12 @@ so the message waits for reconciliation rather than being sent again blindly.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sending.conf import send_setting
+from django.conf import settings
+
+from platform_core.backoff import backoff_delay
 from waba.graph.errors import GraphError, GraphUnavailable
 from waba.meta import ErrorAction
 
@@ -34,32 +35,29 @@ class Decision:
     details: str = ""
 
 
-def backoff_delay(*, attempt: int, at_least_s: float = 0.0, rng: random.Random | None = None) -> float:
-    """Exponential backoff with "equal jitter": between half and all of min(max, base * 2^(attempt-1)).
-
-    Half is fixed so that a retry is never immediate; the random half spreads the retries of many
-    messages throttled at once. Never sooner than `at_least_s` (what Meta asked for).
-    """
-    ceiling = min(send_setting("SEND_BACKOFF_MAX_S"), send_setting("SEND_BACKOFF_BASE_S") * 2 ** max(0, attempt - 1))
-    return max(at_least_s, ceiling / 2 + (rng or random).uniform(0, ceiling / 2))
-
-
 def decision_for_error(error: GraphError, *, attempts: int) -> Decision:
     """`attempts` counts the attempt that just failed."""
     title, details = error.message, error.details or ""
     if isinstance(error, GraphUnavailable) and error.may_have_been_processed:
-        return Decision(Next.RECONCILE, send_setting("SEND_RECONCILE_GRACE_S"), None, f"Outcome unknown: {title}")
+        return Decision(Next.RECONCILE, settings.SEND_RECONCILE_GRACE_S, None, f"Outcome unknown: {title}")
     action = error.action
     if action in (ErrorAction.AUTH_INVALID, ErrorAction.ACCOUNT_RESTRICTED):
         return Decision(Next.STOP_ACCOUNT, 0.0, error.code, title, details)
     if error.retryable:
-        max_attempts = send_setting("SEND_MAX_ATTEMPTS")
+        max_attempts = settings.SEND_MAX_ATTEMPTS
         if attempts >= max_attempts:
             return Decision(Next.FAIL, 0.0, error.code, f"Gave up after {attempts} attempts: {title}", details)
         # Meta's Retry-After when it sent one; a recipient's pair rate always needs its interval.
         at_least = error.retry_after_header_s
         if at_least is None and action == ErrorAction.PAIR_RATE:
-            at_least = send_setting("PAIR_RATE_INTERVAL_S")
-        delay = backoff_delay(attempt=attempts, at_least_s=at_least or 0.0)
+            at_least = settings.PAIR_RATE_INTERVAL_S
+        delay = max(
+            at_least or 0.0,
+            backoff_delay(
+                retry=attempts - 1,
+                base_s=settings.SEND_BACKOFF_BASE_S,
+                max_s=settings.SEND_BACKOFF_MAX_S,
+            ),
+        )
         return Decision(Next.RETRY, delay, error.code, title, details)
     return Decision(Next.FAIL, 0.0, error.code, title, details)

@@ -17,7 +17,6 @@ from pydantic import Field
 MessageType = Literal[
     "text", "template", "interactive", "image", "video", "audio", "document", "sticker", "location", "reaction"
 ]
-MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 
 # A template parameter: a plain string (a text parameter) or Meta's parameter object
 # (e.g. {"type": "currency", ...} or {"type": "image", "image": {"link": "https://..."}}).

@@ -10,15 +10,13 @@ messaging.interactive, the one place that knows them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import phonenumbers
 
 from messaging.interactive import interactive_problems
 from sending.errors import MessageInvalid, RecipientInvalid
 from sending.schemas import (
-    MEDIA_TYPES,
     MediaIn,
     MessageContentIn,
     TemplateIn,
@@ -27,11 +25,7 @@ from sending.schemas import (
 )
 from waba import meta
 from waba.models import MessageTemplate
-
-# Meta documents 1,024 characters for media captions. TODO(waba.meta): move next to the other limits.
-MEDIA_CAPTION_MAX_CHARS = 1024
-CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
-HEADER_MEDIA_FORMATS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
+from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 
 @dataclass(frozen=True)
@@ -54,17 +48,13 @@ def recipient_normalise(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise RecipientInvalid("A recipient phone number is required.", details=[problem("to", "required", "required")])
-    candidate = text if text.startswith("+") else "+" + text.removeprefix("00")
     try:
-        number = phonenumbers.parse(candidate, None)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+        return phone_number_normalise(text).removeprefix("+")
+    except PhoneNumberInvalid:
         raise RecipientInvalid(
             f"{text!r} is not a valid international phone number (e.g. +4915112345678).",
             details=[problem("to", "not a valid international phone number")],
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+        ) from None
 
 
 def message_build(
@@ -123,10 +113,10 @@ def _media(media: MediaIn, media_type: str, _template: Any, problems: list[dict[
         problems.append(problem(f"{media_type}.link", "must be an http(s) URL"))
     content: dict[str, Any] = {"id": media.id} if media.id else {"link": media.link}
     if media.caption is not None:
-        if media_type not in CAPTIONED_MEDIA:
+        if media_type not in meta.MEDIA_CAPTIONED_TYPES:
             problems.append(problem(f"{media_type}.caption", f"{media_type} messages cannot carry a caption"))
         else:
-            _check_text(problems, f"{media_type}.caption", media.caption, MEDIA_CAPTION_MAX_CHARS)
+            _check_text(problems, f"{media_type}.caption", media.caption, meta.MEDIA_CAPTION_MAX_CHARS)
             content["caption"] = media.caption
     if media.filename is not None:
         if media_type != "document":
@@ -173,11 +163,11 @@ def _template(
     return template_content_build(template=template, parameters=template_in, problems=problems, prefix="template")
 
 
-_CONTENT_BUILDERS = {
+_CONTENT_BUILDERS: dict[str, Callable[..., tuple[dict, str]]] = {
     "text": _text,
     "template": _template,
     "interactive": _interactive,
-    **dict.fromkeys(MEDIA_TYPES, _media),
+    **dict.fromkeys(meta.MEDIA_MESSAGE_TYPES, _media),
     "location": _location,
     "reaction": _reaction,
 }
@@ -211,7 +201,7 @@ def template_content_build(
     header_format = str((components.get("HEADER") or {}).get("format") or "TEXT").upper()
     header_params = _parameters(parameters.header_parameters, f"{prefix}.header_parameters", problems)
     _check_count(problems, f"{prefix}.header_parameters", len(header_params), counts.get("header", 0), "header")
-    if header_format in HEADER_MEDIA_FORMATS and header_params:
+    if header_format in meta.TEMPLATE_HEADER_MEDIA_FORMATS and header_params:
         kind = header_format.lower()
         if header_params[0].get("type") != kind or not isinstance(header_params[0].get(kind), dict):
             example = f'{{"type": "{kind}", "{kind}": {{"link": ...}}}}'

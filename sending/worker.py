@@ -31,7 +31,6 @@ from django_tenants.utils import schema_context
 
 from platform_core.errors import DomainError
 from sending import outbox, retry
-from sending.conf import send_setting
 from sending.dispatcher import PairReservation, SendDispatcher, SendJob, SendResult, pacing_logger
 from sending.limiter import rate_limiter
 from tenants.selectors import active_tenants
@@ -57,13 +56,13 @@ def pair_key(phone_number_id: str, wa_id: str) -> str:
 
 
 def throughput_interval_s(phone: PhoneNumber) -> float:
-    return 1.0 / (phone.throughput_mps * send_setting("SEND_THROUGHPUT_HEADROOM"))
+    return 1.0 / (phone.throughput_mps * settings.SEND_THROUGHPUT_HEADROOM)
 
 
 class SendWorker:
     def __init__(self, *, threads: int | None = None, name: str = "send-worker") -> None:
         self.name = name
-        self.threads = threads or send_setting("SEND_WORKER_THREADS")
+        self.threads = threads or settings.SEND_WORKER_THREADS
         self.stop_event = threading.Event()
         self._wake = threading.Condition()
         self._notified: set[str] = set()
@@ -101,7 +100,7 @@ class SendWorker:
                 now = time.monotonic()
                 if now >= next_sweep:
                     self._sweep()
-                    next_sweep = now + send_setting("SEND_SWEEP_INTERVAL_S")
+                    next_sweep = now + settings.SEND_SWEEP_INTERVAL_S
                 if now >= next_purge:
                     self._purge()
                     next_purge = now + PURGE_EVERY_S
@@ -200,7 +199,7 @@ class SendWorker:
     def _reconcile(self, schema: str) -> None:
         try:
             with schema_context(schema):
-                result = outbox.outbox_reconcile(max_attempts=send_setting("SEND_MAX_ATTEMPTS"))
+                result = outbox.outbox_reconcile(max_attempts=settings.SEND_MAX_ATTEMPTS)
         except Exception:
             logger.exception("%s: reconciliation failed in %s", self.name, schema)
             close_old_connections()
@@ -234,7 +233,7 @@ class SendWorker:
         }
         due = outbox.outbox_due_by_number(phone_number_ids=list(phones))
         next_look: float | None = None
-        horizon = send_setting("SEND_RESERVE_HORIZON_S")
+        horizon = settings.SEND_RESERVE_HORIZON_S
         db_now = timezone.now()
         for pk, due_at in due.items():
             phone = phones[pk]
@@ -255,8 +254,8 @@ class SendWorker:
         return max(0, self.threads * 8 - self.dispatcher.pending())
 
     def _claim_for_number(self, schema: str, phone: PhoneNumber) -> float:
-        horizon = send_setting("SEND_RESERVE_HORIZON_S")
-        capacity = min(send_setting("SEND_CLAIM_BATCH"), self._capacity())
+        horizon = settings.SEND_RESERVE_HORIZON_S
+        capacity = min(settings.SEND_CLAIM_BATCH, self._capacity())
         if capacity == 0:
             return time.monotonic() + FLUSH_EVERY_S
         try:
@@ -283,7 +282,7 @@ class SendWorker:
         if grant.granted == 0:
             return reserved_at + grant.retry_in_s
         # Long enough to wait for the slot, send, time out, and give webhooks the grace period.
-        lease = horizon + 1.0 + settings.GRAPH_API_TIMEOUT_S + send_setting("SEND_RECONCILE_GRACE_S")
+        lease = horizon + 1.0 + settings.GRAPH_API_TIMEOUT_S + settings.SEND_RECONCILE_GRACE_S
         claimed = outbox.outbox_claim(phone_number_pk=phone.pk, limit=grant.granted, lease_s=lease)
         if len(claimed) < grant.granted:
             limiter.release(grant=grant, unused=grant.granted - len(claimed))
@@ -298,7 +297,8 @@ class SendWorker:
         # A slot already past (the claim took longer than the lead) is given up, not used late:
         # sent late it would leave right before the next slot, closer than the interval allows.
         tolerance = max(interval / 4, 0.002)
-        jobs, too_late = [], []
+        jobs: list[SendJob] = []
+        too_late: list[SendJob] = []
         for index, message in enumerate(claimed):
             if message.id not in pair_grants:
                 continue
@@ -331,8 +331,8 @@ class SendWorker:
             grant.key: PairReservation(grant)
             for grant in rate_limiter().reserve_many(
                 requests=[(pair_key(phone.phone_number_id, wa_id), n) for wa_id, n in per_recipient.items()],
-                interval_s=send_setting("PAIR_RATE_INTERVAL_S"),
-                burst=send_setting("PAIR_RATE_BURST"),
+                interval_s=settings.PAIR_RATE_INTERVAL_S,
+                burst=settings.PAIR_RATE_BURST,
                 horizon_s=0.0,
             )
         }

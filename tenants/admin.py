@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from platform_core.admin_sites import platform_admin_site, tenant_admin_site
 from tenants import services
+from tenants.context import TenantRequest
 from tenants.models import ApiKey, Domain, Tenant
 
 
@@ -32,13 +36,13 @@ class TenantAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Suspend the selected tenants")
-    def suspend(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             services.tenant_suspend(tenant=tenant, reason="Suspended from the platform admin")
         self.message_user(request, f"Suspended {queryset.count()} tenant(s).")
 
     @admin.action(description="Resume the selected tenants")
-    def resume(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def resume(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             services.tenant_resume(tenant=tenant)
         self.message_user(request, f"Resumed {queryset.count()} tenant(s).")
@@ -59,7 +63,7 @@ class ApiKeyAdminBase(admin.ModelAdmin):
     def key_owner(self, request: HttpRequest) -> Tenant | None:
         raise NotImplementedError
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
         return super().get_queryset(request).filter(tenant=self.key_owner(request))
 
     def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
@@ -68,7 +72,7 @@ class ApiKeyAdminBase(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         created = services.api_key_create(
             tenant=self.key_owner(request), name=obj.name, created_by=request.user.get_username()
         )
@@ -77,7 +81,7 @@ class ApiKeyAdminBase(admin.ModelAdmin):
         self.message_user(request, f"New key (shown only once, copy it now): {created.key}", messages.WARNING)
 
     @admin.action(description="Revoke the selected keys")
-    def revoke(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             services.api_key_revoke(tenant=self.key_owner(request), key_id=api_key.id)
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
@@ -94,4 +98,4 @@ class PlatformApiKeyAdmin(ApiKeyAdminBase):
 @admin.register(ApiKey, site=tenant_admin_site)
 class TenantApiKeyAdmin(ApiKeyAdminBase):
     def key_owner(self, request: HttpRequest) -> Tenant | None:
-        return request.tenant
+        return cast(TenantRequest, request).tenant

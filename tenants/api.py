@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from tenants import services
+from tenants.context import TenantRequest
 from tenants.models import ApiKey, Tenant
 from tenants.schemas import (
     ApiKeyCreatedOut,
@@ -89,7 +90,7 @@ def tenant_delete(request: HttpRequest, slug: str, payload: TenantDeleteIn):
 
 
 @tenant_router.get("/me", response=MeOut)
-def me(request: HttpRequest):
+def me(request: TenantRequest):
     api_key: ApiKey = request.auth
     tenant: Tenant = request.tenant
     return {
@@ -103,12 +104,12 @@ def me(request: HttpRequest):
 
 
 @tenant_router.get("/api-keys", response=list[ApiKeyOut])
-def api_key_list(request: HttpRequest):
+def api_key_list(request: TenantRequest):
     return list(api_keys_of(tenant=request.tenant))
 
 
 @tenant_router.post("/api-keys", response={201: ApiKeyCreatedOut})
-def api_key_create(request: HttpRequest, payload: ApiKeyIn):
+def api_key_create(request: TenantRequest, payload: ApiKeyIn):
     created = services.api_key_create(
         tenant=request.tenant, name=payload.name, created_by=f"api-key:{request.auth.prefix}"
     )
@@ -117,5 +118,5 @@ def api_key_create(request: HttpRequest, payload: ApiKeyIn):
 
 
 @tenant_router.delete("/api-keys/{key_id}", response=ApiKeyOut)
-def api_key_revoke(request: HttpRequest, key_id: int):
+def api_key_revoke(request: TenantRequest, key_id: int):
     return services.api_key_revoke(tenant=request.tenant, key_id=key_id)

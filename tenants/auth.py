@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from typing import cast
+
 from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name
 from ninja.security import HttpBearer
 
+from tenants.context import TenantRequest, connection
 from tenants.models import ApiKey
 from tenants.services import api_key_authenticate
 
@@ -20,7 +22,7 @@ class TenantApiKeyAuth(HttpBearer):
             return None
         api_key = api_key_authenticate(key=token, tenant=tenant)
         if api_key is not None:
-            request.api_key = api_key
+            cast(TenantRequest, request).api_key = api_key
         return api_key
 
 
@@ -32,5 +34,5 @@ class PlatformApiKeyAuth(HttpBearer):
             return None
         api_key = api_key_authenticate(key=token, tenant=None)
         if api_key is not None:
-            request.api_key = api_key
+            cast(TenantRequest, request).api_key = api_key
         return api_key

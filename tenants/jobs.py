@@ -16,13 +16,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
-from django.db import connection
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from tenants.context import connection
 from tenants.errors import TenantContextMissing
 from tenants.models import Tenant
 from tenants.selectors import active_tenants, customer_tenants
@@ -45,7 +47,7 @@ def tenant_task(func: F) -> F:
         return func(*args, **kwargs)
 
     wrapper.is_tenant_task = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def _task_path(func: Callable[..., Any] | str) -> str:
@@ -91,7 +93,7 @@ def run_in_tenant(schema_name: str, task_path: str, args: list, kwargs: dict) ->
     if tenant.status != Tenant.Status.ACTIVE:
         logger.info("Skipping %s for %s: tenant is %s.", task_path, schema_name, tenant.status)
         return None
-    func = import_string(task_path)
+    func = import_string(task_path)  # a queued task travels as its dotted path, as django-q2 stores tasks
     with schema_context(schema_name):
         return func(*args, **kwargs)
 
@@ -102,3 +104,35 @@ def tenants_fan_out(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -
         tenant_task_enqueue(func, *args, schema_name=schema, **kwargs)
         for schema in active_tenants().values_list("schema_name", flat=True)
     ]
+
+
+# --- schedules -----------------------------------------------------------------------------------
+# Each app declares its recurring jobs in its own `schedules.py` (a `schedules()` function returning
+# ScheduleSpecs); platform_core.schedules collects them and installs them into django-q2.
+
+SCHEDULE_PREFIX = "platform:"
+# Every task a schedule starts, and every task it fans out, gets this timeout.
+JOB_TIMEOUT_S = 55
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    func: str
+    every_minutes: int
+    # The first run lands on a multiple of the interval from midnight UTC, plus this offset.
+    offset_minutes: int = 0
+    # True when the job sends messages, directly or by requeueing them.
+    sends: bool = False
+    timeout_s: int = JOB_TIMEOUT_S
+
+    @property
+    def kwargs(self) -> str:
+        # django-q2 stores kwargs as a Python literal and hands q_options to async_task.
+        return repr({"q_options": {"timeout": self.timeout_s}})
+
+    def first_run(self, now: datetime) -> datetime:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        elapsed = (now - midnight).total_seconds() / 60 - self.offset_minutes
+        periods = int(elapsed // self.every_minutes) + 1
+        return midnight + timedelta(minutes=self.offset_minutes + periods * self.every_minutes)

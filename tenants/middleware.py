@@ -8,11 +8,12 @@ from django.utils.html import escape
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from platform_core.api import error_response, wants_json
+from tenants.context import TenantRequest
 from tenants.models import Tenant
 
 
 class TenantMiddleware(TenantMainMiddleware):
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+    def process_request(self, request: TenantRequest) -> HttpResponse | None:
         response = super().process_request(request)
         if response is not None:
             return response

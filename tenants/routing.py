@@ -20,11 +20,11 @@ class AlreadyClaimed(DomainError):
     status = 409
 
 
-_KIND_NAMES = {MetaRoute.Kind.WABA: "WhatsApp Business Account", MetaRoute.Kind.PHONE_NUMBER: "phone number"}
+_KIND_NAMES: dict[str, str] = {MetaRoute.Kind.WABA: "WhatsApp Business Account", MetaRoute.Kind.PHONE_NUMBER: "phone number"}
 
 
 def _claimed_error(kind: str, external_id: str) -> AlreadyClaimed:
-    name = _KIND_NAMES.get(kind, kind)  # type: ignore[call-overload]
+    name = _KIND_NAMES.get(kind, kind)
     return AlreadyClaimed(
         f"The {name} {external_id} is already connected to another workspace. Each one can belong to "
         "a single workspace; remove it there first.",

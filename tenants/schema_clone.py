@@ -19,8 +19,9 @@ It runs as one server-side DO block: one round trip, inside the caller's transac
 
 from __future__ import annotations
 
-from django.db import connection
 from django_tenants.utils import schema_exists
+
+from tenants.context import connection
 
 _CLONE_SQL = r"""
 DO $clone$

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 
-from tenants.models import ApiKey, Tenant
+from tenants.models import ApiKey, MetaRoute, Tenant
 
 
 def customer_tenants() -> QuerySet[Tenant]:
@@ -24,7 +24,6 @@ def api_keys_of(*, tenant: Tenant | None) -> QuerySet[ApiKey]:
 
 def route_lookup(*, kind: str, external_id: str) -> Tenant | None:
     """The tenant that owns a WABA id or phone_number_id, or None when nobody does."""
-    from tenants.models import MetaRoute
 
     route = MetaRoute.objects.select_related("tenant").filter(kind=kind, external_id=external_id).first()
     return route.tenant if route else None

@@ -145,3 +145,11 @@ def graph_simulator(_simulator_server, settings):
     settings.GRAPH_API_BASE_URL = _simulator_server.base_url
     yield _simulator_server
     _simulator_server.simulator.reset()  # nothing a test injected outlives it
+
+
+@pytest.fixture
+def sync_jobs(monkeypatch):
+    """Run django-q2 tasks in-process at enqueue time (the cluster's code path, without a worker)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)

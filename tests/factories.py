@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -47,7 +48,7 @@ class ApiKeyFactory(factory.Factory):
 
 
 def api_key_for(tenant: Tenant | None) -> CreatedApiKey:
-    return ApiKeyFactory(tenant=tenant)
+    return ApiKeyFactory.create(tenant=tenant)
 
 
 # --- WhatsApp rows (tenant schema: create them inside `in_tenant(...)`) -------------------------
@@ -61,10 +62,11 @@ class AccountFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = WhatsAppAccount
 
-    display_name = factory.Sequence(lambda n: f"Inbound account {n}")
-    waba_id = factory.Sequence(lambda n: f"61{n:011d}")
+    # Declarations typed Any: area factories override them with plain values.
+    display_name: Any = factory.Sequence(lambda n: f"Inbound account {n}")
+    waba_id: Any = factory.Sequence(lambda n: f"61{n:011d}")
     app_id = "610000000000001"
-    access_token = factory.Sequence(lambda n: Secret(f"EAAinbound-token-{n:04d}"))
+    access_token: Any = factory.Sequence(lambda n: Secret(f"EAAinbound-token-{n:04d}"))
     status = WhatsAppAccount.Status.ACTIVE
 
 
@@ -73,9 +75,9 @@ class PhoneNumberFactory(factory.django.DjangoModelFactory):
         model = PhoneNumber
 
     account = factory.SubFactory(AccountFactory)
-    phone_number_id = factory.Sequence(lambda n: f"62{n:011d}")
-    display_phone_number = factory.Sequence(lambda n: f"1555078{n % 10000:04d}")
-    e164_number = factory.LazyAttribute(lambda p: f"+{p.display_phone_number}")
+    phone_number_id: Any = factory.Sequence(lambda n: f"62{n:011d}")
+    display_phone_number: Any = factory.Sequence(lambda n: f"1555078{n % 10000:04d}")
+    e164_number: Any = factory.LazyAttribute(lambda p: f"+{p.display_phone_number}")
     status = "CONNECTED"
     is_registered = True
 
@@ -102,10 +104,10 @@ class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
 
-    wa_id = factory.Sequence(lambda n: f"4915100{n:06d}")
-    profile_name = factory.Sequence(lambda n: f"Customer {n}")
-    first_seen_at = factory.LazyFunction(timezone.now)
-    last_seen_at = factory.LazyFunction(timezone.now)
+    wa_id: Any = factory.Sequence(lambda n: f"4915100{n:06d}")
+    profile_name: Any = factory.Sequence(lambda n: f"Customer {n}")
+    first_seen_at: Any = factory.LazyFunction(timezone.now)
+    last_seen_at: Any = factory.LazyFunction(timezone.now)
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):

@@ -4,14 +4,17 @@ the encrypted fields are excluded and only their masked summary is displayed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from platform_core.admin_sites import tenant_admin_site
+from platform_core.crypto import Secret
 from platform_core.errors import DomainError
 from waba.models import AccountEventLog, MessageTemplate, PhoneNumber, WhatsAppAccount
 from waba.services.credentials import secret_summary
@@ -33,8 +36,8 @@ META_FACTS = [
 ]
 
 
-def _masked(value: object) -> str:
-    summary = secret_summary(value)  # type: ignore[arg-type]
+def _masked(value: Secret | str | None) -> str:
+    summary = secret_summary(value)
     return f"set, ends in …{summary['last4']}" if summary["set"] and summary["last4"] else ("set" if summary["set"] else "not set")
 
 
@@ -43,7 +46,7 @@ class PhoneNumberInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["phone_number_id", "display_phone_number", "verified_name", "quality_rating", "messaging_limit_tier", "status"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     show_change_link = True
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -82,17 +85,11 @@ class WhatsAppAccountAdmin(admin.ModelAdmin):
         return _masked(obj.webhook_verify_token or None)
 
     @admin.action(description="Sync templates from Meta")
-    def sync_templates(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
-        _run_per_account(
-            self,
-            request,
-            queryset,
-            lambda account: templates_sync(account=account),
-            lambda c: f"{c['total']} template(s) at Meta; {c['created']} new, {c['updated']} updated, {c['deleted']} gone.",
-        )
+    def sync_templates(self, request: HttpRequest, queryset: QuerySet[WhatsAppAccount]) -> None:
+        _templates_sync_each(self, request, queryset)
 
     @admin.action(description="Refresh phone numbers from Meta")
-    def refresh_phone_numbers(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def refresh_phone_numbers(self, request: HttpRequest, queryset: QuerySet[WhatsAppAccount]) -> None:
         _run_per_account(
             self,
             request,
@@ -102,10 +99,22 @@ class WhatsAppAccountAdmin(admin.ModelAdmin):
         )
 
 
+def _templates_sync_each(
+    model_admin: admin.ModelAdmin, request: HttpRequest, accounts: Iterable[WhatsAppAccount]
+) -> None:
+    _run_per_account(
+        model_admin,
+        request,
+        accounts,
+        lambda account: templates_sync(account=account),
+        lambda c: f"{c['total']} template(s) at Meta; {c['created']} new, {c['updated']} updated, {c['deleted']} gone.",
+    )
+
+
 def _run_per_account(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
-    accounts,  # type: ignore[no-untyped-def]
+    accounts: Iterable[WhatsAppAccount],
     service: Callable[[WhatsAppAccount], Any],
     summary: Callable[[Any], str],
 ) -> None:
@@ -180,9 +189,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Sync templates of their accounts from Meta")
-    def sync_templates(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def sync_templates(self, request: HttpRequest, queryset: QuerySet[MessageTemplate]) -> None:
         account_ids = set(queryset.values_list("account_id", flat=True))
-        WhatsAppAccountAdmin.sync_templates(self, request, WhatsAppAccount.objects.filter(pk__in=account_ids))  # type: ignore[arg-type]
+        _templates_sync_each(self, request, WhatsAppAccount.objects.filter(pk__in=account_ids))
 
 
 @admin.register(AccountEventLog, site=tenant_admin_site)

@@ -1,8 +1,11 @@
-"""Meta's WhatsApp Cloud API numbers, names and error codes: the one place they live.
+"""Meta's WhatsApp Cloud API numbers, names and error codes: the platform's one place for them.
 
-Sources are /work/shared/META.md (Meta's documentation and mature open-source clients). Values
-marked "(secondary)" come only from secondary sources. The Graph API client, the simulator, the
-send pipeline and the validators all read from here so that they agree.
+Sources are Meta's documentation and mature open-source clients; values marked "(secondary)"
+come only from secondary sources. The Graph API client, the send pipeline, the webhook parser and
+the validators all read from here so that they agree. The Graph API simulator imports nothing
+from the platform and keeps its own copy (graph_simulator/constants.py);
+tests/graph_simulator/test_constants.py checks that the two agree on every fact they share.
+Deployment knobs derived from these facts (PAIR_RATE_INTERVAL_S) are settings, not constants.
 """
 
 from __future__ import annotations
@@ -64,6 +67,39 @@ FLOW_CTA_MAX_CHARS = 20
 FLOW_ACTIONS = frozenset({"navigate", "data_exchange"})
 FLOW_MODES = frozenset({"draft", "published"})
 THROTTLED_FLOW_SENDS_PER_HOUR = 10
+
+# --- Media messages ---------------------------------------------------------------------------
+
+MEDIA_MESSAGE_TYPES = ("image", "video", "audio", "document", "sticker")
+MEDIA_CAPTIONED_TYPES = frozenset({"image", "video", "document"})
+MEDIA_CAPTION_MAX_CHARS = 1024
+
+_MB = 1024 * 1024
+# Content types Meta accepts per media message type.
+MEDIA_CONTENT_TYPES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
+    {
+        "image": frozenset({"image/jpeg", "image/png"}),
+        "video": frozenset({"video/mp4", "video/3gpp"}),
+        "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
+        "sticker": frozenset({"image/webp"}),
+        "document": frozenset(
+            {
+                "text/plain",
+                "application/pdf",
+                "application/msword",
+                "application/vnd.ms-excel",
+                "application/vnd.ms-powerpoint",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            }
+        ),
+    }
+)
+# Largest file Meta accepts per media message type.
+MEDIA_MAX_BYTES: MappingProxyType[str, int] = MappingProxyType(
+    {"image": 5 * _MB, "video": 16 * _MB, "audio": 16 * _MB, "sticker": 500 * 1024, "document": 100 * _MB}
+)
 
 # --- Throughput and limits --------------------------------------------------------------------
 
@@ -148,6 +184,8 @@ TEMPLATE_HEADER_MAX_VARIABLES = 1
 TEMPLATE_FOOTER_MAX_CHARS = 60
 TEMPLATE_BUTTONS_MAX = 10  # (secondary)
 TEMPLATE_HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
+# Header formats whose content is a parameter sent with each message rather than fixed text.
+TEMPLATE_HEADER_MEDIA_FORMATS = TEMPLATE_HEADER_FORMATS - {"TEXT"}
 TEMPLATE_BUTTON_TYPES = frozenset(
     {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "OTP", "CATALOG", "MPM", "VOICE_CALL"}
 )
@@ -275,6 +313,9 @@ FLOW_DYNAMIC_VALUE_PATTERN = re.compile(r"\$\{(data|form)\.([A-Za-z0-9_]+)\}")
 FLOW_ENDPOINT_DECRYPTION_FAILED_STATUS = 421
 FLOW_ENDPOINT_TOKEN_INVALID_STATUS = 427
 FLOW_ENDPOINT_SIGNATURE_FAILED_STATUS = 432
+# Actions of data-exchange requests: a health-check ping, and the ones a flow sends while it runs.
+FLOW_ENDPOINT_PING_ACTION = "ping"
+FLOW_ENDPOINT_ACTIONS = frozenset({"INIT", "data_exchange", "BACK"})
 
 # --- Webhooks ---------------------------------------------------------------------------------
 
@@ -284,6 +325,13 @@ WEBHOOK_SIGNATURE_PREFIX = "sha256="
 WEBHOOK_PAYLOAD_MAX_BYTES = 3 * 1024 * 1024  # (secondary)
 WEBHOOK_RETRY_WINDOW_S = 7 * 24 * 60 * 60  # Meta retries failed deliveries this long (secondary)
 
+WEBHOOK_MESSAGES_FIELD = "messages"
+WEBHOOK_TEMPLATE_FIELDS = (
+    "message_template_status_update",
+    "message_template_quality_update",
+    "template_category_update",
+)
+WEBHOOK_PHONE_NUMBER_FIELDS = ("phone_number_quality_update", "phone_number_name_update")
 WEBHOOK_FIELDS = (
     "messages",
     "message_template_status_update",

@@ -48,15 +48,45 @@ def _secret(value: str) -> str:
     return value
 
 
-def e164_normalize(value: str) -> str:
-    """`+1 555-010-0001` -> `+15550100001`; raises ValueError for anything that is not a number."""
+class PhoneNumberInvalid(ValueError):
+    """`readable` is False when the text could not even be read as a phone number."""
+
+    def __init__(self, message: str, *, readable: bool) -> None:
+        super().__init__(message)
+        self.readable = readable
+
+
+def phone_number_normalise(value: str, *, region: str | None = None, possible_only: bool = False) -> str:
+    """The E.164 form (`+4915112345678`) of a phone number written by a person, or PhoneNumberInvalid.
+
+    `+49 151 ...`, `0049 151 ...` and `49 151 ...` are all read with their country code; a number
+    without one is read as a national number of `region` when given. A number must be valid,
+    i.e. assigned; `possible_only` accepts any number of a possible length instead, because Meta's
+    own test business numbers (+1 555 01xx) are not assigned yet work on the Cloud API.
+    """
+    text = (value or "").strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    elif not text.startswith("+") and not region:
+        text = "+" + text
     try:
-        parsed = phonenumbers.parse(value if value.strip().startswith("+") else "+" + value.strip(), None)
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException:
+        raise PhoneNumberInvalid("not a phone number", readable=False) from None
+    usable = phonenumbers.is_possible_number if possible_only else phonenumbers.is_valid_number
+    if not usable(number):
+        raise PhoneNumberInvalid("not a valid phone number", readable=True)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _business_phone_number(value: str) -> str:
+    """A number of the business itself (Meta's test numbers included), as E.164."""
+    try:
+        return phone_number_normalise(value, possible_only=True)
+    except PhoneNumberInvalid as invalid:
+        if invalid.readable:
+            raise ValueError("Is not a possible phone number; use the international format, e.g. +15550100001.") from None
         raise ValueError("Must be a phone number in international format, e.g. +15550100001.") from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValueError("Is not a possible phone number; use the international format, e.g. +15550100001.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def digits_of(value: str) -> str:
@@ -81,7 +111,7 @@ def _clock_time(value: Any) -> Any:
 
 MetaId = Annotated[str, BeforeValidator(_id_as_text), AfterValidator(_meta_id)]
 SecretText = Annotated[str, BeforeValidator(_id_as_text), AfterValidator(_secret)]
-PhoneNumberText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(e164_normalize)]
+PhoneNumberText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_business_phone_number)]
 TimeZoneName = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_timezone)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 

@@ -21,12 +21,12 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from waba import meta
 from waba import webhook_payloads as p
 
 RoutingKind = Literal["phone_number_id", "waba_id"]
 RoutingKey = tuple[RoutingKind, str]
 
-MESSAGES_FIELD = "messages"
 UNSUPPORTED_TYPE = "unsupported"
 
 
@@ -412,7 +412,7 @@ def _account_field(model: type[BaseModel]) -> ChangeNormaliser:
     def normalise(change: _Change) -> list[WebhookEvent]:
         _validate(model, change.value, PayloadErrorCode.INVALID_VALUE, change.where)
         value = change.value
-        metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        metadata = found if isinstance(found := value.get("metadata"), dict) else {}
         event = value.get("event")
         display = (
             value.get("display_phone_number") or metadata.get("display_phone_number") or value.get("phone_number")
@@ -432,7 +432,7 @@ def _account_field(model: type[BaseModel]) -> ChangeNormaliser:
 
 
 FIELD_NORMALISERS: dict[str, ChangeNormaliser] = {
-    MESSAGES_FIELD: _messages_change,
+    meta.WEBHOOK_MESSAGES_FIELD: _messages_change,
     "message_template_status_update": _account_field(p.TemplateStatusValue),
     "message_template_quality_update": _account_field(p.TemplateQualityValue),
     "template_category_update": _account_field(p.TemplateCategoryValue),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
@@ -13,6 +16,9 @@ from platform_core.admin_sites import platform_admin_site
 from webhooks.journal import journal_entries_requeue
 from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 from webhooks.processing import dead_letter_replay
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
 
 
 def _pretty(data: object) -> str:
@@ -26,10 +32,10 @@ class WebhookJournalEntryAdmin(ReadOnlyAdmin):
     search_fields = ["=id", "=app_id"]
     fields = ["app_id", "received_at", "signature_verified", "state", "attempts", "available_at", "claimed_by",
               "processed_at", "outcome", "last_error", "payload"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     actions = ["replay"]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookJournalEntry]:
         return super().get_queryset(request).defer("body")  # up to 3 MB a row: loaded only when shown
 
     @admin.display(description="last error")
@@ -44,7 +50,7 @@ class WebhookJournalEntryAdmin(ReadOnlyAdmin):
             return format_html("<pre>{}</pre>", bytes(entry.body)[:20000].decode("utf-8", errors="replace"))
 
     @admin.action(description="Process the selected entries again (safe: processing is idempotent)")
-    def replay(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookJournalEntry]) -> None:
         count = journal_entries_requeue(entry_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"Queued {count} journal entr{'y' if count == 1 else 'ies'} again.")
 
@@ -53,10 +59,10 @@ class ResolvedFilter(admin.SimpleListFilter):
     title = "resolved"
     parameter_name = "resolved"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("no", "Waiting"), ("yes", "Delivered by a replay")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "no":
             return queryset.filter(resolved_at__isnull=True)
         if self.value() == "yes":
@@ -73,7 +79,7 @@ class WebhookDeadLetterAdmin(ReadOnlyAdmin):
     list_select_related = ["resolved_tenant"]
     fields = ["app_id", "journal_entry", "field", "routing_kind", "routing_id", "reason", "detail", "created_at",
               "replay_count", "last_replayed_at", "resolved_at", "resolved_tenant", "change"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     actions = ["replay"]
 
     @admin.display(description="change")
@@ -81,7 +87,7 @@ class WebhookDeadLetterAdmin(ReadOnlyAdmin):
         return _pretty(dead_letter.envelope)
 
     @admin.action(description="Route the selected dead letters again and process them where they belong now")
-    def replay(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDeadLetter]) -> None:
         results = [dead_letter_replay(dead_letter_id=pk) for pk in queryset.values_list("id", flat=True)]
         delivered = [result for result in results if result.delivered]
         waiting = [result for result in results if not result.delivered]

@@ -3,7 +3,7 @@
 The request path makes exactly one statement (`journal_entry_record`, an autocommitted
 INSERT): that keeps the acknowledgement fast and makes "durable before the 200" literal.
 Everything else is the workers' side; pruning old processed rows is
-analytics.cleanup.webhook_journal_prune (a platform schedule). Claims use `FOR UPDATE SKIP LOCKED`, so any number of
+webhook_journal_prune (a schedule of this app). Claims use `FOR UPDATE SKIP LOCKED`, so any number of
 worker processes on any number of machines share the journal without taking a row twice
 while its lease runs; a row whose worker died is claimable again when the lease ends.
 """
@@ -11,15 +11,18 @@ while its lease runs; a row whose worker died is claimable again when the lease 
 from __future__ import annotations
 
 import logging
-import random
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from platform_core.backoff import backoff_delay
+from tenants.context import connection
 from webhooks.models import WebhookJournalEntry
 
 logger = logging.getLogger(__name__)
@@ -63,7 +66,7 @@ _INSERT_SQL = (
 )
 
 
-def _claimable(now):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime) -> QuerySet[WebhookJournalEntry]:
     return WebhookJournalEntry.objects.filter(
         state__in=[State.PENDING, State.PROCESSING], available_at__lte=now
     )
@@ -120,7 +123,7 @@ def journal_entry_retry_later(*, entry_id: int, error: str) -> None:
         )
         logger.error("Webhook journal entry %s failed %s times; it waits for a replay.", entry_id, entry.attempts)
         return
-    delay = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, entry.attempts - 1)) * random.uniform(0.8, 1.2)
+    delay = backoff_delay(retry=entry.attempts - 1, base_s=RETRY_BASE_S, max_s=RETRY_MAX_S)
     WebhookJournalEntry.objects.filter(pk=entry_id).update(
         state=State.PENDING,
         available_at=timezone.now() + timedelta(seconds=delay),
@@ -146,3 +149,40 @@ def journal_backlog() -> dict[str, int]:
         "failed": WebhookJournalEntry.objects.filter(state=State.FAILED).count(),
     }
 
+
+# Leave room under the task's timeout: a prune that runs out of time continues on the next run.
+PRUNE_BUDGET_S = 40
+
+
+def webhook_journal_prune(
+    *, now: datetime | None = None, retention_days: int | None = None, batch_size: int | None = None
+) -> int:
+    """Delete processed journal entries older than the retention, `batch_size` ids per transaction.
+
+    Each batch is one short DELETE by primary key, so no lock is held for long and webhook
+    writes go on meanwhile. Entries not processed (pending, processing, failed) are kept
+    whatever their age. The journal has no index on `received_at`; ids grow with it, so the
+    first id past the cutoff bounds every batch to a range of the primary key. Returns the count.
+    """
+    if connection.schema_name != get_public_schema_name():
+        raise RuntimeError("webhook_journal_prune runs in the public schema, where the journal lives.")
+    now = now or timezone.now()
+    retention_days = settings.WEBHOOK_JOURNAL_RETENTION_DAYS if retention_days is None else retention_days
+    batch_size = batch_size or settings.WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE
+    cutoff = now - timedelta(days=retention_days)
+    journal = WebhookJournalEntry.objects
+    expired = journal.filter(received_at__lt=cutoff, state=WebhookJournalEntry.State.PROCESSED)
+    first_kept = journal.filter(received_at__gte=cutoff).order_by("pk").values_list("pk", flat=True).first()
+    if first_kept is not None:
+        expired = expired.filter(pk__lt=first_kept)
+    started, total, after = time.monotonic(), 0, 0
+    while time.monotonic() - started < PRUNE_BUDGET_S:
+        ids = list(expired.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        with transaction.atomic():
+            total += journal.filter(pk__in=ids).delete()[1].get(WebhookJournalEntry._meta.label, 0)
+        after = ids[-1]
+        if len(ids) < batch_size:
+            break
+    return total

@@ -13,16 +13,15 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from messaging.dispatch import account_event_dispatch
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
 from messaging.statuses import message_status_apply
+from waba.services.events import account_event_apply
 from waba.webhook_events import (
     AccountEvent,
     InboundMessage,
@@ -35,11 +34,11 @@ from webhooks.journal import journal_entry_complete, journal_entry_reject
 from webhooks.meta_apps import webhook_app_get
 from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 from webhooks.routing import Change, change_parse, change_route, envelope_changes
+from webhooks.signals import account_event_applied
 
 logger = logging.getLogger(__name__)
 
 # The WABA app's service for account-level fields (templates, quality, account, capabilities ...).
-ACCOUNT_EVENT_SERVICE = "waba.services.events"
 
 
 def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
@@ -115,19 +114,14 @@ def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> 
     handler = ACCOUNT_FIELD_HANDLERS.get(event.field, _account_event_to_waba)
     with transaction.atomic():
         handler(event)
-        account_event_dispatch(event)  # the fields other apps registered (flows -> flows_builder)
+        account_event_applied.send(sender=event.field, event=event)
     logger.info("Applied %s (%s) for WABA %s", event.field, event.event or "-", event.waba_id)
     counts["account_events"] += 1
 
 
 def _account_event_to_waba(event: AccountEvent) -> None:
-    """Template, phone-number, account and capability updates belong to the WABA app's models.
-
-    Looked up at call time: until that service exists this raises, so the entry is retried
-    (and finally shown as failed) instead of the event being dropped.
-    """
-    apply = import_module(ACCOUNT_EVENT_SERVICE).account_event_apply
-    apply(waba_id=event.waba_id, field=event.field, value=event.value, occurred_at=event.occurred_at)
+    """Template, phone-number, account and capability updates belong to the WABA app's models."""
+    account_event_apply(waba_id=event.waba_id, field=event.field, value=event.value, occurred_at=event.occurred_at)
 
 
 def _user_preferences(event: AccountEvent) -> None:
@@ -141,8 +135,8 @@ EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str], dict], None]] =
     AccountEvent: _account_event,  # type: ignore[dict-item]
 }
 
-# Account-level fields handled by messaging itself; every other field goes to the WABA app (and
-# then to the handlers other apps registered with messaging.dispatch.on_account_event).
+# Account-level fields handled by messaging itself; every other field goes to the WABA app. Either
+# way, higher apps then hear of it through webhooks.signals.account_event_applied.
 ACCOUNT_FIELD_HANDLERS: dict[str, Callable[[AccountEvent], None]] = {
     "user_preferences": _user_preferences,
 }

@@ -9,16 +9,16 @@ does not hold back the others.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tenants.models import MetaRoute, Tenant
 from tenants.selectors import route_lookup
-from waba.meta import WEBHOOK_OBJECT
+from waba.meta import WEBHOOK_MESSAGES_FIELD, WEBHOOK_OBJECT
 from waba.webhook_events import (
-    MESSAGES_FIELD,
     PayloadErrorCode,
     WebhookEvent,
     WebhookPayloadError,
@@ -40,7 +40,7 @@ class Change:
     field: str
     routing_kind: str
     routing_id: str
-    events: list[WebhookEvent] = field(default_factory=list)
+    events: list[WebhookEvent] = dataclasses.field(default_factory=list)
     error: str = ""
 
     @property
@@ -83,10 +83,10 @@ def change_parse(envelope: dict[str, Any]) -> Change:
     """Parse a one-change envelope; a bad shape is recorded on the Change, not raised."""
     entry = envelope["entry"][0]
     raw = entry["changes"][0] if isinstance(entry["changes"][0], dict) else {}
-    value = raw.get("value") if isinstance(raw.get("value"), dict) else {}
+    value = found if isinstance(found := raw.get("value"), dict) else {}
     field_name = str(raw.get("field") or "")
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    if field_name == MESSAGES_FIELD:
+    metadata = found if isinstance(found := value.get("metadata"), dict) else {}
+    if field_name == WEBHOOK_MESSAGES_FIELD:
         kind, routing_id = "phone_number_id", str(metadata.get("phone_number_id") or "")
     else:
         kind, routing_id = "waba_id", str(entry.get("id") or "")

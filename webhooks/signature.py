@@ -6,8 +6,7 @@ import hashlib
 import hmac
 import re
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-SIGNATURE_PREFIX = "sha256="
+from waba.meta import WEBHOOK_SIGNATURE_PREFIX
 
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -20,7 +19,7 @@ def compute_signature(raw_body: bytes, app_secret: str) -> str:
     if not app_secret:
         raise ValueError("app_secret must not be empty")
     digest = hmac.new(app_secret.encode("utf-8"), bytes(raw_body), hashlib.sha256).hexdigest()
-    return SIGNATURE_PREFIX + digest
+    return WEBHOOK_SIGNATURE_PREFIX + digest
 
 
 def verify_signature(raw_body: bytes, header_value: str | None, app_secret: str) -> bool:
@@ -36,12 +35,12 @@ def verify_signature(raw_body: bytes, header_value: str | None, app_secret: str)
         if not isinstance(raw_body, (bytes, bytearray, memoryview)):
             return False
         header_value = header_value.strip()
-        if not header_value.startswith(SIGNATURE_PREFIX):
+        if not header_value.startswith(WEBHOOK_SIGNATURE_PREFIX):
             return False
-        provided = header_value[len(SIGNATURE_PREFIX):]
+        provided = header_value[len(WEBHOOK_SIGNATURE_PREFIX):]
         if not _HEX_DIGEST.fullmatch(provided):
             return False
-        expected = compute_signature(bytes(raw_body), app_secret)[len(SIGNATURE_PREFIX):]
+        expected = compute_signature(bytes(raw_body), app_secret)[len(WEBHOOK_SIGNATURE_PREFIX):]
         return hmac.compare_digest(expected.encode("ascii"), provided.lower().encode("ascii"))
     except Exception:  # noqa: BLE001 - the contract is "never raises"; any surprise means "not verified"
         return False

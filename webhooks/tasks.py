@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from django.db import connection
 
+from webhooks import journal
 from webhooks.journal import (
     LEASE_S,
     journal_entries_claim,
@@ -103,3 +104,8 @@ def webhook_journal_drain(budget_s: float = DRAIN_BUDGET_S) -> int:
             entry_ids=entry_ids, worker=worker, should_stop=lambda: time.monotonic() >= deadline
         )
     return processed
+
+
+def webhook_journal_prune_run() -> int:
+    """The schedule's entry point: runs once, in the public schema, where the journal lives."""
+    return journal.webhook_journal_prune()

@@ -17,15 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from platform_core.api import error_response
-from waba.meta import WEBHOOK_PAYLOAD_MAX_BYTES
+from waba.meta import WEBHOOK_PAYLOAD_MAX_BYTES, WEBHOOK_SIGNATURE_HEADER
 from webhooks.journal import journal_entry_record
 from webhooks.meta_apps import WebhookApp, webhook_app_get, webhook_app_refresh
 from webhooks.signature import verify_signature
 
 logger = logging.getLogger(__name__)
-
-SIGNATURE_META_KEY = "HTTP_X_HUB_SIGNATURE_256"
-
 
 @csrf_exempt
 def whatsapp_webhook(request: HttpRequest, app_id: str) -> HttpResponse:
@@ -61,7 +58,7 @@ def _receive(request: HttpRequest, app: WebhookApp) -> HttpResponse:
     if body is None:
         return error_response(413, "payload_too_large",
                               f"The body is larger than {WEBHOOK_PAYLOAD_MAX_BYTES} bytes.")
-    if not _signature_ok(body, request.META.get(SIGNATURE_META_KEY), app):
+    if not _signature_ok(body, request.headers.get(WEBHOOK_SIGNATURE_HEADER), app):
         logger.warning("Webhook for app %s refused: missing or wrong X-Hub-Signature-256.", app.app_id)
         return error_response(403, "invalid_signature",
                               "X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of the body "

@@ -28,9 +28,9 @@ def webhooks_fast_path(django_application: WSGIApp) -> WSGIApp:
     """Wrap a Django WSGI application (Django must be set up: imports happen here, not at module load)."""
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIRequest
-    from django.db import connection
 
     from platform_core.api import error_response
+    from tenants.context import connection
     from webhooks.views import whatsapp_webhook
 
     public_hosts = {host.lower() for host in settings.PUBLIC_HOSTS}
@@ -65,8 +65,9 @@ def _connection_maintain() -> None:
     connection past CONN_MAX_AGE or after an error, and stay in the public schema. A connection
     that broke silently is handled by journal_entry_record's single reconnect. Like Django's own
     request-boundary check it leaves a connection inside a transaction alone (tests run in one)."""
-    from django.db import connection
     from django_tenants.utils import get_public_schema_name
+
+    from tenants.context import connection
 
     if connection.connection is not None and not connection.in_atomic_block and (
         connection.errors_occurred or (connection.close_at is not None and time.monotonic() >= connection.close_at)

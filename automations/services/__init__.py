@@ -1,6 +1,6 @@
 """The write services of the automation app, one module per entity; the names below are its API.
 
-`conversation_states_expire` is the name the clean-up schedule calls (analytics.cleanup).
+`conversation_states_expire` runs on a schedule in every tenant (automations.tasks).
 """
 
 from automations.services.catalogue import (

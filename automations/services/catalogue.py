@@ -8,10 +8,12 @@ from typing import Any
 from automations.errors import CatalogueItemInvalid, problems_error
 from automations.models import CatalogueItem
 from automations.services.saving import unique_name_save
+from waba import meta
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active", "position")
 NAME_MAX_CHARS = 100
-DESCRIPTION_MAX_CHARS = 72  # a list row's description (META.md)
+# The description is shown as a list row's description.
+DESCRIPTION_MAX_CHARS = meta.LIST_ROW_DESCRIPTION_MAX_CHARS
 
 
 def money(amount: Decimal) -> str:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from automations import conf
 from automations.models import ConversationState, Workflow
+from automations.selectors import conversation_state_expired, conversation_state_live
 from messaging.models import Contact
 from waba.models import PhoneNumber, WhatsAppAccount
 
@@ -33,7 +34,7 @@ def conversation_state_active(
 ) -> ConversationState | None:
     """The contact's live state on this number; an expired one reads as None. `for_update` locks it."""
     states = ConversationState.objects.filter(
-        contact=contact, phone_number=phone_number, status=Status.ACTIVE, expires_at__gt=now or timezone.now()
+        conversation_state_live(now=now), contact=contact, phone_number=phone_number
     )
     if for_update:
         states = states.select_for_update(of=("self",))
@@ -127,7 +128,7 @@ def conversation_states_expire(*, now: datetime | None = None) -> int:
     """The clean-up (scheduled by analytics every few minutes, per tenant): close active states past
     their expiry as `expired`, delete closed ones older than the retention. Returns how many expired."""
     now = now or timezone.now()
-    expired = ConversationState.objects.filter(status=Status.ACTIVE, expires_at__lte=now).update(
+    expired = ConversationState.objects.filter(conversation_state_expired(now=now)).update(
         status=Status.EXPIRED, ended_at=now
     )
     ConversationState.objects.exclude(status=Status.ACTIVE).filter(

@@ -169,7 +169,7 @@ def workflow_template_snapshot(template: WorkflowTemplate) -> dict[str, Any]:
         "match_mode": template.match_mode,
         "priority": template.priority,
         "structure": template.structure,
-        "workflow": template.workflow.name if template.workflow_id else None,
+        "workflow": template.workflow.name if template.workflow else None,
         "is_active": template.is_active,
     }
 

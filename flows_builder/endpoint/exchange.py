@@ -25,9 +25,6 @@ from webhooks.signature import verify_signature
 
 logger = logging.getLogger(__name__)
 
-PING = "ping"
-FLOW_ACTIONS = frozenset({"INIT", "data_exchange", "BACK"})
-
 
 @dataclass(frozen=True)
 class EndpointReply:
@@ -65,7 +62,7 @@ def flow_endpoint_exchange(
 
     payload = decrypted.payload
     action = payload.get("action")
-    if action == PING:
+    if action == meta.FLOW_ENDPOINT_PING_ACTION:
         answer: dict[str, Any] = {"data": {"status": "active"}}
     else:
         token = _live_token(payload.get("flow_token"))
@@ -74,12 +71,12 @@ def flow_endpoint_exchange(
                 "flow endpoint %s: %s with an invalid or expired flow token -> 427", number_id, action
             )
             return _error(meta.FLOW_ENDPOINT_TOKEN_INVALID_STATUS, "The flow token is no longer valid.")
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        data = found if isinstance(found := payload.get("data"), dict) else {}
         if action == "data_exchange" and "error" in data:
             # Meta's error notification about a previous answer of ours: acknowledge it.
             logger.warning("flow endpoint %s: Meta reported an error for flow %s", number_id, token.flow.name)
             answer = {"data": {"acknowledged": True}}
-        elif action not in FLOW_ACTIONS:
+        elif action not in meta.FLOW_ENDPOINT_ACTIONS:
             logger.info("flow endpoint %s: unknown action -> 400", number_id)
             return _error(400, "Unknown action.")
         else:

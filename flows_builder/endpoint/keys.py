@@ -7,7 +7,6 @@ from collections import OrderedDict
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +14,8 @@ from flows_builder.crypto import generate_business_key_pair, load_private_key
 from flows_builder.errors import FlowGraphError
 from flows_builder.graph import account_graph_client, revealed
 from flows_builder.models import FlowEndpointKey
+from tenants.context import connection
+from tenants.models import Tenant
 from waba.graph import GraphError
 from waba.models import PhoneNumber
 
@@ -96,7 +97,6 @@ def private_key_cache_clear() -> None:
 
 def endpoint_uri_for(*, phone_number: PhoneNumber) -> str:
     """The public URL Meta calls for flows served by this number (the current tenant's)."""
-    from tenants.models import Tenant
 
     tenant = Tenant.objects.get(schema_name=connection.schema_name)
     base = settings.FLOWS_ENDPOINT_BASE_URL or settings.PUBLIC_BASE_URL

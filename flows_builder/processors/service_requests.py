@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest, ServiceRequest, TimeSlot
 from flows_builder.processors.registry import ProcessedRecord, ResponseInvalid, flow_processor
+from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -49,18 +50,10 @@ class ServiceRequestIn(BaseModel):
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str, info: ValidationInfo) -> str:
-        region = (info.context or {}).get("region")
-        if value.startswith("00"):
-            value = "+" + value[2:]
-        elif not value.startswith("+") and not region:
-            value = "+" + value
         try:
-            number = phonenumbers.parse(value, None if value.startswith("+") else region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValueError("not a valid phone number (include the country code)")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return phone_number_normalise(value, region=(info.context or {}).get("region"))
+        except PhoneNumberInvalid:
+            raise ValueError("not a valid phone number (include the country code)") from None
 
     @field_validator("email")
     @classmethod

@@ -112,7 +112,7 @@ def _issue(
 ) -> dict[str, Any]:
     line, column = _locate(text, token, occurrence)
     end_column = column + (len(token) if token else 1)
-    pointer = {"line_start": line, "line_end": line, "column_start": column, "column_end": end_column}
+    pointer: dict[str, Any] = {"line_start": line, "line_end": line, "column_start": column, "column_end": end_column}
     if path:
         pointer["path"] = path
     return {

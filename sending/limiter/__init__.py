@@ -11,6 +11,8 @@ import threading
 from django.conf import settings
 
 from sending.limiter.base import Grant, QuotaDecision, QuotaWindow, RateLimiter
+from sending.limiter.postgres_backend import PostgresRateLimiter
+from sending.limiter.redis_backend import RedisRateLimiter
 
 __all__ = ["Grant", "QuotaDecision", "QuotaWindow", "RateLimiter", "rate_limiter", "rate_limiter_reset"]
 
@@ -19,14 +21,12 @@ _lock = threading.Lock()
 
 
 def _build() -> RateLimiter:
-    backend = getattr(settings, "RATE_LIMIT_BACKEND", None) or ("redis" if settings.REDIS_URL else "postgres")
+    backend = settings.RATE_LIMIT_BACKEND or ("redis" if settings.REDIS_URL else "postgres")
     if backend == "redis":
-        from sending.limiter.redis_backend import RedisRateLimiter
-
+        if not settings.REDIS_URL:
+            raise ValueError("RATE_LIMIT_BACKEND 'redis' needs REDIS_URL")
         return RedisRateLimiter(settings.REDIS_URL)
     if backend == "postgres":
-        from sending.limiter.postgres_backend import PostgresRateLimiter
-
         return PostgresRateLimiter()
     raise ValueError(f"RATE_LIMIT_BACKEND must be 'postgres' or 'redis', not {backend!r}")
 

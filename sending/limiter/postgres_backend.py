@@ -10,6 +10,7 @@ commits at once; inside one it commits (or rolls back) with it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -76,7 +77,7 @@ class PostgresRateLimiter(RateLimiter):
         keys = [self.namespace + key for key, _ in requests]
         counts = [count for _, count in requests]
         tau = max(0, burst - 1) * interval_s
-        params = {
+        params: dict[str, Any] = {
             "keys": keys,
             "counts": counts,
             "interval": interval_s,
@@ -116,7 +117,7 @@ class PostgresRateLimiter(RateLimiter):
         for window in windows:  # a new row is inserted without the limit check
             if amount > window.limit:
                 return QuotaDecision.refused_by(window)
-        params = {
+        params: dict[str, Any] = {
             "keys": [self.namespace + w.key for w in windows],
             "limits": [w.limit for w in windows],
             "expires": [w.expires_at for w in windows],

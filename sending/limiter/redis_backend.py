@@ -85,7 +85,7 @@ class RedisRateLimiter(RateLimiter):
             return []
         tau = max(0, burst - 1) * interval_s
         keys = [self.namespace + key for key, _ in requests]
-        args = [repr(interval_s), repr(tau), repr(horizon_s), repr(lead_s), *[count for _, count in requests]]
+        args: list[str | int] = [repr(interval_s), repr(tau), repr(horizon_s), repr(lead_s), *[count for _, count in requests]]
         rows = self._reserve(keys=keys, args=args)
         return [
             Grant.from_store(

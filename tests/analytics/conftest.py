@@ -5,19 +5,12 @@ from __future__ import annotations
 import socket
 
 import pytest
-from django_q.conf import Conf
 
 from tests.analytics.factories import AccountFactory, PhoneNumberFactory
 
 APP_ID = "100000000000001"
 ALPHA = {"waba_id": "210000000000001", "phone_number_id": "310000000000001", "token": "EAAtoken-alpha-health"}
 BETA = {"waba_id": "220000000000001", "phone_number_id": "320000000000001", "token": "EAAtoken-beta-health"}
-
-
-@pytest.fixture
-def sync_jobs(monkeypatch):
-    """Run django-q2 tasks in-process at enqueue time (the cluster's code path, without a worker)."""
-    monkeypatch.setattr(Conf, "SYNC", True)
 
 
 def simulator_seed(simulator, *, subscribed: bool = True, **token) -> None:
@@ -56,7 +49,7 @@ def simulator_seed(simulator, *, subscribed: bool = True, **token) -> None:
 
 def account_with_number(ids: dict):
     """The tenant-side twin of a seeded WABA (create inside `in_tenant`)."""
-    account = AccountFactory(waba_id=ids["waba_id"], app_id=APP_ID, access_token=ids["token"])
+    account = AccountFactory.create(waba_id=ids["waba_id"], app_id=APP_ID, access_token=ids["token"])
     PhoneNumberFactory(
         account=account,
         phone_number_id=ids["phone_number_id"],

@@ -57,10 +57,10 @@ def _conversation_info(conversation_id: str, category: str) -> dict:
 
 
 def seed_dataset() -> Dataset:
-    a1, a2 = AccountFactory(), AccountFactory()
-    n1, n2 = PhoneNumberFactory(account=a1), PhoneNumberFactory(account=a1)
-    n3 = PhoneNumberFactory(account=a2)
-    t1 = TemplateFactory(account=a1, name="order_update")
+    a1, a2 = AccountFactory.create(), AccountFactory.create()
+    n1, n2 = PhoneNumberFactory.create(account=a1), PhoneNumberFactory.create(account=a1)
+    n3 = PhoneNumberFactory.create(account=a2)
+    t1 = TemplateFactory.create(account=a1, name="order_update")
     c1, c2, c3 = ContactFactory(), ContactFactory(), ContactFactory()
     conv1 = ConversationFactory(contact=c1, phone_number=n1)
     conv2 = ConversationFactory(contact=c2, phone_number=n1)

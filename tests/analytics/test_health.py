@@ -9,6 +9,7 @@ import pytest
 from analytics.health import account_health_check
 from analytics.models import AccountHealthEvent, AccountHealthLog
 from tests.analytics.conftest import ALPHA, APP_ID, account_with_number, simulator_seed
+from waba import meta
 from waba.models import PhoneNumber, WhatsAppAccount
 
 
@@ -136,6 +137,20 @@ def test_quality_drops_and_tier_changes_are_events_and_red_makes_the_account_unh
     assert AccountHealthEvent.objects.filter(
         kind="quality_upgrade", old_value="RED", new_value="GREEN"
     ).exists()
+
+
+def test_a_throughput_upgrade_seen_by_the_check_changes_the_pace_the_send_worker_keeps(
+    alpha_account, simulator
+):
+    assert PhoneNumber.objects.get().throughput_mps == meta.DEFAULT_THROUGHPUT_MPS
+    set_phone(simulator, throughput={"level": "HIGH"})
+
+    check(alpha_account)
+
+    number = PhoneNumber.objects.get()
+    assert (number.throughput_level, number.throughput_mps) == ("HIGH", meta.MAX_THROUGHPUT_MPS)
+    event = AccountHealthEvent.objects.get(kind="throughput_change")
+    assert (event.old_value, event.new_value) == ("STANDARD", "HIGH")
 
 
 def test_restricted_number_makes_the_account_unhealthy(alpha_account, simulator):

@@ -17,7 +17,8 @@ from django_q.scheduler import scheduler
 
 from analytics import tasks
 from analytics.models import AccountHealthLog, UsageDaily
-from platform_core.schedules import ScheduleSpec, schedule_specs, schedules_check, schedules_install
+from platform_core.schedules import schedule_specs, schedules_check, schedules_install
+from tenants.jobs import ScheduleSpec
 from tenants.services import tenant_suspend
 from tests.analytics.conftest import ALPHA, BETA, account_with_number, simulator_seed
 from tests.analytics.factories import MessageFactory

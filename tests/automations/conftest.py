@@ -38,5 +38,5 @@ def builtins_a(tenant_a, in_tenant, number_a):
 def customer_a(tenant_a, in_tenant, number_a, clock) -> Customer:
     """A customer of alpha's number; `customer_a.says("Hi")` runs the engine and returns the replies."""
     with in_tenant(tenant_a):
-        contact = ContactFactory(wa_id="4915112345678", profile_name="Ada")
+        contact = ContactFactory.create(wa_id="4915112345678", profile_name="Ada")
     return Customer(tenant=tenant_a, number=number_a, contact=contact, clock=clock)

@@ -37,7 +37,7 @@ TIMEOUT_S = 10
 
 @pytest.fixture
 def sent(monkeypatch) -> list:
-    """The replies handed to the sender seam, from any thread (no outbound rows to clean up)."""
+    """The replies handed to `reply_send`, from any thread (no outbound rows to clean up)."""
     calls: list = []
     lock = threading.Lock()
 

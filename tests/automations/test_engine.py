@@ -332,7 +332,7 @@ def test_a_button_of_an_old_menu_works_in_the_middle_of_another_workflow(tenant_
         assert ConversationState.objects.get(workflow_name="new_order").status == "replaced"
 
 
-def test_the_sender_seam_queues_a_reply_once_per_message_and_position(tenant_a, in_tenant, customer_a):
+def test_reply_send_queues_a_reply_once_per_message_and_position(tenant_a, in_tenant, customer_a):
     from automations.replies import OutboundReply, reply_send
 
     message = customer_a.message(text="hello")

@@ -1,11 +1,10 @@
-"""Pure rules: input validators, workflow definitions, business hours; and the clean-up seams."""
+"""Pure rules: input validators, workflow definitions, business hours; and the clean-up jobs."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
 import pytest
-from django.utils.module_loading import import_string
 
 from automations import bot
 from automations.definitions import definition_parse
@@ -87,14 +86,6 @@ def test_a_closed_period_starts_at_the_last_closing_time():
         datetime(2025, 1, 15, 16, 0, tzinfo=UTC)
     assert bot.closed_since(account=day, at=datetime(2025, 1, 16, 5, 0, tzinfo=UTC)) == \
         datetime(2025, 1, 15, 16, 0, tzinfo=UTC)
-
-
-def test_the_clean_up_schedule_finds_the_expiry_service(tenant_a, in_tenant):
-    from analytics import cleanup
-
-    assert import_string(cleanup.CONVERSATION_STATES_EXPIRE).__name__ == "conversation_states_expire"
-    with in_tenant(tenant_a):
-        assert cleanup.conversation_states_expire() == 0
 
 
 def test_the_expiry_task_refuses_the_public_schema(db):

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from automations.models import ConversationState, Workflow
+from automations.selectors import conversation_state_list
 from automations.services import (
     conversation_state_end,
     conversation_state_start,
@@ -67,10 +68,13 @@ def test_expired_states_read_as_absent_and_the_clean_up_closes_them(
                                          step="ask_quantity", now=clock.now)
         clock.advance(minutes=29, seconds=59)
         assert conversation_state_active(contact=contact, phone_number=number, now=clock.now) == state
+        assert list(conversation_state_list(active=True, now=clock.now)) == [state]
         assert conversation_states_expire(now=clock.now) == 0
 
         clock.advance(seconds=1)
         assert conversation_state_active(contact=contact, phone_number=number, now=clock.now) is None
+        # The state list (API, admin) reads the same rule: expired before the clean-up ran.
+        assert list(conversation_state_list(active=False, now=clock.now)) == [state]
         assert conversation_states_expire(now=clock.now) == 1
         state.refresh_from_db()
         assert (state.status, state.ended_at) == ("expired", clock.now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 import factory
 from django.utils import timezone
@@ -77,4 +78,4 @@ class FlowTokenFactory(factory.django.DjangoModelFactory):
     token = factory.Sequence(lambda n: f"ft_test_{n}")
     flow = factory.SubFactory(WhatsAppFlowFactory)
     contact = factory.SubFactory(ContactFactory)
-    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=1))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))

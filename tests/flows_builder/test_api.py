@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 
 import pytest
 from django.conf import settings
@@ -282,10 +281,6 @@ def test_responses_and_records_through_the_api(api_a, tenant_a, in_tenant, alpha
     assert api_a.get("/api/v1/flows/cleaning-requests").json()["count"] == 1
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sending.services") is None,
-    reason="the send pipeline is not in this build",
-)
 def test_send_endpoint_queues_the_flow(
     api_a, tenant_a, in_tenant, alpha_account, alpha_number, alpha_contact
 ):

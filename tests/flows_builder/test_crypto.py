@@ -116,7 +116,7 @@ def test_bad_base64_is_a_decryption_error(key_pair, private_key, field):
 @pytest.mark.parametrize("body", [{}, {"encrypted_flow_data": "AA=="}, [], "text"])
 def test_malformed_body_is_a_decryption_error(private_key, body):
     with pytest.raises(FlowDecryptionError) as caught:
-        decrypt_request(body, private_key)  # type: ignore[arg-type]
+        decrypt_request(body, private_key)
     assert caught.value.reason == "invalid_body"
 
 
@@ -127,7 +127,7 @@ def test_payload_that_is_not_a_json_object_is_a_decryption_error(key_pair, priva
         "encrypted_flow_data": base64.b64encode(
             AESGCM(aes_key).encrypt(iv, b"secret, not json", None)
         ).decode(),
-        "encrypted_aes_key": base64.b64encode(public_key.encrypt(aes_key, OAEP)).decode(),  # type: ignore[union-attr]
+        "encrypted_aes_key": base64.b64encode(public_key.encrypt(aes_key, OAEP)).decode(),
         "initial_vector": base64.b64encode(iv).decode(),
     }
     with pytest.raises(FlowDecryptionError) as caught:

@@ -133,4 +133,4 @@ def test_trigger_keywords_are_lowercase_and_not_shared_between_flows():
 
 def test_definitions_are_frozen():
     with pytest.raises(AttributeError):
-        BUILTIN_FLOWS["date_picker"].name = "other"  # type: ignore[misc]
+        BUILTIN_FLOWS["date_picker"].name = "other"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -119,7 +120,7 @@ def call(
 ):
     body, aes_key, iv = meta_encrypts(payload, public_pem.encode())
     raw = json.dumps(body).encode()
-    headers = {}
+    headers: dict[str, Any] = {}
     if signature == "sign":
         headers["HTTP_X_HUB_SIGNATURE_256"] = compute_signature(raw, secret)
     elif signature:

@@ -74,7 +74,7 @@ def nfm_reply_envelope(answers: dict, flow_token: str, wamid: str | None = None)
 
 
 def store_inbound(event: InboundMessage, contact, phone_number) -> Message:
-    """What the inbound pipeline (issue 4) does before calling the flows hook."""
+    """What messaging's inbound pipeline does before calling the flows hook."""
     conversation, _ = Conversation.objects.get_or_create(contact=contact, phone_number=phone_number)
     message, _ = Message.objects.get_or_create(
         wamid=event.wamid,

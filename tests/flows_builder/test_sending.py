@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from flows_builder.errors import FlowMessageInvalid, FlowNotSendable, SendPipelineUnavailable
+from flows_builder.errors import FlowMessageInvalid, FlowNotSendable
 from flows_builder.models import FlowToken, WhatsAppFlow
 from flows_builder.sending import flow_message_build, flow_send, flow_send_linked
 from messaging.interactive import MenuValidationError
@@ -92,26 +90,6 @@ def test_refusals_name_the_problem_and_record_no_token(tenant_a, in_tenant, publ
     assert too_long.value.details[0]["limit"] == 20
 
 
-def _send_pipeline_present() -> bool:
-    if importlib.util.find_spec("sending.services") is None:
-        return False
-    return hasattr(importlib.import_module("sending.services"), "message_send")
-
-
-@pytest.mark.skipif(_send_pipeline_present(), reason="the send pipeline exists")
-def test_flow_send_without_the_send_pipeline_is_refused_cleanly(
-    tenant_a, in_tenant, published_flow, alpha_contact, alpha_number
-):
-    with in_tenant(tenant_a):
-        with pytest.raises(SendPipelineUnavailable) as raised:
-            flow_send(
-                flow=published_flow, contact=alpha_contact, phone_number=alpha_number, body="Hi", cta="Go"
-            )
-        assert not FlowToken.objects.exists()
-    assert raised.value.status == 503 and raised.value.code == "send_pipeline_unavailable"
-
-
-@pytest.mark.skipif(not _send_pipeline_present(), reason="the send pipeline (issue 5) is not in this build")
 def test_flow_send_queues_through_the_send_pipeline(
     tenant_a, in_tenant, published_flow, alpha_contact, alpha_number
 ):
@@ -146,7 +124,6 @@ def test_flow_send_queues_through_the_send_pipeline(
     assert message.request_payload["to"] == alpha_contact.wa_id
 
 
-@pytest.mark.skipif(not _send_pipeline_present(), reason="the send pipeline (issue 5) is not in this build")
 def test_a_linked_published_flow_replaces_its_conversational_flow_and_otherwise_falls_back(
     tenant_a, in_tenant, alpha_account, alpha_contact, alpha_number
 ):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 
-import pytest
-
+from automations.models import Workflow
 from flows_builder.definitions import BUILTIN_FLOWS
-from flows_builder.links import conversational_flow_exists, flow_link_warnings
+from flows_builder.links import flow_link_warnings
 from flows_builder.models import FlowResponse, WhatsAppFlow
 from flows_builder.responses import handle_inbound_nfm_reply
 from flows_builder.selectors import flow_linked_to
@@ -66,10 +64,12 @@ def test_linked_flow_selector_and_missing_conversational_flows(tenant_a, in_tena
         assert flow_linked_to(conversational_flow_name="starlink_installation").pk == draft.pk
         WhatsAppFlow.objects.filter(pk=draft.pk).update(is_active=False)
         assert flow_linked_to(conversational_flow_name="starlink_installation") is None  # falls back
-        assert not conversational_flow_exists("starlink_installation")  # no `menus` app in this build
         assert flow_link_warnings(flow=draft) == [
             "linked conversational flow 'starlink_installation' does not exist"
         ]
+        # The automations app answers for its conversational flows (workflows).
+        Workflow.objects.create(name="starlink_installation", definition={})
+        assert flow_link_warnings(flow=draft) == []
         picker = WhatsAppFlowFactory(account=alpha_account, definition="date_picker")
         assert flow_link_warnings(flow=picker) == []  # a reusable component links to nothing
 
@@ -120,13 +120,10 @@ def test_inbound_hook_ignores_other_interactive_replies(tenant_a, in_tenant, alp
         assert not FlowResponse.objects.exists()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("messaging.inbound") is None, reason="issue 4's inbound store is not here"
-)
 def test_inbound_store_dispatches_flow_replies_to_the_hook(
     tenant_a, in_tenant, alpha_account, alpha_number, alpha_contact
 ):
-    """Through issue 4's real store and dispatch point: the hook registered in FlowsBuilderConfig.ready()."""
+    """Through messaging's real inbound store and dispatch point: the hook registered in FlowsBuilderConfig.ready()."""
     from messaging.inbound import inbound_message_store
 
     with in_tenant(tenant_a):

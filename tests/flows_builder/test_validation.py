@@ -610,7 +610,7 @@ def test_unknown_component_type():
 
 
 def test_component_must_be_an_object_with_a_type():
-    assert codes(validate_flow_json(one_screen("TextBody"))) == ["INVALID_PROPERTY_TYPE"]  # type: ignore[arg-type]
+    assert codes(validate_flow_json(one_screen("TextBody"))) == ["INVALID_PROPERTY_TYPE"]
     assert codes(validate_flow_json(one_screen({"text": "x"}))) == ["MISSING_REQUIRED_PROPERTY"]
 
 
@@ -943,7 +943,7 @@ def test_errors_render_like_metas_validation_errors():
         "pointers": [{"path": "screens[0].layout.children[0].text"}],
     }
     with pytest.raises(AttributeError):
-        error.pointer = "/"  # type: ignore[misc]
+        error.pointer = "/"
 
 
 def test_pointer_tokens_are_escaped():

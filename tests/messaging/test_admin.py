@@ -25,7 +25,7 @@ from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 @pytest.fixture
 def platform_admin(db) -> Client:
     client = Client(HTTP_HOST="localhost")
-    client.force_login(TenantUserFactory(username="platform-root"))
+    client.force_login(TenantUserFactory.create(username="platform-root"))
     return client
 
 
@@ -33,7 +33,7 @@ def platform_admin(db) -> Client:
 def alpha_admin(tenant_a, in_tenant) -> Client:
     client = Client(HTTP_HOST="alpha.localhost")
     with in_tenant(tenant_a):  # users and sessions live in the tenant's schema
-        client.force_login(TenantUserFactory(username="alpha-root"))
+        client.force_login(TenantUserFactory.create(username="alpha-root"))
     return client
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from messaging.dispatch import inbound_handler_remove, on_inbound_message
 from messaging.models import Contact, Conversation, Message
+from messaging.signals import inbound_message_stored
 from tests.fixtures import load_webhook_fixture, load_webhook_fixture_bytes
 from tests.messaging.factories import FIXTURE_CUSTOMER
 from tests.webhooks.conftest import process_journal
@@ -179,16 +179,16 @@ def test_system_messages_do_not_open_the_window_or_count_as_unread(webhook, numb
 def test_the_same_message_delivered_twice_is_stored_and_dispatched_once(webhook, number_a, tenant_a, in_tenant):
     seen: list[str] = []
 
-    def handler(message):
+    def handler(sender, message, **kwargs):
         seen.append(message.wamid)
 
-    on_inbound_message(handler)
+    inbound_message_stored.connect(handler)
     try:
         for _ in range(3):
             assert webhook.post(load_webhook_fixture_bytes("message_text")).status_code == 200
         process_journal()
     finally:
-        inbound_handler_remove(handler)
+        inbound_message_stored.disconnect(handler)
 
     with in_tenant(tenant_a):
         assert Message.objects.count() == 1
@@ -204,36 +204,36 @@ def test_dispatch_runs_inside_the_tenant_schema(webhook, number_a, tenant_a):
 
     schemas: list[str] = []
 
-    def handler(message):
+    def handler(sender, message, **kwargs):
         schemas.append(connection.schema_name)
 
-    on_inbound_message(handler)
+    inbound_message_stored.connect(handler)
     try:
         webhook.post(load_webhook_fixture_bytes("message_text"))
         process_journal()
     finally:
-        inbound_handler_remove(handler)
+        inbound_message_stored.disconnect(handler)
     assert schemas == [tenant_a.schema_name]
 
 
 def test_a_failing_handler_loses_neither_the_message_nor_other_handlers(webhook, number_a, tenant_a, in_tenant):
     calls: list[str] = []
 
-    def broken(message):
+    def broken(sender, message, **kwargs):
         Contact.objects.filter(pk=message.contact_id).update(profile_name="half-written")
         raise RuntimeError("menu bug")
 
-    def healthy(message):
+    def healthy(sender, message, **kwargs):
         calls.append(message.type)
 
-    on_inbound_message(broken)
-    on_inbound_message(healthy)
+    inbound_message_stored.connect(broken)
+    inbound_message_stored.connect(healthy)
     try:
         webhook.post(load_webhook_fixture_bytes("message_text"))
         process_journal()
     finally:
-        inbound_handler_remove(broken)
-        inbound_handler_remove(healthy)
+        inbound_message_stored.disconnect(broken)
+        inbound_message_stored.disconnect(healthy)
 
     with in_tenant(tenant_a):
         assert Message.objects.count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def problems_of(excinfo: pytest.ExceptionInfo[MenuValidationError]) -> dict[str,
 
 
 def a_list(**overrides) -> dict:
-    arguments = {"body": "Pick one", "button_text": "Menu", "sections": [Section(None, rows(3))]}
+    arguments: dict[str, Any] = {"body": "Pick one", "button_text": "Menu", "sections": [Section(None, rows(3))]}
     arguments.update(overrides)
     return build_list(**arguments)
 
@@ -383,7 +384,7 @@ def test_validate_rejects_unknown_types_and_non_objects():
         validate_interactive({"type": "carousel"})
     assert list(problems_of(caught)) == ["type"]
     with pytest.raises(MenuValidationError) as caught:
-        validate_interactive(["not", "an", "object"])  # type: ignore[arg-type]
+        validate_interactive(["not", "an", "object"])
     assert list(problems_of(caught)) == [""]
 
 

@@ -27,6 +27,7 @@ def _status_event(fixture: str, **changes) -> StatusUpdate:
     payload = load_webhook_fixture(fixture)
     payload["entry"][0]["changes"][0]["value"]["statuses"][0].update(changes)
     [event] = parse_envelope(payload)
+    assert isinstance(event, StatusUpdate)
     return event
 
 

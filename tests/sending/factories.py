@@ -25,6 +25,7 @@ class ConversationFactory(SharedConversationFactory):
 def simulator_seed_for(simulator, phone: PhoneNumber, templates=()) -> None:
     """Make the simulator know the number's WABA, its token and templates, as Meta would."""
     account = phone.account
+    assert account.access_token is not None
     simulator.seed(
         {
             "wabas": [

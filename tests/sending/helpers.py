@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
-
 from messaging.statuses import message_status_apply
 from sending.services import message_send
 from sending.worker import SendWorker
+from tenants.context import connection
 from waba.webhook_events import StatusUpdate, parse_envelope
 
 

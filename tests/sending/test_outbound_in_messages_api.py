@@ -1,7 +1,7 @@
 """Outbound messages are first-class: GET /messages shows them next to inbound ones, with their progress.
 
-The read endpoints are issue 4's (messaging.api, messaging.schemas); these tests check what the
-send pipeline puts there.
+The read endpoints belong to messaging (messaging.api, messaging.schemas); these tests check what
+the send pipeline puts there.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from messaging.models import Message, StatusEvent
-from sending.conf import send_setting
 from sending.dispatcher import max_lateness_s
 from sending.limiter import rate_limiter
 from sending.services import message_send
@@ -273,7 +273,7 @@ def test_a_number_never_exceeds_its_throughput(sim, tenant_a, in_tenant, setting
     sends = [send for send in caplog_paced_sends(pacing_log) if send.phone_number_id == number.phone_number_id]
     assert sorted(send.message_id for send in sends) == sorted(ids)
     # The limiter's decisions: slots one paced interval apart, so no second holds more than 25.
-    interval = 1 / (25 * send_setting("SEND_THROUGHPUT_HEADROOM"))
+    interval = 1 / (25 * django_settings.SEND_THROUGHPUT_HEADROOM)
     gaps = [b.slot - a.slot for a, b in itertools.pairwise(sends)]
     assert min(gaps) >= interval - 5e-6, [(round(s.slot-sends[0].slot,4), s.message_id, round(s.late_s,4)) for s in sends]
     assert max_in_window((send.slot for send in sends), 1.0) <= 25

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
-from django_q.conf import Conf
 
+from tenants.context import connection
 from tenants.errors import TenantContextMissing
 from tenants.jobs import run_in_tenant, tenant_task, tenant_task_enqueue, tenants_fan_out
 from tenants.services import tenant_suspend
@@ -16,12 +15,6 @@ from tenants.services import tenant_suspend
 def record_group(name: str) -> str:
     Group.objects.create(name=name)
     return connection.schema_name
-
-
-@pytest.fixture
-def sync_jobs(monkeypatch):
-    """Run django-q2 tasks in-process at enqueue time (the cluster's code path, without a worker)."""
-    monkeypatch.setattr(Conf, "SYNC", True)
 
 
 def test_task_enqueued_while_serving_a_tenant_writes_only_there(sync_jobs, tenant_a, tenant_b, in_tenant):

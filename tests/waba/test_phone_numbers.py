@@ -3,10 +3,13 @@ register, remove."""
 
 from __future__ import annotations
 
+import pytest
+
 from tenants.models import MetaRoute
 from tests.waba.conftest import OTHER_PHONE_ID, PHONE_ID, SECOND_PHONE_ID, WABA_ID, sim_fault
 from tests.waba.factories import AccountFactory
 from waba.models import PhoneNumber
+from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 
 def test_adding_a_number_to_a_live_account_checks_meta_and_claims_it(live_account, sim, api_a, tenant_a):
@@ -141,3 +144,41 @@ def test_adding_to_an_account_of_another_tenant_is_404(api_b, tenant_a, in_tenan
         account = AccountFactory()
     response = api_b.post_json(f"/api/v1/accounts/{account.pk}/phone-numbers", {"phone_number_id": "1", "phone_number": "+15550100009"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "written", ["+49 151 1234 5678", "0049 151 1234 5678", "49 151 1234 5678", " +49 (151) 1234-5678 "]
+)
+def test_one_rule_reads_a_number_with_its_country_code_however_it_is_written(written):
+    assert phone_number_normalise(written) == "+4915112345678"
+
+
+def test_without_a_country_code_a_number_is_read_in_the_given_region():
+    assert phone_number_normalise("0151 1234 5678", region="DE") == "+4915112345678"
+    assert phone_number_normalise("631 555 1181", region="US") == "+16315551181"
+
+
+def test_meta_test_numbers_are_possible_but_not_valid():
+    assert phone_number_normalise("+1 555-010-0001", possible_only=True) == "+15550100001"
+    with pytest.raises(PhoneNumberInvalid) as invalid:
+        phone_number_normalise("+1 555-010-0001")
+    assert invalid.value.readable
+
+
+@pytest.mark.parametrize("written", ["", "not a number", "+0049 151 1234 5678"])
+def test_text_that_is_no_phone_number_is_unreadable(written):
+    with pytest.raises(PhoneNumberInvalid) as invalid:
+        phone_number_normalise(written, possible_only=True)
+    assert not invalid.value.readable
+
+
+def test_a_business_number_written_with_00_is_accepted(api_a):
+    """The wizard's and this API's number field now follows the rule recipients follow (00 = +)."""
+    account_id = api_a.post_json("/api/v1/accounts", {}).json()["id"]
+
+    response = api_a.post_json(
+        f"/api/v1/accounts/{account_id}/phone-numbers", {"phone_number_id": "43", "phone_number": "0049 30 1234567"}
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["e164_number"] == "+49301234567"

@@ -94,27 +94,17 @@ def number_b(tenant_b, in_tenant):
 
 @pytest.fixture
 def account_events(monkeypatch) -> list[dict]:
-    """Records calls to the WABA app's `account_event_apply` (faked if that module is not there yet)."""
-    import importlib
-    import sys
-    import types
-
-    from django.db import connection
+    """Records the calls webhook processing makes to the WABA app's `account_event_apply`, instead of applying them."""
+    from tenants.context import connection
+    from webhooks import processing
 
     calls: list[dict] = []
 
     def account_event_apply(*, waba_id: str, field: str, value: dict, occurred_at=None) -> None:
         calls.append({"waba_id": waba_id, "field": field, "value": value, "schema": connection.schema_name})
 
-    try:
-        module = importlib.import_module("waba.services.events")
-        monkeypatch.setattr(module, "account_event_apply", account_event_apply)
-    except ImportError:
-        module = types.ModuleType("waba.services.events")
-        module.account_event_apply = account_event_apply  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "waba.services.events", module)
+    monkeypatch.setattr(processing, "account_event_apply", account_event_apply)
     return calls
-
 
 
 def run_committed(func, *args, **kwargs):

@@ -12,8 +12,8 @@ import pytest
 from django.db import connections, transaction
 from django_tenants.utils import schema_context
 
-from messaging.dispatch import inbound_handler_remove, on_inbound_message
 from messaging.models import Contact, Conversation, Message
+from messaging.signals import inbound_message_stored
 from tests.conftest import ApiClient
 from tests.fixtures import load_webhook_fixture_bytes
 from tests.webhooks.conftest import APP_ID, APP_SECRET, run_committed
@@ -41,7 +41,7 @@ def test_twenty_concurrent_deliveries_make_one_message_and_one_side_effect(commi
     context = multiprocessing.get_context("fork")
     dispatched = context.Value("i", 0)
 
-    def side_effect(message: Message) -> None:
+    def side_effect(sender: object, message: Message, **kwargs: object) -> None:
         def count() -> None:
             with dispatched.get_lock():
                 dispatched.value += 1
@@ -82,11 +82,11 @@ def test_twenty_concurrent_deliveries_make_one_message_and_one_side_effect(commi
 
     entry_ids = run_committed(deliver)
     assert len(entry_ids) == DELIVERIES
-    on_inbound_message(side_effect)
+    inbound_message_stored.connect(side_effect)
     try:
         exit_codes = run_committed(process_concurrently, entry_ids)
     finally:
-        inbound_handler_remove(side_effect)
+        inbound_message_stored.disconnect(side_effect)
 
     assert exit_codes == [0] * DELIVERIES
     assert dispatched.value == 1

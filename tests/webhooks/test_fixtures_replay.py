@@ -22,12 +22,7 @@ def test_every_recorded_payload_is_accepted_and_processed(fixture, webhook, numb
     assert not WebhookDeadLetter.objects.exists()
 
 
-@pytest.fixture
-def waba_events():
-    return pytest.importorskip("waba.services.events", reason="the WABA app's account-event service")
-
-
-def test_template_approval_updates_the_template_once(waba_events, webhook, number_a, tenant_a, in_tenant):
+def test_template_approval_updates_the_template_once(webhook, number_a, tenant_a, in_tenant):
     from waba.models import AccountEventLog, MessageTemplate
 
     with in_tenant(tenant_a):
@@ -45,7 +40,7 @@ def test_template_approval_updates_the_template_once(waba_events, webhook, numbe
     assert logged == [(FIXTURE_WABA_ID, "message_template_status_update", "applied")]
 
 
-def test_quality_downgrade_updates_the_number(waba_events, webhook, number_a, tenant_a, in_tenant):
+def test_quality_downgrade_updates_the_number(webhook, number_a, tenant_a, in_tenant):
     from waba.models import PhoneNumber
 
     webhook.post(load_webhook_fixture_bytes("phone_number_quality_downgrade"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
+from platform_core import backoff
 from tests.fixtures import load_webhook_fixture_bytes
 from webhooks import journal
 from webhooks.journal import (
@@ -69,6 +72,8 @@ def test_release_only_touches_the_callers_rows(db):
 
 
 def test_a_failing_entry_backs_off_then_fails_visibly(db, monkeypatch):
+    # Seeded: full jitter may draw a delay of almost nothing, which would be over before the check.
+    monkeypatch.setattr(backoff, "random", random.Random(0))
     [entry_id] = _record()
 
     def broken(*, entry_id):
@@ -115,3 +120,29 @@ def test_recording_survives_a_connection_that_broke_since_its_last_use(db):
         return entry_id
 
     assert run_committed(record_on_a_broken_connection) > 0
+
+
+class _Draws:
+    """A stand-in for `random` that always draws the lowest (or highest) value of the range."""
+
+    def __init__(self, *, highest: bool) -> None:
+        self.highest = highest
+
+    def uniform(self, low: float, high: float) -> float:
+        return high if self.highest else low
+
+
+@pytest.mark.parametrize("highest", [False, True])
+def test_a_retry_waits_a_full_jitter_backoff(db, monkeypatch, highest):
+    monkeypatch.setattr(backoff, "random", _Draws(highest=highest))
+    [entry_id] = _record()
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(attempts=2)
+
+    before = timezone.now()
+    journal_entry_retry_later(entry_id=entry_id, error="database hiccup")
+    after = timezone.now()
+
+    available_at = WebhookJournalEntry.objects.get(pk=entry_id).available_at
+    ceiling = timedelta(seconds=journal.RETRY_BASE_S * 2)  # the second attempt failed
+    low, high = (before + ceiling, after + ceiling) if highest else (before, after)
+    assert low <= available_at <= high

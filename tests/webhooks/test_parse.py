@@ -158,7 +158,7 @@ def test_fixture_parses_into_expected_events(name):
     for event in events:
         assert dataclasses.is_dataclass(event)
         with pytest.raises(dataclasses.FrozenInstanceError):
-            event.waba_id = "someone-else"  # type: ignore[misc]
+            event.waba_id = "someone-else"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ERROR_CODES))

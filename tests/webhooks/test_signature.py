@@ -112,4 +112,4 @@ def test_non_bytes_body_never_raises(body):
 
 
 def test_non_string_header_never_raises():
-    assert verify_signature(BODY, 12345, APP_SECRET) is False  # type: ignore[arg-type]
+    assert verify_signature(BODY, 12345, APP_SECRET) is False

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from tenants.context import connection
 from tenants.models import MetaRoute, Tenant
 from tenants.routing import meta_app_release, routes_release
 from waba.errors import FieldsInvalid

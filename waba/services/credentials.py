@@ -79,10 +79,10 @@ def token_inspect(*, access_token: str, waba_id: str | None, app_id: str | None)
     except GraphError as error:
         raise meta_request_failed(error, doing="check the access token") from None
     if not data.get("is_valid"):
-        error = data.get("error") or {}
+        meta_error = data.get("error") or {}
         raise _token_invalid(
-            str(error.get("message") or "Meta says the token is not valid."),
-            {"meta_code": error.get("code"), "meta_subcode": error.get("subcode")},
+            str(meta_error.get("message") or "Meta says the token is not valid."),
+            {"meta_code": meta_error.get("code"), "meta_subcode": meta_error.get("subcode")},
         )
     scopes = [str(scope) for scope in data.get("scopes") or []]
     missing = [scope for scope in meta.REQUIRED_TOKEN_SCOPES if scope not in scopes]

@@ -20,13 +20,12 @@ from django.db import transaction
 from waba import meta
 from waba.models import AccountEventLog, MessageTemplate, PhoneNumber, WhatsAppAccount
 from waba.services.accounts import account_mark_unhealthy, account_reinstate, account_suspend
+from waba.services.phone_numbers import phone_number_meta_values
 from waba.validation import digits_of
 
 logger = logging.getLogger(__name__)
 
 Outcome = AccountEventLog.Outcome
-TEMPLATE_FIELDS = ("message_template_status_update", "message_template_quality_update", "template_category_update")
-PHONE_FIELDS = ("phone_number_quality_update", "phone_number_name_update")
 
 
 @transaction.atomic
@@ -46,7 +45,7 @@ def account_event_apply(
         return
     handler = HANDLERS.get(field)
     if last is not None and occurred_at and last.occurred_at and occurred_at < last.occurred_at:
-        outcome = Outcome.STALE
+        outcome: str = Outcome.STALE
     elif account is None:
         outcome = Outcome.UNMATCHED
     elif handler is None:
@@ -69,11 +68,11 @@ def account_event_apply(
 
 
 def _subject(field: str, value: dict) -> str:
-    if field in TEMPLATE_FIELDS:
+    if field in meta.WEBHOOK_TEMPLATE_FIELDS:
         if value.get("message_template_id"):
             return f"template:{value['message_template_id']}"
         return f"template:{value.get('message_template_name')}/{value.get('message_template_language')}"
-    if field in PHONE_FIELDS:
+    if field in meta.WEBHOOK_PHONE_NUMBER_FIELDS:
         return f"phone:{digits_of(str(value.get('display_phone_number') or ''))}"
     return "account"
 
@@ -155,8 +154,9 @@ def _phone_quality(account: WhatsAppAccount, value: dict) -> str:
     if value.get("current_limit"):
         phone.messaging_limit_tier = str(value["current_limit"])[:32]
     if event == meta.THROUGHPUT_UPGRADE_EVENT:
-        phone.throughput_level = "HIGH"
-        phone.throughput_mps = meta.MAX_THROUGHPUT_MPS
+        # The upgrade is Meta's number object now stating the HIGH level: the same mapping applies.
+        for name, changed in phone_number_meta_values({"throughput": {"level": "HIGH"}}).items():
+            setattr(phone, name, changed)
     if event in QUALITY_BY_EVENT:
         phone.quality_rating = QUALITY_BY_EVENT[event].value
     phone.save()

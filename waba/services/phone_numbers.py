@@ -22,7 +22,15 @@ from waba.graph import GraphClient
 from waba.models import PhoneNumber, WhatsAppAccount
 from waba.services.accounts import tenant_current
 from waba.services.credentials import meta_call
-from waba.validation import MetaId, PhoneNumberText, StrictInput, digits_of, e164_normalize, fields_parse
+from waba.validation import (
+    MetaId,
+    PhoneNumberInvalid,
+    PhoneNumberText,
+    StrictInput,
+    digits_of,
+    fields_parse,
+    phone_number_normalise,
+)
 
 Status = WhatsAppAccount.Status
 
@@ -67,28 +75,50 @@ def phone_number_in_waba_check(
     return found
 
 
-def phone_number_apply_meta(*, phone: PhoneNumber, fields: dict[str, Any]) -> list[str]:
-    """Copy Meta's fields onto `phone` (not saved); returns the names of the fields that changed."""
+# Meta's enumerations, stored upper-case whatever case an answer uses.
+_UPPER_CASE_FIELDS = frozenset({"quality_rating", "status", "name_status", "throughput_level"})
+
+
+def phone_number_meta_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """The PhoneNumber field values stated by Meta's phone number object (`GET /{phone_number_id}`
+    or one entry of the WABA's listing); fields Meta left out are absent.
+
+    A throughput level comes with the messages per second it allows (`throughput_mps`), which the
+    send worker paces by, so the two never disagree.
+    """
     throughput = fields.get("throughput")
-    level = str(throughput.get("level") or "") if isinstance(throughput, dict) else str(throughput or "")
-    values: dict[str, Any] = {
+    level = throughput.get("level") if isinstance(throughput, dict) else throughput
+    stated = {
         "display_phone_number": fields.get("display_phone_number"),
         "verified_name": fields.get("verified_name"),
         "quality_rating": fields.get("quality_rating"),
         "messaging_limit_tier": fields.get("messaging_limit_tier"),
         "status": fields.get("status"),
         "name_status": fields.get("name_status"),
-        "throughput_level": level or None,
-        "throughput_mps": meta.THROUGHPUT_MPS_BY_LEVEL.get(level) if level else None,
+        "throughput_level": level,
     }
-    if not phone.e164_number and fields.get("display_phone_number"):
+    values: dict[str, Any] = {
+        name: str(value).upper() if name in _UPPER_CASE_FIELDS else str(value)
+        for name, value in stated.items()
+        if value not in (None, "")
+    }
+    mps = meta.THROUGHPUT_MPS_BY_LEVEL.get(values.get("throughput_level", ""))
+    if mps is not None:
+        values["throughput_mps"] = mps
+    return values
+
+
+def phone_number_apply_meta(*, phone: PhoneNumber, fields: dict[str, Any]) -> list[str]:
+    """Copy Meta's fields onto `phone` (not saved); returns the names of the fields that changed."""
+    values = phone_number_meta_values(fields)
+    if not phone.e164_number and values.get("display_phone_number"):
         try:
-            values["e164_number"] = e164_normalize(str(fields["display_phone_number"]))
-        except ValueError:
+            values["e164_number"] = phone_number_normalise(values["display_phone_number"], possible_only=True)
+        except PhoneNumberInvalid:
             pass
     changed = []
     for name, value in values.items():
-        if value is not None and value != "" and getattr(phone, name) != value:
+        if getattr(phone, name) != value:
             setattr(phone, name, value)
             changed.append(name)
     phone.last_synced_at = timezone.now()

@@ -48,9 +48,10 @@ def secrets_rotate(*, progress: Callable[[str], None] = lambda line: None) -> Ro
             tables = _tables_of(schema)
             for model, model_field in columns:
                 table = model._meta.db_table
-                if table not in tables:
+                pk_column, column = model._meta.pk.column, model_field.column
+                if table not in tables or pk_column is None or column is None:  # concrete columns are set
                     continue
-                count = _rotate_column(schema, table, model._meta.pk.column, model_field.column, report)
+                count = _rotate_column(schema, table, pk_column, column, report)
                 if count:
                     progress(f"{schema}: {table}.{model_field.column}: {count} re-encrypted")
                     report.rotated += count

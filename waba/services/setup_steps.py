@@ -120,7 +120,7 @@ def _bot_rules(values: dict[str, Any]) -> list[dict]:
 
 
 def _webhook_rules(values: dict[str, Any]) -> list[dict]:
-    if "messages" not in (values.get("subscribed_fields") or []):
+    if meta.WEBHOOK_MESSAGES_FIELD not in (values.get("subscribed_fields") or []):
         return [
             {
                 "field": "subscribed_fields",

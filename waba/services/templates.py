@@ -95,11 +95,11 @@ def template_components_check(*, components: list[dict], category: str) -> list[
         errors.append({"field": f"components.{path}", "message": message, "type": kind})
 
     kinds = [str(c.get("type", "")).upper() for c in components]
-    for index, kind in enumerate(kinds):
+    for position, kind in enumerate(kinds):
         if kind not in meta.TemplateComponentType.__members__:
-            error(f"{index}.type", f"Must be one of {', '.join(meta.TemplateComponentType)}.")
-        elif kinds.count(kind) > 1 and kinds.index(kind) != index:
-            error(f"{index}.type", f"Only one {kind} component is allowed.")
+            error(f"{position}.type", f"Must be one of {', '.join(meta.TemplateComponentType)}.")
+        elif kinds.count(kind) > 1 and kinds.index(kind) != position:
+            error(f"{position}.type", f"Only one {kind} component is allowed.")
     authentication = category == meta.TemplateCategory.AUTHENTICATION
     index, body = _component(components, "BODY")
     if body is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from platform_core.crypto import EncryptedTextField, Secret
 from tenants.models import MetaRoute
@@ -255,6 +255,7 @@ def setup_step_store(*, account: WhatsAppAccount, prepared: PreparedStep, facts:
     else:
         for name, value in given.items():
             model_field = WhatsAppAccount._meta.get_field(name)
+            assert isinstance(model_field, models.Field)  # the wizard's steps name concrete fields
             if value is None:  # null clears an optional field back to its default
                 value = model_field.get_default()
             elif isinstance(model_field, EncryptedTextField):

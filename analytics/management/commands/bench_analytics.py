@@ -8,21 +8,23 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from django.core.management.base import BaseCommand
-from django.db import connection
+from django.core.management.base import BaseCommand, CommandParser
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from analytics.cleanup import webhook_journal_prune
 from analytics.rollups import usage_day_rollup
 from messaging.models import Contact, Conversation, Message
+from messaging.status_order import MessageStatus as S
+from tenants.context import connection
+from tenants.models import Tenant
 from tenants.services import api_key_create, tenant_create, tenant_delete
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
+from webhooks.journal import webhook_journal_prune
 from webhooks.models import WebhookJournalEntry
 
-STATUSES = ["read"] * 60 + ["delivered"] * 20 + ["sent"] * 12 + ["failed"] * 8
+STATUSES = [S.READ] * 60 + [S.DELIVERED] * 20 + [S.SENT] * 12 + [S.FAILED] * 8
 FAILURE_CODES = [131026, 131047, 131049, 130429, 131000]
 CATEGORIES = ["marketing", "utility", "service", "authentication"]
 
@@ -30,7 +32,7 @@ CATEGORIES = ["marketing", "utility", "service", "authentication"]
 class Command(BaseCommand):
     help = "Seed --days of --per-day messages in a new tenant, roll them up, time the analytics API, drop it."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=31)
         parser.add_argument("--per-day", type=int, default=10_000)
         parser.add_argument("--numbers", type=int, default=5)
@@ -73,7 +75,7 @@ class Command(BaseCommand):
         finally:
             tenant_delete(tenant=tenant, confirm=tenant.slug)
 
-    def _run(self, tenant, days: int, per_day: int, numbers: int, requests: int) -> dict:  # type: ignore[no-untyped-def]
+    def _run(self, tenant: Tenant, days: int, per_day: int, numbers: int, requests: int) -> dict:
         first_day = date(2026, 1, 1)
         with schema_context(tenant.schema_name):
             started = time.perf_counter()
@@ -148,7 +150,7 @@ def _seed(first_day: date, days: int, per_day: int, numbers: int) -> None:
                     phone_number_id=conversation.phone_number_id,
                     direction="in",
                     type="text",
-                    status="received",
+                    status=S.RECEIVED,
                     timestamp=asked,
                     wamid=f"bench-{serial}",
                 )
@@ -165,7 +167,7 @@ def _seed(first_day: date, days: int, per_day: int, numbers: int) -> None:
                     status=status,
                     timestamp=asked + timedelta(seconds=rng.randrange(5, 3_600)),
                     wamid=f"bench-{serial + 1}",
-                    error_code=rng.choice(FAILURE_CODES) if status == "failed" else None,
+                    error_code=rng.choice(FAILURE_CODES) if status == S.FAILED else None,
                     template=rng.choice(templates) if rng.random() < 0.2 else None,
                     pricing_category=category,
                     conversation_info={

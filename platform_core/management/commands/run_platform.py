@@ -13,14 +13,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 import httpx
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from platform_core import db
-from platform_core.demo import DEMO_SIMULATOR_SEED, DemoWaba, demo_seed, demo_simulator_seed, demo_waba_ensure
+from platform_core.demo import (
+    DEMO_SIMULATOR_SEED,
+    DemoCredentials,
+    DemoWaba,
+    demo_seed,
+    demo_simulator_seed,
+    demo_waba_ensure,
+)
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -32,18 +41,18 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def _raise_keyboard_interrupt(signum, frame):  # type: ignore[no-untyped-def]
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
     help = "Run the whole platform locally (web, django-q2 cluster, Graph API simulator) on the demo data."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
-        parser.add_argument("--host", default=os.environ.get("RUN_HOST", "127.0.0.1"))
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=settings.RUN_HOST)
         parser.add_argument("--port", type=int, default=settings.PLATFORM_PORT)
-        parser.add_argument("--simulator-port", type=int, default=int(os.environ.get("SIMULATOR_PORT", 8100)))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+        parser.add_argument("--simulator-port", type=int, default=settings.SIMULATOR_PORT)
+        parser.add_argument("--web-workers", type=int, default=settings.WEB_WORKERS)
         parser.add_argument("--no-simulator", action="store_true", help="Use GRAPH_API_BASE_URL as it is.")
 
     def handle(
@@ -146,8 +155,8 @@ class Command(BaseCommand):
             return None
 
     def _print_banner(
-        self, credentials, port: int, simulator_url: str | None, demo_waba: DemoWaba | None = None
-    ) -> None:  # type: ignore[no-untyped-def]
+        self, credentials: DemoCredentials, port: int, simulator_url: str | None, demo_waba: DemoWaba | None = None
+    ) -> None:
         domain = settings.PLATFORM_DOMAIN
         public = f"http://{domain}:{port}"
         demo = f"http://{credentials.tenant_slug}.{domain}:{port}"

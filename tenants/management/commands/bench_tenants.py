@@ -6,7 +6,7 @@ import json
 import statistics
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from tenants.selectors import customer_tenants
 from tenants.services import tenant_create, tenant_delete
@@ -15,7 +15,7 @@ from tenants.services import tenant_create, tenant_delete
 class Command(BaseCommand):
     help = "Create --count tenants through the real provisioning service, time each, then remove them."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, default=50)
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print one JSON object of figures."

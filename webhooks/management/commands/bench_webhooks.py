@@ -23,21 +23,26 @@ import time
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 from django.db.models import Sum
 from django_tenants.utils import schema_context
 
 from messaging.models import Conversation, Message
-from tenants.models import MetaApp, MetaRoute
+from platform_core.db import embedded_database_url
+from tenants.context import connection
+from tenants.models import MetaApp, MetaRoute, Tenant
 from tenants.services import tenant_create, tenant_delete
+from waba.meta import WEBHOOK_SIGNATURE_HEADER
 from waba.models import PhoneNumber, WhatsAppAccount
 from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
-from webhooks.signature import SIGNATURE_HEADER, compute_signature
+from webhooks.signature import compute_signature
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
 
 BASE_DIR = Path(settings.BASE_DIR)
 CONTACTS = 200  # distinct customers the messages come from
@@ -93,7 +98,7 @@ class Command(BaseCommand):
 
     # --- set-up and clean-up -------------------------------------------------------------------
 
-    def _prepare(self, tenant, target: Target) -> None:  # type: ignore[no-untyped-def]
+    def _prepare(self, tenant: Tenant, target: Target) -> None:
         MetaApp.objects.create(app_id=target.app_id, app_secret=target.secret, verify_token=secrets.token_hex(8))
         MetaRoute.objects.create(kind=MetaRoute.Kind.WABA, external_id=target.waba_id, tenant=tenant)
         MetaRoute.objects.create(kind=MetaRoute.Kind.PHONE_NUMBER, external_id=target.phone_number_id,
@@ -104,7 +109,7 @@ class Command(BaseCommand):
             PhoneNumber.objects.create(account=account, phone_number_id=target.phone_number_id,
                                        display_phone_number="15550000000")
 
-    def _clean_up(self, tenant, slug: str, target: Target) -> None:  # type: ignore[no-untyped-def]
+    def _clean_up(self, tenant: Tenant, slug: str, target: Target) -> None:
         """Every step runs even if an earlier one failed; a failure is reported, not hidden."""
         connection.set_schema_to_public()
         steps = [
@@ -121,7 +126,7 @@ class Command(BaseCommand):
 
     # --- the run -------------------------------------------------------------------------------
 
-    def _run(self, tenant, target: Target, options: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def _run(self, tenant: Tenant, target: Target, options: dict[str, Any]) -> dict[str, Any]:
         clients = options["clients"]
         total = options["requests"]
         per_client = [total // clients + (1 if index < total % clients else 0) for index in range(clients)]
@@ -181,7 +186,7 @@ class Command(BaseCommand):
             "clients": f"{clients}x{options['connections']}",
         }
 
-    def _wait_processed(self, tenant, expected: int, timeout_s: float) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    def _wait_processed(self, tenant: Tenant, expected: int, timeout_s: float) -> tuple[int, float]:
         deadline = time.perf_counter() + timeout_s
         last, last_change = -1, time.perf_counter()
         while True:
@@ -209,7 +214,7 @@ class Command(BaseCommand):
 
 # --- client processes ---------------------------------------------------------------------------
 
-def _client(target: Target, index: int, count: int, connections: int, events: int, results) -> None:  # type: ignore[no-untyped-def]
+def _client(target: Target, index: int, count: int, connections: int, events: int, results: Queue[Any]) -> None:
     """Post `count` signed webhooks over `connections` keep-alive connections (asyncio, raw HTTP/1.1:
     a light client, so that the load generator takes as little of the shared CPU as it can)."""
     import asyncio
@@ -255,14 +260,14 @@ def _client(target: Target, index: int, count: int, connections: int, events: in
 def _request_bytes(target: Target, body: bytes, signature: str) -> bytes:
     head = (
         f"POST /webhooks/whatsapp/{target.app_id} HTTP/1.1\r\nHost: localhost\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{SIGNATURE_HEADER}: {signature}\r\n\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{WEBHOOK_SIGNATURE_HEADER}: {signature}\r\n\r\n"
     )
     return head.encode() + body
 
 
 def _signed_body(target: Target, client: int, sequence: int, events: int) -> tuple[bytes, str]:
     now = str(int(time.time()))
-    messages = []
+    messages: list[dict[str, Any]] = []
     for event in range(events):
         number = (client * 7919 + sequence * events + event) % CONTACTS
         messages.append({
@@ -289,7 +294,6 @@ def _signed_body(target: Target, client: int, sequence: int, events: int) -> tup
 
 def _production_env() -> dict[str, str]:
     """The environment of a production process: DEBUG off, secrets and database passed explicitly."""
-    from platform_core.db import embedded_database_url
 
     url = settings.DATABASE_URL or embedded_database_url()
     parts = urlsplit(url)

@@ -31,18 +31,17 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
 
-from broadcasts.schemas import BroadcastIn
+from broadcasts.schemas import BroadcastIn, BroadcastRecipientIn, BroadcastTemplateIn
 from broadcasts.services import broadcast_create
 from messaging.models import Message
+from messaging.status_order import ACCEPTED, IN_OUTBOX
 from platform_core.crypto import Secret
-from sending.conf import send_setting
 from sending.limiter import rate_limiter
 from tenants.services import tenant_create, tenant_delete
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 
 BASE_DIR = Path(settings.BASE_DIR)
 TEMPLATE_BODY = "Hello {{1}}, your order {{2}} is on its way."
-DONE = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.READ)
 
 
 class Command(BaseCommand):
@@ -256,16 +255,16 @@ class SendBenchmark:
 
     def _enqueue(self, phone: PhoneNumber, template: MessageTemplate) -> None:
         """Through the broadcast service: one request per BROADCAST_MAX_RECIPIENTS recipients."""
-        chunk = send_setting("BROADCAST_MAX_RECIPIENTS")
+        chunk = settings.BROADCAST_MAX_RECIPIENTS
         for start in range(0, self.messages, chunk):
             recipients = [
-                {"to": f"+49151{i:08d}", "body_parameters": [f"Customer {i}", f"A-{i}"]}
+                BroadcastRecipientIn(to=f"+49151{i:08d}", body_parameters=[f"Customer {i}", f"A-{i}"])
                 for i in range(start, min(start + chunk, self.messages))
             ]
             request = BroadcastIn(
                 phone_number_id=phone.phone_number_id,
                 name=f"bench {start}",
-                template={"name": template.name, "language": template.language},
+                template=BroadcastTemplateIn(name=template.name, language=template.language),
                 recipients=recipients,
             )
             broadcast_create(request=request)
@@ -274,7 +273,7 @@ class SendBenchmark:
         """Poll the outbox (its partial index makes this cheap) until nothing is left to send."""
         last_report = 0.0
         while True:
-            pending = Message.objects.filter(status__in=[Message.Status.QUEUED, Message.Status.SENDING]).count()
+            pending = Message.objects.filter(status__in=IN_OUTBOX).count()
             elapsed = time.monotonic() - started
             if pending == 0:
                 break
@@ -298,7 +297,7 @@ class SendBenchmark:
         walls = sorted(e["received_wall"] for e in accepted)
         per_second = Counter(int(t) for t in walls)
         full_seconds = [per_second[s] for s in sorted(per_second)[1:-1]]
-        sent = sum(counts.get(s, 0) for s in DONE)
+        sent = sum(counts.get(s, 0) for s in ACCEPTED)
         failed = counts.get(Message.Status.FAILED, 0)
         return {
             "messages": self.messages,

@@ -1,0 +1,22 @@
+"""How automations hear of events announced below them (connected in MenusConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automations.models import Workflow
+from automations.workflows import automation_handle_inbound
+from flows_builder.models import WhatsAppFlow
+from messaging.models import Message
+
+
+def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
+    """Every newly stored inbound message goes through the automation engine once."""
+    automation_handle_inbound(message=message)
+
+
+def flow_link_check(sender: Any, flow: WhatsAppFlow, **kwargs: Any) -> list[str]:
+    """A Flow's fallback is a conversational flow (a Workflow) of the same name in this tenant."""
+    if Workflow.objects.filter(name=flow.flow_definition_name).exists():
+        return []
+    return [f"linked conversational flow '{flow.flow_definition_name}' does not exist"]

@@ -1,0 +1,39 @@
+"""A Django signal whose receivers are isolated from each other by savepoints.
+
+Lower layers announce events with signals; higher layers connect receivers in their
+AppConfig.ready(). `send_in_savepoints` runs each receiver in a savepoint of its own: one that
+raises is logged and rolled back alone, and neither the sender's writes nor the other receivers'
+are lost. Plain `send` (exceptions propagate) is still there for events that must be all or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+
+class IsolatedSignal(Signal):
+    name: str  # optional, for the log line of a failing receiver (set on the instance)
+
+    def send_in_savepoints(self, sender: Any, **named: Any) -> int:
+        """Call every live receiver, each in its own savepoint; returns how many raised."""
+        if not self.has_listeners(sender):
+            return 0
+        sync_receivers, _ = self._live_receivers(sender)
+        failures = 0
+        for receiver in sync_receivers:
+            try:
+                with transaction.atomic():
+                    receiver(signal=self, sender=sender, **named)
+            except Exception:
+                failures += 1
+                logger.exception(
+                    "Receiver %s of %s failed; it was rolled back alone.",
+                    getattr(receiver, "__qualname__", receiver), getattr(self, "name", "a signal"),
+                )
+        return failures
