@@ -395,8 +395,10 @@ class SendWorker:
                 close_old_connections()
 
     def _record(self, schema: str, batch: list[SendResult]) -> None:
-        sent = [(r.job.message_id, r.wamid, r.sent_at) for r in batch if r.wamid is not None]
-        outbox.outbox_record_sent(sent=sent)  # type: ignore[arg-type]
+        sent = [
+            (r.job.message_id, r.wamid, r.sent_at) for r in batch if r.wamid is not None and r.sent_at is not None
+        ]
+        outbox.outbox_record_sent(sent=sent)
         self.sent_total += len(sent)
         for result in batch:
             if result.error is not None:

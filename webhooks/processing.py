@@ -128,11 +128,13 @@ def _user_preferences(event: AccountEvent) -> None:
     contact_preferences_apply(event=event)
 
 
-EVENT_HANDLERS: dict[type, Callable[[WebhookEvent, Counter[str], dict], None]] = {
-    InboundMessage: _inbound_message,  # type: ignore[dict-item]
-    StatusUpdate: _status,  # type: ignore[dict-item]
-    WebhookErrorEvent: _value_errors,  # type: ignore[dict-item]
-    AccountEvent: _account_event,  # type: ignore[dict-item]
+# Each handler takes the event type it is keyed by: a mapping from a type to a handler of that type
+# cannot be spelled in Python's type system, hence Callable[..., None].
+EVENT_HANDLERS: dict[type[WebhookEvent], Callable[..., None]] = {
+    InboundMessage: _inbound_message,
+    StatusUpdate: _status,
+    WebhookErrorEvent: _value_errors,
+    AccountEvent: _account_event,
 }
 
 # Account-level fields handled by messaging itself; every other field goes to the WABA app. Either
