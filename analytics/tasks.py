@@ -18,14 +18,11 @@ from analytics import cleanup
 from analytics.health import CHECKED_ACCOUNT_STATUSES, account_health_check, account_is_checkable
 from analytics.rollups import usage_days_rollup
 from tenants.context import connection
-from tenants.jobs import JOB_TIMEOUT_S, tenant_task, tenant_task_enqueue, tenants_fan_out
+from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue, tenants_fan_out
 from waba.models import WhatsAppAccount
 
 logger = logging.getLogger(__name__)
 
-# The fanned-out tasks get the schedules' timeout (below Q_CLUSTER's retry); the services keep
-# their own budgets inside it (health checks 30 s of Graph calls plus one call, journal prune 40 s).
-TASK_OPTIONS = {"timeout": JOB_TIMEOUT_S}
 # After midnight the hourly job also finishes yesterday (its last hour was still open).
 YESTERDAY_GRACE_HOURS = 2
 

@@ -4,11 +4,11 @@ one task per active tenant, which runs inside that tenant's schema."""
 from __future__ import annotations
 
 from automations.services.state import conversation_states_expire
-from tenants.jobs import JOB_TIMEOUT_S, tenant_task, tenants_fan_out
+from tenants.jobs import TASK_OPTIONS, tenant_task, tenants_fan_out
 
 
 def conversation_states_expire_fan_out() -> int:
-    return len(tenants_fan_out(conversation_states_expire_task, q_options={"timeout": JOB_TIMEOUT_S}))
+    return len(tenants_fan_out(conversation_states_expire_task, q_options=TASK_OPTIONS))
 
 
 @tenant_task

@@ -162,7 +162,7 @@ def flow_status_apply(*, meta_flow_id: str, new_status: str) -> WhatsAppFlow | N
 
 
 def flows_webhook_apply(event: AccountEvent) -> WhatsAppFlow | None:
-    """The `flows` webhook field (registered with messaging.dispatch in FlowsBuilderConfig.ready()).
+    """The `flows` webhook field (reached through webhooks.signals.account_event_applied, see flows_builder.receivers).
 
     Status changes reach `flow_status_apply` in the owning tenant's schema; the field's other
     events (endpoint error rates, latency alerts ...) are logged only.

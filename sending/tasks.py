@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.conf import settings
 
 from sending.outbox import Reconciled, outbox_reconcile
-from tenants.jobs import JOB_TIMEOUT_S, tenant_task, tenants_fan_out
+from tenants.jobs import TASK_OPTIONS, tenant_task, tenants_fan_out
 
 
 def stuck_messages_reconcile_fan_out() -> int:
-    return len(tenants_fan_out(tenant_stuck_messages_reconcile, q_options={"timeout": JOB_TIMEOUT_S}))
+    return len(tenants_fan_out(tenant_stuck_messages_reconcile, q_options=TASK_OPTIONS))
 
 
 @tenant_task

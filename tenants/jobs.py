@@ -113,6 +113,8 @@ def tenants_fan_out(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -
 SCHEDULE_PREFIX = "platform:"
 # Every task a schedule starts, and every task it fans out, gets this timeout.
 JOB_TIMEOUT_S = 55
+# The q_options of a task a schedule fans out.
+TASK_OPTIONS = {"timeout": JOB_TIMEOUT_S}
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 The path of one POST, one module each:
     wsgi.py       the fast path: webhook POSTs served without the middleware stack
     views.py      GET handshake; POST: size, signature (signature.py), JSON, then one journal INSERT
-    journal.py    the journal as a work queue: record, claim with leases (SKIP LOCKED), retry, requeue
+    journal.py    the journal as a work queue: record, claim with leases (SKIP LOCKED), retry, requeue, prune
+    schedules.py  its recurring jobs (the drain safety net, the prune); signals.py: account_event_applied
     tasks.py      the `process_webhooks` worker loop and the bounded drain for a django-q2 schedule
-    processing.py one journal entry: parse (parse.py, payloads.py), route, apply in the tenant schema
+    processing.py one journal entry: parse (waba.webhook_events), route, apply in the tenant schema
     routing.py    one change -> one tenant (tenants.selectors.route_lookup), or a dead-letter reason
     meta_apps.py  which Meta apps may post, and their secrets (MetaApp rows, settings META_APP_*)
     models.py     WebhookJournalEntry, WebhookDeadLetter;  admin.py: both, with replay actions
-What the events do in a tenant lives in messaging.inbound, messaging.statuses, messaging.dispatch.
+What the events do in a tenant lives in messaging.inbound and messaging.statuses; higher apps hear of
+them through messaging.signals and webhooks.signals.
 """

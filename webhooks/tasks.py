@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
 IDLE_SLEEP_S = 0.1
-DRAIN_BUDGET_S = 45  # under the schedules' task timeout (platform_core.schedules.JOB_TIMEOUT_S)
+DRAIN_BUDGET_S = 45  # under the schedules' task timeout (tenants.jobs.JOB_TIMEOUT_S)
 
 
 def worker_name() -> str:

@@ -125,7 +125,7 @@ def conversation_state_end_for(
 
 
 def conversation_states_expire(*, now: datetime | None = None) -> int:
-    """The clean-up (scheduled by analytics every few minutes, per tenant): close active states past
+    """The clean-up (automations.schedules, every few minutes in each tenant): close active states past
     their expiry as `expired`, delete closed ones older than the retention. Returns how many expired."""
     now = now or timezone.now()
     expired = ConversationState.objects.filter(conversation_state_expired(now=now)).update(

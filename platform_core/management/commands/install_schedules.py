@@ -1,4 +1,4 @@
-"""Install or update the platform's django-q2 schedules (declared in platform_core.schedules)."""
+"""Install or update the platform's django-q2 schedules (declared in each app's schedules.py, collected by platform_core.schedules)."""
 
 from __future__ import annotations
 
