@@ -4,6 +4,8 @@
 rows of that day that no longer have data are deleted, all in one transaction. Running it
 twice gives the same rows (same ids, same numbers), and a status that arrived late is counted
 the next time its day is recomputed. Outbound messages count on the day they were created.
+The same computations (`usage_daily_compute`, `usage_hourly_compute`, `template_usage_compute`)
+give the analytics selectors the days whose roll-up is not final yet (see `analytics.selectors`).
 
 Definitions (also what the API documents):
 - sent: outbound messages that left the queue (status sent, delivered, read or failed);
@@ -101,44 +103,20 @@ def usage_days_rollup(*, days: Iterable[date]) -> list[DayRollup]:
     return [usage_day_rollup(day=day) for day in days]
 
 
+def day_messages(day: date) -> QuerySet[Message]:
+    """The messages of one UTC day (an index range on `timestamp`)."""
+    start, end = day_bounds(day)
+    return Message.objects.filter(timestamp__gte=start, timestamp__lt=end)
+
+
 def usage_day_rollup(*, day: date) -> DayRollup:
     """Recompute every roll-up row of `day` (UTC) in the current tenant schema. Idempotent."""
     start, end = day_bounds(day)
-    messages = Message.objects.filter(timestamp__gte=start, timestamp__lt=end)
-    accounts = dict(PhoneNumber.objects.values_list("id", "account_id"))
+    messages = day_messages(day)
     now = timezone.now()
-
-    daily = {row.pop("phone_number_id"): row for row in _daily_counts(messages)}
-    for phone_id, categories in _conversations_opened(messages, start).items():
-        daily.setdefault(phone_id, _zero_daily())["conversations_by_category"] = categories
-    for phone_id, codes in _failures_by_code(messages).items():
-        daily.setdefault(phone_id, _zero_daily())["failures_by_code"] = codes
-    for phone_id, histogram in _reply_times(messages).items():
-        row = daily.setdefault(phone_id, _zero_daily())
-        row["reply_time_histogram"], row["replies"] = histogram, sum(histogram.values())
-    daily_rows = [
-        UsageDaily(
-            day=day,
-            phone_number_id=phone_id,
-            account_id=accounts[phone_id],
-            computed_at=now,
-            **{
-                "conversations_by_category": {},
-                "failures_by_code": {},
-                "reply_time_histogram": {},
-                "replies": 0,
-                **row,
-            },
-        )
-        for phone_id, row in daily.items()
-    ]
-    hourly_rows = [
-        UsageHourly(account_id=accounts[row["phone_number_id"]], computed_at=now, **row)
-        for row in _hourly_counts(messages)
-    ]
-    template_rows = [
-        TemplateUsageDaily(day=day, computed_at=now, **row) for row in _template_counts(messages)
-    ]
+    daily_rows = usage_daily_compute(day=day, messages=messages, computed_at=now)
+    hourly_rows = usage_hourly_compute(messages=messages, computed_at=now)
+    template_rows = template_usage_compute(day=day, messages=messages, computed_at=now)
 
     with transaction.atomic():
         _replace(UsageDaily, UsageDaily.objects.filter(day=day), daily_rows, ("day", "phone_number"))
@@ -157,6 +135,67 @@ def usage_day_rollup(*, day: date) -> DayRollup:
     return DayRollup(
         day=day, daily_rows=len(daily_rows), hourly_rows=len(hourly_rows), template_rows=len(template_rows)
     )
+
+
+# The three computations below are the one definition of every figure: the roll-up stores what
+# they return, and the analytics selectors call them directly for the days not rolled up yet.
+# `messages` is `day_messages(day)`, possibly narrowed further (to one account's numbers, to one
+# template); the rows returned are unsaved.
+
+
+def usage_daily_compute(*, day: date, messages: QuerySet[Message], computed_at: datetime) -> list[UsageDaily]:
+    """One UsageDaily row per phone number with a message in `messages`."""
+    daily = {row.pop("phone_number_id"): row for row in _daily_counts(messages)}
+    if not daily:
+        return []
+    for phone_id, categories in _conversations_opened(messages, day_bounds(day)[0]).items():
+        daily.setdefault(phone_id, _zero_daily())["conversations_by_category"] = categories
+    for phone_id, codes in _failures_by_code(messages).items():
+        daily.setdefault(phone_id, _zero_daily())["failures_by_code"] = codes
+    for phone_id, histogram in _reply_times(messages).items():
+        row = daily.setdefault(phone_id, _zero_daily())
+        row["reply_time_histogram"], row["replies"] = histogram, sum(histogram.values())
+    accounts = _accounts_of(daily)
+    return [
+        UsageDaily(
+            day=day,
+            phone_number_id=phone_id,
+            account_id=accounts[phone_id],
+            computed_at=computed_at,
+            **{
+                "conversations_by_category": {},
+                "failures_by_code": {},
+                "reply_time_histogram": {},
+                "replies": 0,
+                **row,
+            },
+        )
+        for phone_id, row in daily.items()
+    ]
+
+
+def usage_hourly_compute(*, messages: QuerySet[Message], computed_at: datetime) -> list[UsageHourly]:
+    """One UsageHourly row per phone number and UTC hour with a message in `messages`."""
+    rows = _hourly_counts(messages)
+    accounts = _accounts_of(row["phone_number_id"] for row in rows)
+    return [
+        UsageHourly(account_id=accounts[row["phone_number_id"]], computed_at=computed_at, **row)
+        for row in rows
+    ]
+
+
+def template_usage_compute(
+    *, day: date, messages: QuerySet[Message], computed_at: datetime
+) -> list[TemplateUsageDaily]:
+    """One TemplateUsageDaily row per template and phone number with a template message in `messages`."""
+    return [TemplateUsageDaily(day=day, computed_at=computed_at, **row) for row in _template_counts(messages)]
+
+
+def _accounts_of(phone_ids: Iterable[int]) -> dict[int, int]:
+    wanted = set(phone_ids)
+    if not wanted:
+        return {}
+    return dict(PhoneNumber.objects.filter(pk__in=wanted).values_list("id", "account_id"))
 
 
 def _replace(model: type[Model], existing: QuerySet[Any], rows: list[Any], unique_fields: tuple[str, ...]) -> None:
@@ -248,6 +287,7 @@ def _conversations_opened(messages: QuerySet[Message], day_start: datetime) -> d
             .annotate(meta_conversation_id=KeyTextTransform("id", "conversation_info"))
             .filter(meta_conversation_id__in=conversation_ids)
             .values_list("meta_conversation_id", flat=True)
+            .order_by()
             .distinct()
         )
         if conversation_ids

@@ -1,4 +1,12 @@
-"""Reads for the analytics API and the health views. Usage numbers come from the roll-up tables only.
+"""Reads for the analytics API and the health views.
+
+Usage figures of a day come from its roll-up rows once that roll-up is final (computed after the
+day ended). Today, and any recent day whose roll-up is missing or was computed while the day was
+still running, is computed at request time from that day's messages by the roll-up's own
+functions (`analytics.rollups`), and its stored rows are ignored: a business sees its first
+messages at once, and a roll-up that runs in between changes no figure. Only today and the days
+the scheduled jobs still recompute (`ROLLUP_RECOMPUTE_DAYS`, at least yesterday) can be computed
+live; older days are what their roll-up says.
 
 Rates are None when their denominator is zero: delivery = delivered / sent, read = read /
 delivered, failure = failed / sent, reply = replied / delivered (templates).
@@ -11,18 +19,39 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, timedelta
 from typing import Any
 
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.conf import settings
+from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractHour
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from analytics.errors import AccountNotFound, TemplateNotFound
 from analytics.models import AccountHealthEvent, AccountHealthLog, TemplateUsageDaily, UsageDaily, UsageHourly
-from analytics.rollups import day_bounds, histogram_median
+from analytics.rollups import (
+    day_bounds,
+    day_messages,
+    histogram_median,
+    template_usage_compute,
+    usage_daily_compute,
+    usage_hourly_compute,
+)
+from messaging.models import Message
 from tenants.selectors import customer_tenants
 from waba import meta
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 
 COUNT_FIELDS = ("sent", "delivered", "read", "failed", "received")
+DAILY_FIELDS = (
+    "day",
+    "phone_number_id",
+    *COUNT_FIELDS,
+    "unique_contacts",
+    "failures_by_code",
+    "conversations_by_category",
+    "reply_time_histogram",
+    "replies",
+)
+TEMPLATE_FIELDS = ("sent", "delivered", "read", "failed", "replied")
 CATEGORIES = tuple(category.value for category in meta.PricingCategory)
 TOP_FAILURE_CODES = 5
 BUSIEST_HOURS = 3
@@ -109,55 +138,102 @@ def _error_meaning(code: str) -> str:
     return info.meaning if info else ""
 
 
-def _daily_rows(*, date_from: date, date_to: date, **filters: Any) -> list[dict[str, Any]]:
-    return list(
-        UsageDaily.objects.filter(day__gte=date_from, day__lte=date_to, **filters).values(
-            "day",
-            "phone_number_id",
-            *COUNT_FIELDS,
-            "unique_contacts",
-            "failures_by_code",
-            "conversations_by_category",
-            "reply_time_histogram",
-            "replies",
-        )
+def usage_live_days(*, date_from: date, date_to: date) -> list[date]:
+    """The days of the range computed from the messages at request time (see the module docstring).
+
+    One query on UsageDaily: a day is final when its rows were computed after the day ended. A
+    day without rows is live too: nothing rolled up yet, or nothing happened (then its live
+    computation is one empty index range).
+    """
+    today = timezone.now().date()
+    first = max(date_from, today - timedelta(days=max(settings.ROLLUP_RECOMPUTE_DAYS, 1)))
+    last = min(date_to, today)
+    if first > last:
+        return []
+    rolled_up = dict(
+        UsageDaily.objects.filter(day__gte=first, day__lte=last)
+        .values("day")
+        .annotate(computed_at=Min("computed_at"))
+        .values_list("day", "computed_at")
+        .order_by()
     )
+    days = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
+    return [day for day in days if day not in rolled_up or rolled_up[day] < day_bounds(day)[1]]
 
 
-def busiest_hours(*, date_from: date, date_to: date, **filters: Any) -> dict[str, Any]:
-    """Messages (sent + received) by UTC hour of day over the range, and the busiest hours."""
+def _in_days(field: str, days: Iterable[date]) -> Q:
+    """`field` (a UTC datetime) falls on one of `days`, as index ranges."""
+    condition = Q()
+    for day in days:
+        start, end = day_bounds(day)
+        condition |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return condition
+
+
+def _usage(
+    *, date_from: date, date_to: date, account: WhatsAppAccount | None = None
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """UsageDaily rows (dicts of DAILY_FIELDS) and messages (sent + received) by UTC hour of day
+    over the range, of one account or all: stored roll-ups for final days, live for the others."""
+    live = usage_live_days(date_from=date_from, date_to=date_to)
+    scope = {"account": account} if account else {}
+    rows = list(
+        UsageDaily.objects.filter(day__gte=date_from, day__lte=date_to, **scope)
+        .exclude(day__in=live)
+        .values(*DAILY_FIELDS)
+    )
     start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
-    rows = (
-        UsageHourly.objects.filter(hour__gte=start, hour__lt=end, **filters)
-        .annotate(hour_of_day=ExtractHour("hour", tzinfo=UTC))
+    stored_hours = UsageHourly.objects.filter(hour__gte=start, hour__lt=end, **scope)
+    if live:
+        stored_hours = stored_hours.exclude(_in_days("hour", live))
+    hours = (
+        stored_hours.annotate(hour_of_day=ExtractHour("hour", tzinfo=UTC))
         .values("hour_of_day")
         .annotate(messages=Sum(F("sent") + F("received")))
         .order_by()
     )
     by_hour = {hour: 0 for hour in range(24)}
-    by_hour.update({row["hour_of_day"]: row["messages"] for row in rows})
+    by_hour.update({row["hour_of_day"]: row["messages"] for row in hours})
+    computed_at = timezone.now()
+    for day in live:
+        messages = _scoped(day_messages(day), account=account)
+        daily = usage_daily_compute(day=day, messages=messages, computed_at=computed_at)
+        if not daily:
+            continue
+        rows.extend({field: getattr(row, field) for field in DAILY_FIELDS} for row in daily)
+        for hourly in usage_hourly_compute(messages=messages, computed_at=computed_at):
+            by_hour[hourly.hour.astimezone(UTC).hour] += hourly.sent + hourly.received
+    return rows, by_hour
+
+
+def _scoped(messages: QuerySet[Message], *, account: WhatsAppAccount | None) -> QuerySet[Message]:
+    return messages.filter(phone_number__account=account) if account else messages
+
+
+def busiest_hours(by_hour: Mapping[int, int]) -> dict[str, Any]:
+    """Messages by UTC hour of day (all 24) and the busiest hours."""
     ranked = sorted((item for item in by_hour.items() if item[1]), key=lambda item: (-item[1], item[0]))
     return {
-        "messages_by_hour": [{"hour": hour, "messages": count} for hour, count in by_hour.items()],
+        "messages_by_hour": [{"hour": hour, "messages": by_hour[hour]} for hour in range(24)],
         "busiest_hours": [{"hour": hour, "messages": count} for hour, count in ranked[:BUSIEST_HOURS]],
     }
 
 
 def analytics_dashboard(*, date_from: date, date_to: date, group_by: str) -> dict[str, Any]:
-    rows = _daily_rows(date_from=date_from, date_to=date_to)
+    rows, by_hour = _usage(date_from=date_from, date_to=date_to)
     return {
         "date_from": date_from,
         "date_to": date_to,
         "group_by": group_by,
         **usage_summary(rows=rows, group_by=group_by),
-        **busiest_hours(date_from=date_from, date_to=date_to),
+        **busiest_hours(by_hour),
     }
 
 
 def account_analytics(
     *, account: WhatsAppAccount, date_from: date, date_to: date, group_by: str
 ) -> dict[str, Any]:
-    rows = _daily_rows(date_from=date_from, date_to=date_to, account=account)
+    rows, by_hour = _usage(date_from=date_from, date_to=date_to, account=account)
     by_number: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_number[row["phone_number_id"]].append(row)
@@ -177,18 +253,32 @@ def account_analytics(
         "date_to": date_to,
         "group_by": group_by,
         **usage_summary(rows=rows, group_by=group_by),
-        **busiest_hours(date_from=date_from, date_to=date_to, account=account),
+        **busiest_hours(by_hour),
         "phone_numbers": numbers,
     }
+
+
+def _template_rows(*, template: MessageTemplate, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    """TemplateUsageDaily rows (day and TEMPLATE_FIELDS): stored for final days, live for the others."""
+    live = usage_live_days(date_from=date_from, date_to=date_to)
+    rows = list(
+        TemplateUsageDaily.objects.filter(template=template, day__gte=date_from, day__lte=date_to)
+        .exclude(day__in=live)
+        .values("day", *TEMPLATE_FIELDS)
+    )
+    computed_at = timezone.now()
+    for day in live:
+        messages = day_messages(day).filter(template=template)
+        for row in template_usage_compute(day=day, messages=messages, computed_at=computed_at):
+            rows.append({field: getattr(row, field) for field in ("day", *TEMPLATE_FIELDS)})
+    return rows
 
 
 def template_analytics(
     *, template: MessageTemplate, date_from: date, date_to: date, group_by: str
 ) -> dict[str, Any]:
-    fields = ("sent", "delivered", "read", "failed", "replied")
-    rows = TemplateUsageDaily.objects.filter(template=template, day__gte=date_from, day__lte=date_to).values(
-        "day", *fields
-    )
+    fields = TEMPLATE_FIELDS
+    rows = _template_rows(template=template, date_from=date_from, date_to=date_to)
     periods: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(fields, 0))
     for row in rows:
         period = periods[period_start(row["day"], group_by)]

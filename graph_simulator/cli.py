@@ -10,6 +10,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from graph_simulator.persistence import StateFileError
 from graph_simulator.server import start_simulator
 
 
@@ -20,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-url", default=None, help="default webhook URL for apps seeded without one")
     parser.add_argument("--app-secret", default=None, help="default app secret that signs webhooks")
     parser.add_argument("--seed", default=None, help="JSON file in the /_sim/seed shape, loaded at start-up")
+    parser.add_argument(
+        "--state-file",
+        default=None,
+        help="JSON file that keeps the accounts across restarts: loaded at start-up (before --seed), "
+        "rewritten after changes; created if missing. Without it the simulator forgets everything on stop.",
+    )
     parser.add_argument("--public-url", default=None, help="base URL to put in media and paging links")
     parser.add_argument("--status-delay-ms", type=float, default=None, help="delay between status webhooks")
     parser.add_argument(
@@ -58,15 +65,20 @@ def serve(options: Mapping[str, Any]) -> int:
     if options.get("verbose"):
         config["verbose"] = True
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    handle = start_simulator(
-        port=options.get("port", 8100),
-        host=options.get("host") or "127.0.0.1",
-        webhook_url=options.get("webhook_url"),
-        app_secret=options.get("app_secret"),
-        seed=options.get("seed"),
-        config=config,
-        public_url=options.get("public_url"),
-    )
+    try:
+        handle = start_simulator(
+            port=options.get("port", 8100),
+            host=options.get("host") or "127.0.0.1",
+            webhook_url=options.get("webhook_url"),
+            app_secret=options.get("app_secret"),
+            seed=options.get("seed"),
+            config=config,
+            public_url=options.get("public_url"),
+            state_file=options.get("state_file"),
+        )
+    except StateFileError as error:
+        print(f"Graph API simulator: cannot load the state file: {error}", file=sys.stderr, flush=True)
+        return 2
     stopped = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())

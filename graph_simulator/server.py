@@ -1,7 +1,8 @@
 """The simulator as a whole: request handling (faults, routing, logging) and how to start it.
 
 `start_simulator()` runs it on a background thread for tests; `python -m graph_simulator` runs
-it in the foreground.
+it in the foreground. With a state file (`--state-file`, `state_file=`) it loads its accounts at
+start and keeps the file up to date (see `persistence`); without one it forgets everything on stop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from graph_simulator.endpoints import accounts, flows, media, messages, template
 from graph_simulator.endpoints.control import control_dispatch
 from graph_simulator.errors import GraphError
 from graph_simulator.faults import FaultBoard
+from graph_simulator.persistence import StateSaver, state_file_read, state_restore
 from graph_simulator.recorder import RequestLog, SendStats
 from graph_simulator.router import Router
 from graph_simulator.scheduler import Scheduler
@@ -55,6 +57,28 @@ class Simulator:
         self.requests = RequestLog()
         self.send_stats = SendStats()
         self.public_url = public_url
+        self.saver: StateSaver | None = None
+
+    def state_file_use(self, path: Path) -> None:
+        """Load the state file (if there is one yet), resume the template reviews it left pending
+        (after the configured review delay), and keep the file up to date from now on.
+
+        Raises StateFileError when the file cannot be read back.
+        """
+        document = state_file_read(path)
+        if document is not None:
+            state_restore(self.state, document)
+            with self.state.lock:
+                pending = [t.id for t in self.state.templates.values() if t.status == "PENDING"]
+                delay = self.state.config.template_review_delay_s
+            for template_id in pending:
+                self.scheduler.call_later(delay, templates.template_review_finish, self, template_id)
+        self.saver = StateSaver(self.state, path)
+
+    def state_changed(self) -> None:
+        """Something may have changed the state: the state file (if any) is written soon."""
+        if self.saver is not None:
+            self.saver.changed()
 
     def base_url(self, request: Request) -> str:
         """Where clients reach us: the configured public URL, else the Host they used."""
@@ -63,7 +87,11 @@ class Simulator:
         return f"http://{request.headers.get('host', '127.0.0.1')}"
 
     def emit(self, waba_id: str, field: str, value: dict[str, Any]) -> None:
-        """Queue a webhook change about `waba_id` for every app that should receive it."""
+        """Queue a webhook change about `waba_id` for every app that should receive it.
+
+        A webhook follows a change, also one made on the scheduler thread (a template review).
+        """
+        self.state_changed()
         with self.state.lock:
             targets = self.state.webhook_targets(waba_id)
         self.webhooks.submit(targets, WebhookEvent(waba_id=waba_id, field=field, value=value))
@@ -75,14 +103,20 @@ class Simulator:
         self.faults.clear()
         self.requests.clear()
         self.send_stats.clear()
+        self.state_changed()
 
     def close(self) -> None:
         self.scheduler.stop()
         self.webhooks.stop()
+        if self.saver is not None:
+            self.saver.stop()
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
-            return control_dispatch(self, request)
+            response = control_dispatch(self, request)
+            if request.method != "GET":
+                self.state_changed()
+            return response
         received_at, received_wall = time.monotonic(), time.time()
         segments = [segment for segment in request.path.split("/") if segment]
         if segments and VERSION_SEGMENT.match(segments[0]):
@@ -102,6 +136,8 @@ class Simulator:
             unexpected = GraphError(1, "The simulator hit an unexpected error.", status=500)
             response = Response.json(unexpected.body(), unexpected.status)
         self.requests.record(request, response.status, received_at, received_wall)
+        if request.method != "GET":
+            self.state_changed()
         if self.state.config.verbose:
             logger.info("%s %s -> %s", request.method, request.path, response.status)
         return response
@@ -120,7 +156,9 @@ class SimulatorHandle:
         self.base_url = f"http://{self.host}:{self.port}"
 
     def seed(self, document: dict[str, Any]) -> dict[str, Any]:
-        return self.state.seed(document)
+        summary = self.state.seed(document)
+        self.simulator.state_changed()
+        return summary
 
     def configure(self, **changes: Any) -> None:
         with self.state.lock:
@@ -155,19 +193,25 @@ def start_simulator(
     seed: dict[str, Any] | str | Path | None = None,
     config: dict[str, Any] | None = None,
     public_url: str | None = None,
+    state_file: str | Path | None = None,
 ) -> SimulatorHandle:
     """Start a simulator on a background thread (port 0 = any free port) and return its handle.
 
     `seed` is a seed document or the path of a JSON file holding one; `config` sets
-    `SimulatorConfig` fields (e.g. `{"template_review_delay_s": 0}`).
+    `SimulatorConfig` fields (e.g. `{"template_review_delay_s": 0}`). `state_file` loads the
+    state kept there, then the seed is applied over it (an upsert), and the file follows every
+    change; without it nothing is written.
     """
     simulator = Simulator(webhook_url=webhook_url, app_secret=app_secret, public_url=public_url)
     try:
         if config:
             simulator.state.config.update(config)
+        if state_file is not None:
+            simulator.state_file_use(Path(state_file))
         if seed is not None:
             document = json.loads(Path(seed).read_text()) if isinstance(seed, (str, Path)) else seed
             simulator.state.seed(document)
+            simulator.state_changed()
         http_server = HttpServer((host, port), simulator.handle)
     except BaseException:
         simulator.close()

@@ -79,7 +79,7 @@ class Command(BaseCommand):
         first_day = date(2026, 1, 1)
         with schema_context(tenant.schema_name):
             started = time.perf_counter()
-            _seed(first_day, days, per_day, numbers)
+            conversations, templates = _seed(first_day, days, per_day, numbers)
             seeded_s = time.perf_counter() - started
             rollup_times = []
             for offset in range(days):
@@ -100,6 +100,7 @@ class Command(BaseCommand):
                 latencies.append(time.perf_counter() - started)
                 assert response.status_code == 200, response.content
             body = response.json()
+            live = _live_today_timing(tenant, client, conversations, templates, per_day, requests)
         return {
             "messages": days * per_day,
             "phone_numbers": numbers,
@@ -110,11 +111,41 @@ class Command(BaseCommand):
             "dashboard_month_median_ms": round(statistics.median(latencies) * 1000, 1),
             "dashboard_month_max_ms": round(max(latencies) * 1000, 1),
             "dashboard_sent_total": body["totals"]["sent"],
+            **live,
         }
 
 
-def _seed(first_day: date, days: int, per_day: int, numbers: int) -> None:
-    rng = random.Random(8)
+def _live_today_timing(
+    tenant: Tenant, client: Client, conversations: list, templates: list, per_day: int, requests: int
+) -> dict:
+    """The default dashboard (last 30 days) with --per-day messages today, not rolled up: today is
+    computed from its messages at each request. Then today is rolled up: the figures must not move."""
+    today = timezone.now().date()
+    with schema_context(tenant.schema_name):
+        _seed_messages(conversations, templates, today, 1, per_day, random.Random(9))
+    latencies = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get("/api/v1/analytics/dashboard")
+        latencies.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.content
+    live = response.json()
+    with schema_context(tenant.schema_name):
+        usage_day_rollup(day=today)
+    rolled_up = client.get("/api/v1/analytics/dashboard").json()
+    return {
+        "dashboard_live_today_median_ms": round(statistics.median(latencies) * 1000, 1),
+        "dashboard_live_today_max_ms": round(max(latencies) * 1000, 1),
+        "live_today_sent_total": live["totals"]["sent"],
+        "live_equals_rolled_up": live == rolled_up,
+    }
+
+
+def _seed(first_day: date, days: int, per_day: int, numbers: int) -> tuple[list, list]:
+    """An account with `numbers` numbers and five templates, and `days` of messages from `first_day`.
+
+    Returns the conversations and templates, for `_seed_messages` to add more days.
+    """
     account = WhatsAppAccount.objects.create(waba_id="bench-waba", status="active", access_token="EAA-bench")
     phones = [
         PhoneNumber.objects.create(account=account, phone_number_id=f"bench-phone-{n}")
@@ -135,7 +166,14 @@ def _seed(first_day: date, days: int, per_day: int, numbers: int) -> None:
             for i, contact in enumerate(contacts)
         ]
     )
-    serial = 0
+    _seed_messages(conversations, templates, first_day, days, per_day, random.Random(8))
+    return conversations, templates
+
+
+def _seed_messages(
+    conversations: list, templates: list, first_day: date, days: int, per_day: int, rng: random.Random
+) -> None:
+    serial = Message.objects.count()
     for offset in range(days):
         start = datetime.combine(first_day + timedelta(days=offset), datetime.min.time(), tzinfo=UTC)
         batch = []
