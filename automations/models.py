@@ -187,7 +187,8 @@ class AutomationRun(models.Model):
 class AutomatedReply(models.Model):
     """An outbound message the automation sent, and which workflow and step (or bot rule) sent it.
 
-    `outbound_message` is empty when the send pipeline refused the reply (`error_code` says why).
+    When the send pipeline refused the reply, `error_code` says why and `outbound_message` is the
+    failed message that shows the refusal in the conversation.
     """
 
     class Purpose(models.TextChoices):
@@ -216,6 +217,7 @@ class AutomatedReply(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "automated replies"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["contact", "phone_number", "purpose", "-created_at"],

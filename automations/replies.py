@@ -4,7 +4,10 @@ Every reply becomes a queued outbound Message through `sending.services.message_
 rate limits, the 24-hour window, quotas and retries apply as to any other message. Each reply is
 recorded as an `AutomatedReply` keyed by the outbound message, naming the workflow, its version
 and the step (or the bot rule) that sent it. A reply the pipeline refuses (a suspended account,
-a quota) is recorded with its error code and does not undo the conversation's progress.
+a quota, the 24-hour window) does not undo the conversation's progress: it is kept in the
+conversation as a failed outbound message with the refusal's code and message
+(`sending.services.message_refused_record`), so whoever reads the thread sees what the customer
+did not get and why, and its `AutomatedReply` carries the code.
 
 WhatsApp Flows named by a step go through flows_builder's `flow_send`, which records the flow
 token and calls the same pipeline. flows_builder depends on messaging, so it is imported at
@@ -27,7 +30,7 @@ from flows_builder.models import WhatsAppFlow
 from flows_builder.sending import flow_send
 from messaging.models import Message
 from platform_core.errors import DomainError
-from sending.services import message_send
+from sending.services import message_refused_record, message_send
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,13 @@ class OutboundReply:
     @property
     def kind(self) -> str:
         return "flow" if self.flow is not None else str(self.content.get("type", ""))
+
+    @property
+    def refused_content(self) -> dict[str, Any]:
+        """What a refused reply is kept as in the conversation (a Flow as the interactive message it is)."""
+        if self.flow is None:
+            return self.content
+        return {"type": "interactive", "interactive": {"type": "flow", "body": {"text": self.flow.body}}}
 
     @property
     def text(self) -> str:
@@ -108,9 +118,12 @@ def reply_send(
                 reply, message, idempotency_key=f"menus:{message.pk}:{position}")
     except DomainError as error:
         record.error_code = error.code
+        record.outbound_message = message_refused_record(
+            conversation=message.conversation, content=reply.refused_content, body=reply.text, error=error
+        )
         logger.warning(
-            "Automated %s reply to message %s was refused by the send pipeline: %s",
-            reply.purpose, message.pk, error.code,
+            "Automated %s reply to message %s was refused by the send pipeline: %s (%s); kept as failed message %s",
+            reply.purpose, message.pk, error.code, error.message, record.outbound_message.pk,
         )
     if replayed:
         earlier = AutomatedReply.objects.filter(outbound_message=record.outbound_message).first()

@@ -84,6 +84,6 @@ def email(text: str) -> str:
 def phone_number(text: str) -> str:
     """An international number, answered in E.164 (+4915112345678): the rule recipients follow."""
     try:
-        return phone_number_normalise(text)
+        return phone_number_normalise(text, possible_only=True)
     except PhoneNumberInvalid:
         raise InputInvalid("Please send a phone number with its country code, for example +4915112345678.") from None

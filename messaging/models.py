@@ -29,6 +29,13 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.profile_name} (+{self.wa_id})" if self.profile_name else f"+{self.wa_id}"
 
+    @property
+    def wa_id_from_meta(self) -> bool:
+        """Meta gave us this WhatsApp id in a webhook (the contact wrote to us): it is a real
+        WhatsApp user, to be written to as it is even where libphonenumber disagrees (Meta's test
+        numbers, new ranges, Mexico's 521 ids)."""
+        return self.first_seen_at is not None
+
 
 class Conversation(models.Model):
     """The thread between one contact and one of the tenant's phone numbers."""
@@ -93,6 +100,9 @@ class Message(models.Model):
     error_code = models.IntegerField(null=True, blank=True)
     error_title = models.CharField(max_length=500, blank=True, default="")
     error_details = models.TextField(blank=True, default="")
+    # Our machine-readable reason when the platform, not Meta, refused the message before sending it
+    # (an automated reply outside the 24-hour window, a suspended account ...); `error_code` is Meta's.
+    error_reason = models.CharField(max_length=64, blank=True, default="")
     # Meta's conversation and pricing objects from status webhooks, kept for billing.
     conversation_info = models.JSONField(null=True, blank=True)
     pricing = models.JSONField(null=True, blank=True)

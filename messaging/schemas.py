@@ -9,6 +9,7 @@ from ninja import Field, Schema
 
 from messaging.models import Conversation, Message
 from messaging.status_order import MessageStatus
+from platform_core.api import MAX_PAGE_SIZE, RowId, UtcDateTime
 
 Direction = Literal["in", "out"]
 
@@ -27,9 +28,13 @@ class PhoneNumberRef(Schema):
 
 
 class MessageErrorOut(Schema):
-    code: int | None
+    code: int | None = Field(description="Meta's error code, when Meta failed the message.")
     title: str
     details: str
+    reason: str = Field(
+        description="Our machine-readable reason when the platform refused the message before sending it "
+        "(e.g. outside_service_window, account_not_active); empty for Meta's errors."
+    )
 
 
 class StoredMediaOut(Schema):
@@ -82,12 +87,12 @@ class MessageFilters(Schema):
     direction: Direction | None = None
     type: str | None = None
     status: MessageStatus | None = None
-    since: datetime | None = Field(None, description="Messages at or after this time (ISO 8601).")
-    until: datetime | None = Field(None, description="Messages before this time (ISO 8601).")
-    conversation_id: int | None = None
+    since: UtcDateTime | None = Field(None, description="Messages at or after this time (ISO 8601).")
+    until: UtcDateTime | None = Field(None, description="Messages before this time (ISO 8601).")
+    conversation_id: RowId | None = None
     phone_number_id: str | None = Field(None, description="Meta's phone_number_id of one of your numbers.")
     cursor: str | None = None
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
 class ConversationOut(Schema):
@@ -114,7 +119,7 @@ class ConversationFilters(Schema):
     unread: bool | None = Field(None, description="true: only conversations with unread messages.")
     window_open: bool | None = None
     cursor: str | None = None
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
 class ReadOut(Schema):
@@ -137,7 +142,7 @@ def phone_number_ref(message_or_conversation: Message | Conversation) -> dict[st
 
 
 def message_out(message: Message) -> dict[str, Any]:
-    failed = message.error_code is not None or message.error_title
+    failed = message.error_code is not None or message.error_title or message.error_reason
     stored = getattr(message, "stored_media", None)
     return {
         "id": message.pk,
@@ -156,8 +161,8 @@ def message_out(message: Message) -> dict[str, Any]:
         "delivered_at": message.delivered_at,
         "read_at": message.read_at,
         "failed_at": message.failed_at,
-        "error": {"code": message.error_code, "title": message.error_title, "details": message.error_details}
-        if failed else None,
+        "error": {"code": message.error_code, "title": message.error_title, "details": message.error_details,
+                  "reason": message.error_reason} if failed else None,
         "pricing_category": message.pricing_category,
         "pricing": message.pricing,
         "conversation_info": message.conversation_info,

@@ -2,7 +2,8 @@
 
 `message_send` is what the API, automations and flows call. Nothing is written unless every
 check passes; the message is then queued (an outbound Message row, status `queued`) and a send
-worker delivers it. Runs inside the tenant's schema.
+worker delivers it. A sender no person watches (an automation) keeps a refusal in the conversation
+with `message_refused_record`. Runs inside the tenant's schema.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import F
+from django.utils import timezone
 from pydantic import ValidationError
 
 from messaging.models import Contact, Conversation, Message
+from platform_core.errors import DomainError
 from sending.errors import (
     AccountNotActive,
     ContactOptedOut,
@@ -31,6 +35,10 @@ from sending.validation import BuiltMessage, message_build, problem, recipient_n
 from waba import meta
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 from waba.selectors import phone_number_for_send
+from waba.validation import digits_of
+
+# The title of a message the platform refused before sending it (its reason is in `error_reason`).
+REFUSED_TITLE = "Not sent: refused before reaching Meta"
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,14 @@ def message_send(
     """Queue one message from one of the tenant's numbers.
 
     `content` is the message (`{"type": "text", "text": {"body": ...}}` and so on, see
-    sending.schemas.MessageContentIn). With an `idempotency_key`, a repeated call returns
+    sending.schemas.MessageContentIn). `to` is a contact's WhatsApp id or a number a person
+    typed (see `recipient_resolve`). With an `idempotency_key`, a repeated call returns
     the message the first call queued (and refuses a different message under the same key).
     Raises a SendError (422, 404, 409, 429) before writing anything.
     """
     spec = _content_parse(content)
     phone = phone_number_for_send(phone_number_id=phone_number_id)
-    wa_id = recipient_normalise(to)
+    wa_id, contact = recipient_resolve(to=to)
     template = None
     if spec.type == "template" and spec.template is not None:
         template = template_for_send(
@@ -68,7 +77,7 @@ def message_send(
         if earlier is not None:
             return _replay(earlier, phone, built)
     account_check_active(account=phone.account)
-    _rules_check(phone=phone, wa_id=wa_id, built=built, template=template)
+    _rules_check(phone=phone, wa_id=wa_id, contact=contact, built=built, template=template)
     windows = quota_take(account=phone.account, amount=1)
     item = OutboundItem(wa_id=wa_id, built=built, template=template, idempotency_key=idempotency_key or None)
     try:
@@ -83,6 +92,55 @@ def message_send(
         quota_give_back(windows=windows, amount=1)
         raise
     return MessageQueued(message=message)
+
+
+def recipient_resolve(*, to: str) -> tuple[str, Contact | None]:
+    """The WhatsApp id to send to, and its contact when there is one.
+
+    A contact whose WhatsApp id Meta sent us (it wrote to us) is written to exactly as Meta named
+    it: it is a real WhatsApp user even when libphonenumber does not consider the number possible
+    (Mexico's 521 ids) or assigned (Meta's +1 555 01xx test numbers). Any other number was typed by
+    a person and must be a complete, possible phone number (`recipient_normalise`, RecipientInvalid).
+    """
+    written = digits_of(to).removeprefix("00")  # 00 is the international prefix; WhatsApp ids never start with 0
+    contact = Contact.objects.filter(wa_id=written).first() if written else None
+    if contact is not None and contact.wa_id_from_meta:
+        return written, contact
+    wa_id = recipient_normalise(to)
+    if wa_id != written:
+        contact = Contact.objects.filter(wa_id=wa_id).first()
+    return wa_id, contact
+
+
+def message_refused_record(
+    *, conversation: Conversation, content: Mapping[str, Any], body: str, error: DomainError
+) -> Message:
+    """Keep a message the pipeline refused as a failed outbound message of its conversation.
+
+    For senders no person watches (automations): whoever reads the thread sees what was not sent
+    and why (`error_reason` is the refusal's code, `error_details` its message). Nothing is queued
+    and no quota is taken. `content` is what `message_send` was given.
+    """
+    message_type = str(content.get("type") or "")[: Message._meta.get_field("type").max_length] or "unknown"
+    payload = content.get(message_type)
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        contact_id=conversation.contact_id,
+        phone_number_id=conversation.phone_number_id,
+        direction=Message.Direction.OUTBOUND,
+        type=message_type,
+        content=dict(payload) if isinstance(payload, Mapping) else {},
+        body=body,
+        status=Message.Status.FAILED,
+        timestamp=now,
+        failed_at=now,
+        error_title=REFUSED_TITLE,
+        error_details=error.message,
+        error_reason=error.code,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(message_count=F("message_count") + 1, last_message_at=now)
+    return message
 
 
 def template_for_send(*, account: WhatsAppAccount, name: str, language: str) -> MessageTemplate:
@@ -115,10 +173,9 @@ def account_check_active(*, account: WhatsAppAccount) -> None:
 
 
 def _rules_check(
-    *, phone: PhoneNumber, wa_id: str, built: BuiltMessage, template: MessageTemplate | None
+    *, phone: PhoneNumber, wa_id: str, contact: Contact | None, built: BuiltMessage, template: MessageTemplate | None
 ) -> None:
     """The 24-hour window (free-form messages only inside it) and marketing opt-outs."""
-    contact = Contact.objects.filter(wa_id=wa_id).first()
     if template is not None:
         if contact is not None and contact.opted_out and template.category == meta.TemplateCategory.MARKETING:
             raise ContactOptedOut(

@@ -43,17 +43,24 @@ def problem(
     return {"field": field, "kind": kind, "limit": limit, "actual": actual, "message": message}
 
 
-def recipient_normalise(raw: str) -> str:
-    """The WhatsApp id (E.164 digits, no '+') of an international number; RecipientInvalid otherwise."""
+def recipient_normalise(raw: str, *, field: str = "to") -> str:
+    """The WhatsApp id (E.164 digits, no '+') of a number a person typed; RecipientInvalid otherwise.
+
+    The number must be complete and of a possible length for its country code; it need not be one
+    libphonenumber knows as assigned (Meta's +1 555 01xx test numbers, new ranges are not). The
+    error names `field` and what is wrong (`kind`: required, not_a_number, unknown_country_code,
+    too_short, too_long, invalid_length).
+    """
     text = (raw or "").strip()
     if not text:
-        raise RecipientInvalid("A recipient phone number is required.", details=[problem("to", "required", "required")])
+        raise RecipientInvalid("A recipient phone number is required.", details=[problem(field, "required", "required")])
     try:
-        return phone_number_normalise(text).removeprefix("+")
-    except PhoneNumberInvalid:
+        return phone_number_normalise(text, possible_only=True).removeprefix("+")
+    except PhoneNumberInvalid as invalid:
         raise RecipientInvalid(
-            f"{text!r} is not a valid international phone number (e.g. +4915112345678).",
-            details=[problem("to", "not a valid international phone number")],
+            f"The recipient ({field}) {text!r} is not a possible phone number: {invalid}. Write it in "
+            "international format with its country code, e.g. +4915112345678.",
+            details=[problem(field, str(invalid), invalid.reason)],
         ) from None
 
 

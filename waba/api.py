@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Body, Query, Router, Schema, Status
 
+from platform_core.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RowId, ShapedRows, paginated
 from waba import selectors
 from waba.models import WhatsAppAccount
 from waba.schemas import (
@@ -115,6 +116,12 @@ def _complete_out(result: activation.SetupResult) -> dict[str, Any]:
             "subscribed_fields": result.account.subscribed_fields or [],
             "instructions": WEBHOOK_INSTRUCTIONS,
         },
+        "templates": {
+            "imported": not result.templates.error_code,
+            "counts": result.templates.counts,
+            "error": {"code": result.templates.error_code, "message": result.templates.error_message}
+            if result.templates.error_code else None,
+        },
     }
 
 
@@ -170,8 +177,9 @@ def setup_all(request: HttpRequest, payload: Body[dict[str, Any]]):
 
 
 @router.get("/accounts", response=list[AccountOut])
+@paginated
 def account_list(request: HttpRequest):
-    return [account_out(account) for account in selectors.accounts_list()]
+    return ShapedRows(selectors.accounts_list(), account_out)
 
 
 @router.post("/accounts", response={201: AccountOut})
@@ -201,10 +209,14 @@ def account_delete(request: HttpRequest, account_id: int):
 
 
 @router.get("/accounts/{int:account_id}/events", response=list[AccountEventOut])
-def account_event_list(request: HttpRequest, account_id: int, limit: int = 100):
-    """Account-level webhook events applied to this account, newest first."""
+def account_event_list(
+    request: HttpRequest,
+    account_id: int,
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"Events to return, 1 to {MAX_PAGE_SIZE}."),
+):
+    """Account-level webhook events applied to this account, the newest `limit`, newest first."""
     account = selectors.account_get(account_id=account_id)
-    return selectors.account_events(account=account, limit=max(1, min(limit, 1000)))
+    return selectors.account_events(account=account, limit=limit)
 
 
 # --- phone numbers ---------------------------------------------------------------------------------
@@ -256,7 +268,7 @@ def phone_number_register(request: HttpRequest, phone_id: int, payload: PhoneNum
 
 
 class TemplateFilters(Schema):
-    account_id: int | None = None
+    account_id: RowId | None = None
     status: str | None = None
     category: str | None = None
     language: str | None = None
@@ -264,9 +276,10 @@ class TemplateFilters(Schema):
 
 
 @router.get("/templates", response=list[TemplateOut], tags=["templates"])
+@paginated
 def template_list(request: HttpRequest, filters: Query[TemplateFilters]):
     """Templates of every account, filtered by account, status, category, language; `name` matches part of it."""
-    return list(selectors.templates_filter(**filters.model_dump()))
+    return selectors.templates_filter(**filters.model_dump())
 
 
 @router.post(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from platform_core.api import PG_INTEGER_MAX
 
 
 class SecretOut(Schema):
@@ -115,9 +117,18 @@ class WebhookSetupOut(Schema):
     instructions: str
 
 
+class TemplatesImportOut(Schema):
+    """The WABA's existing templates, imported from Meta at completion."""
+
+    imported: bool
+    counts: dict[str, int]  # total, created, updated, unchanged, deleted
+    error: dict[str, str] | None  # {"code", "message"}: why nothing was imported (tried again every 6 hours)
+
+
 class SetupCompleteOut(Schema):
     account: AccountOut
     webhook: WebhookSetupOut
+    templates: TemplatesImportOut
 
 
 class AccountCreateIn(Schema):
@@ -125,10 +136,12 @@ class AccountCreateIn(Schema):
 
 
 class AccountUpdateIn(Schema):
+    """The lower bound of each rate limit (1) is checked with the other fields, so all errors come at once."""
+
     display_name: str | None = None
-    rate_limit_per_minute: int | None = None
-    rate_limit_per_day: int | None = None
-    rate_limit_per_month: int | None = None
+    rate_limit_per_minute: int | None = Field(None, le=PG_INTEGER_MAX)
+    rate_limit_per_day: int | None = Field(None, le=PG_INTEGER_MAX)
+    rate_limit_per_month: int | None = Field(None, le=PG_INTEGER_MAX)
 
 
 class PhoneNumberRegisterIn(Schema):

@@ -49,11 +49,33 @@ def _secret(value: str) -> str:
 
 
 class PhoneNumberInvalid(ValueError):
-    """`readable` is False when the text could not even be read as a phone number."""
+    """Why a text is not a usable phone number.
 
-    def __init__(self, message: str, *, readable: bool) -> None:
+    `reason` is a stable word for machines (`not_a_number`, `unknown_country_code`, `too_short`,
+    `too_long`, `invalid_length`, `not_assigned`); the message says the same for people.
+    `readable` is False when the text could not even be read as a phone number.
+    """
+
+    def __init__(self, message: str, *, readable: bool, reason: str = "") -> None:
         super().__init__(message)
         self.readable = readable
+        self.reason = reason or ("not_a_number" if not readable else "not_assigned")
+
+
+_PARSE_FAILURES = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: ("unknown_country_code", "no known country code"),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: ("not_a_number", "not a phone number"),
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: ("too_short", "too short to be a phone number"),
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: ("too_short", "too short to be a phone number"),
+    phonenumbers.NumberParseException.TOO_LONG: ("too_long", "too long to be a phone number"),
+}
+_IMPOSSIBLE = {
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: ("unknown_country_code", "no known country code"),
+    phonenumbers.ValidationResult.TOO_SHORT: ("too_short", "too short for its country code"),
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: ("too_short", "too short for its country code (is the area code missing?)"),
+    phonenumbers.ValidationResult.TOO_LONG: ("too_long", "too long for its country code"),
+    phonenumbers.ValidationResult.INVALID_LENGTH: ("invalid_length", "not a possible length for its country code"),
+}
 
 
 def phone_number_normalise(value: str, *, region: str | None = None, possible_only: bool = False) -> str:
@@ -61,8 +83,9 @@ def phone_number_normalise(value: str, *, region: str | None = None, possible_on
 
     `+49 151 ...`, `0049 151 ...` and `49 151 ...` are all read with their country code; a number
     without one is read as a national number of `region` when given. A number must be valid,
-    i.e. assigned; `possible_only` accepts any number of a possible length instead, because Meta's
-    own test business numbers (+1 555 01xx) are not assigned yet work on the Cloud API.
+    i.e. assigned; `possible_only` accepts any complete number of a possible length for its
+    country instead, because numbers libphonenumber does not know as assigned (Meta's test
+    numbers +1 555 01xx, newly opened ranges) still work on WhatsApp.
     """
     text = (value or "").strip()
     if text.startswith("00"):
@@ -71,11 +94,15 @@ def phone_number_normalise(value: str, *, region: str | None = None, possible_on
         text = "+" + text
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else region)
-    except phonenumbers.NumberParseException:
-        raise PhoneNumberInvalid("not a phone number", readable=False) from None
-    usable = phonenumbers.is_possible_number if possible_only else phonenumbers.is_valid_number
-    if not usable(number):
-        raise PhoneNumberInvalid("not a valid phone number", readable=True)
+    except phonenumbers.NumberParseException as error:
+        reason, message = _PARSE_FAILURES.get(error.error_type, ("not_a_number", "not a phone number"))
+        raise PhoneNumberInvalid(message, readable=False, reason=reason) from None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        reason, message = _IMPOSSIBLE.get(possible, ("invalid_length", "not a possible phone number"))
+        raise PhoneNumberInvalid(message, readable=True, reason=reason)
+    if not possible_only and not phonenumbers.is_valid_number(number):
+        raise PhoneNumberInvalid("not an assigned phone number", readable=True, reason="not_assigned")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -256,7 +256,9 @@ def test_without_auto_reply_unknown_text_gets_nothing(customer_a, builtins_a):
     assert customer_a.says("what is the weather") == []
 
 
-def test_a_refused_send_is_recorded_and_the_conversation_still_moves(tenant_a, in_tenant, customer_a, builtins_a):
+def test_a_refused_reply_shows_on_its_conversation_with_the_reason_and_the_conversation_still_moves(
+    tenant_a, in_tenant, customer_a, builtins_a, api_a, caplog
+):
     account = customer_a.number.account
     with in_tenant(tenant_a):
         WhatsAppAccount.objects.filter(pk=account.pk).update(status="suspended")
@@ -265,9 +267,37 @@ def test_a_refused_send_is_recorded_and_the_conversation_still_moves(tenant_a, i
 
     with in_tenant(tenant_a):
         record = AutomatedReply.objects.get()
-        assert (record.outbound_message, record.error_code, record.step) == (None, "account_not_active", "menu")
-        assert not Message.objects.filter(direction="out").exists()
+        failed = Message.objects.get(direction="out")
+        assert (record.outbound_message, record.error_code, record.step) == (failed, "account_not_active", "menu")
+        assert (failed.status, failed.wamid, failed.request_payload) == ("failed", None, None)
         assert ConversationState.objects.get(status="active").current_step == "menu"
+    thread = api_a.get(f"/api/v1/messages?conversation_id={failed.conversation_id}").json()["items"]
+    assert [(m["direction"], m["status"]) for m in thread] == [("out", "failed"), ("in", "received")]
+    shown = thread[0]
+    assert shown["type"] == "interactive" and shown["body"] == "Hello! How can we help you today?"
+    assert shown["content"]["body"]["text"] == "Hello! How can we help you today?"
+    assert shown["failed_at"] is not None
+    assert shown["error"]["reason"] == "account_not_active" and shown["error"]["code"] is None
+    assert shown["error"]["title"] == "Not sent: refused before reaching Meta"
+    assert shown["error"]["details"].startswith("The WhatsApp account is suspended.")
+    conversation = api_a.get(f"/api/v1/conversations/{failed.conversation_id}").json()
+    assert conversation["message_count"] == 2
+    assert "account_not_active" in caplog.text and f"failed message {failed.pk}" in caplog.text
+
+
+def test_a_reply_meta_would_refuse_is_kept_failed_with_the_problem(tenant_a, in_tenant, customer_a, api_a):
+    from automations.replies import OutboundReply, reply_send
+
+    message = customer_a.message(text="hello")
+    reply = OutboundReply.text_message("x" * 5000, purpose="fallback")
+    with in_tenant(tenant_a):
+        record = reply_send(reply=reply, message=message, workflow="", step="")
+
+    assert record.error_code == "invalid_message"
+    shown = api_a.get(f"/api/v1/messages/{record.outbound_message_id}").json()
+    assert (shown["direction"], shown["status"], shown["type"]) == ("out", "failed", "text")
+    assert shown["error"]["reason"] == "invalid_message"
+    assert "text.body: at most 4096 characters allowed, got 5000" in shown["error"]["details"]
 
 
 def test_a_crashing_action_leaves_no_half_order(tenant_a, in_tenant, customer_a, builtins_a, monkeypatch):

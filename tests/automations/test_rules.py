@@ -22,6 +22,7 @@ from waba.models import WhatsAppAccount
     ("date", "30.06.2025", "2025-06-30"),
     ("email", " Ada@Example.COM ", "ada@example.com"),
     ("phone_number", "0049 151 1234 5678", "+4915112345678"),
+    ("phone_number", "+1 555 010 0999", "+15550100999"),  # possible, though not known as assigned
     ("any_text", "  it broke  ", "it broke"),
 ])
 def test_validators_accept_and_normalise(validator, text, value):
@@ -31,7 +32,7 @@ def test_validators_accept_and_normalise(validator, text, value):
 @pytest.mark.parametrize(("validator", "text"), [
     ("positive_integer", "0"), ("positive_integer", "-1"), ("positive_integer", "1.5"), ("positive_integer", "two"),
     ("positive_integer", "12345678901"), ("date", "31/02/2025"), ("date", "soon"), ("email", "ada@"),
-    ("phone_number", "12345"), ("any_text", "   "),
+    ("phone_number", "12345"), ("phone_number", "+1 555 0100"), ("any_text", "   "),
 ])
 def test_validators_refuse_with_a_message_for_the_customer(validator, text):
     with pytest.raises(InputInvalid) as refused:

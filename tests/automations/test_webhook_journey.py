@@ -35,7 +35,7 @@ def shop(tenant_a, in_tenant, graph_simulator, settings):
     return number, WebhookPoster(ApiClient("localhost"))
 
 
-def _envelope(number, message: dict) -> str:
+def _envelope(number, message: dict, customer: str = CUSTOMER) -> str:
     wamid = f"wamid.journey{next(_ids):06d}"
     body = {
         "object": "whatsapp_business_account",
@@ -43,8 +43,8 @@ def _envelope(number, message: dict) -> str:
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": number.display_phone_number,
                          "phone_number_id": number.phone_number_id},
-            "contacts": [{"profile": {"name": "Ada"}, "wa_id": CUSTOMER}],
-            "messages": [{"from": CUSTOMER, "id": wamid, "timestamp": str(int(time.time())), **message}],
+            "contacts": [{"profile": {"name": "Ada"}, "wa_id": customer}],
+            "messages": [{"from": customer, "id": wamid, "timestamp": str(int(time.time())), **message}],
         }}]}],
     }
     return json.dumps(body)
@@ -98,3 +98,27 @@ def test_the_coffee_order_through_webhooks_and_the_simulator(shop, tenant_a, in_
         assert outbound.count() == 6 and all(m.status == "sent" and m.wamid for m in outbound)
         assert AutomatedReply.objects.filter(outbound_message__in=outbound).count() == 6
         assert Message.objects.filter(direction="in").count() == 6  # the redeliveries were stored once
+
+
+@pytest.mark.parametrize(
+    "customer",
+    [
+        "15550100777",  # possible, but not assigned by libphonenumber's rules (Meta's test range)
+        "5215512345678",  # Mexico's WhatsApp ids keep the old mobile 1: not even a possible number
+    ],
+)
+def test_whatsapp_users_meta_names_get_the_menu_whatever_libphonenumber_thinks(
+    shop, tenant_a, in_tenant, graph_simulator, customer
+):
+    number, webhook = shop
+
+    assert webhook.post(_envelope(number, text("Hi"), customer=customer)).status_code == 200
+    process_journal()
+    drain(tenant_a)
+
+    [menu] = [request["body"] for request in graph_sends(graph_simulator, number)]
+    assert menu["to"] == customer and menu["type"] == "interactive"
+    assert menu["interactive"]["body"]["text"] == "Hello! How can we help you today?"
+    with in_tenant(tenant_a):
+        reply = AutomatedReply.objects.get()
+        assert reply.error_code == "" and reply.outbound_message.status == "sent"

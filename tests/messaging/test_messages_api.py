@@ -79,7 +79,8 @@ def test_messages_are_listed_newest_first_with_outbound_progress(api_a, inbox_a)
     assert body["next_cursor"] is None
     failed = next(item for item in body["items"] if item["status"] == "failed")
     assert failed["direction"] == "out"
-    assert failed["error"] == {"code": 131026, "title": "Message undeliverable", "details": "Message Undeliverable."}
+    assert failed["error"] == {"code": 131026, "title": "Message undeliverable", "details": "Message Undeliverable.",
+                               "reason": ""}
     assert failed["attempts"] == 1
     inbound = body["items"][0]
     assert inbound["contact"] == {"id": inbox_a["kerry"].contact_id, "wa_id": "16315551181",
@@ -113,6 +114,27 @@ def test_date_range_filter(api_a, inbox_a):
     assert _ids(response) == [inbox_a["messages"][index].pk for index in (4, 3, 2)]
 
 
+def test_times_with_any_utc_offset_filter_in_utc(api_a, inbox_a):
+    """PostgreSQL refuses offsets beyond 15:59 that ISO 8601 (and Python) allow: they are converted first."""
+    far_west = timezone.get_fixed_timezone(-18 * 60)
+    since = (inbox_a["now"] - timedelta(hours=4)).astimezone(far_west).isoformat()
+    until = (inbox_a["now"] - timedelta(hours=1)).astimezone(far_west).isoformat()
+    assert until.endswith("-18:00")
+
+    response = api_a.get("/api/v1/messages", {"since": since, "until": until})
+
+    assert response.status_code == 200, response.json()
+    assert _ids(response) == [inbox_a["messages"][index].pk for index in (4, 3, 2)]
+    assert api_a.get("/api/v1/messages?until=2026-01-01T00:00:00-18:00").status_code == 200
+
+
+def test_a_time_beyond_the_calendar_in_utc_is_422_naming_the_field(api_a):
+    response = api_a.get("/api/v1/messages", {"since": "0001-01-01T00:00:00+05:00"})
+
+    assert response.status_code == 422
+    assert [detail["field"] for detail in response.json()["error"]["details"]] == ["query.since"]
+
+
 def test_filter_by_conversation_and_number(api_a, inbox_a):
     alex = inbox_a["alex"]
 
@@ -138,12 +160,33 @@ def test_cursor_pagination_walks_every_message_once(api_a, inbox_a, tenant_a, in
     assert len(seen) == len(set(seen)) == 8
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "WyJub3QtYS1kYXRlIiwgMV0", "e30"])
+def _cursor(at: str, pk: object) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps([at, pk]).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    "garbage", "WyJub3QtYS1kYXRlIiwgMV0", "e30",
+    _cursor("2026-01-01T00:00:00+00:00", 2**63),  # beyond the id column
+    _cursor("2026-01-01T00:00:00", 5),  # no offset: not one of ours
+    _cursor("0001-01-01T00:00:00+05:00", 5),  # before year 1 in UTC
+])
 def test_a_bad_cursor_is_422(api_a, inbox_a, cursor):
     response = api_a.get("/api/v1/messages", {"cursor": cursor})
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_a_cursor_with_a_far_utc_offset_pages_in_utc(api_a, inbox_a):
+    cursor = _cursor((inbox_a["now"] - timedelta(hours=2)).astimezone(timezone.get_fixed_timezone(-18 * 60)).isoformat(),
+                     2**62)
+
+    response = api_a.get("/api/v1/messages", {"cursor": cursor})
+
+    assert response.status_code == 200, response.json()
+    assert _ids(response) == [inbox_a["messages"][index].pk for index in (4, 3, 2, 1, 0)]
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "direction=sideways", "status=lost", "since=yesterday"])

@@ -263,11 +263,66 @@ def test_payload_limits_are_checked_before_queueing(api_a, tenant_a, in_tenant, 
     assert error["details"][0]["limit"] == limit
 
 
-@pytest.mark.parametrize("to", ["12345", "+1 555 0100", "not a number", ""])
-def test_the_recipient_must_be_a_valid_international_number(api_a, tenant_a, in_tenant, number_a, to):
+@pytest.mark.parametrize(
+    ("to", "kind"),
+    [
+        ("12345", "too_short"),
+        ("+1 555 0100", "too_short"),  # a local number: the area code is missing
+        ("+49 151 1234 5678 9012 34", "too_long"),
+        ("+999 123 4567", "unknown_country_code"),
+        ("not a number", "not_a_number"),
+        ("", "required"),
+    ],
+)
+def test_a_typed_recipient_must_be_a_possible_international_number(api_a, tenant_a, in_tenant, number_a, to, kind):
     response = send(api_a, number_a, to=to, type="text", text={"body": "Hi"})
     error = assert_refused(response, 422, "invalid_recipient", tenant_a, in_tenant)
-    assert error["details"][0]["field"] == "to"
+    assert [(d["field"], d["kind"]) for d in error["details"]] == [("to", kind)]
+    if to:
+        assert f"(to) {to!r} is not a possible phone number" in error["message"]
+        assert "international format" in error["message"]
+
+
+@pytest.mark.parametrize(("to", "wa_id"), [("+1 555 010 0999", "15550100999"), ("+1 555-555-0123", "15555550123")])
+def test_a_possible_number_libphonenumber_does_not_know_as_assigned_is_accepted(
+    api_a, tenant_a, in_tenant, number_a, template_a, to, wa_id
+):
+    response = send(
+        api_a, number_a, to=to, type="template",
+        template={"name": template_a.name, "language": "en_US", "body_parameters": ["Ada", "A-17"]},
+    )
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["to"] == "+" + wa_id
+    with in_tenant(tenant_a):
+        message = Message.objects.get(pk=response.json()["id"])
+        assert message.request_payload["to"] == wa_id and message.contact.wa_id == wa_id
+
+
+def test_a_contact_meta_named_is_written_to_as_meta_named_it(api_a, tenant_a, in_tenant, number_a):
+    """Mexico's WhatsApp ids (521 + 10 digits) are too long for libphonenumber; Meta's word counts."""
+    with in_tenant(tenant_a):
+        ConversationFactory(phone_number=number_a, contact__wa_id="5215512345678")
+
+    for written in ("+52 1 55 1234 5678", "0052 1 55 1234 5678"):
+        response = send(api_a, number_a, to=written, type="text", text={"body": "Your order is ready."})
+
+        assert response.status_code == 202, response.json()
+        with in_tenant(tenant_a):
+            assert Message.objects.get(pk=response.json()["id"]).request_payload["to"] == "5215512345678"
+
+
+def test_a_number_only_we_typed_before_is_still_checked(api_a, tenant_a, in_tenant, number_a, template_a):
+    with in_tenant(tenant_a):
+        ContactFactory(wa_id="5215512345678", first_seen_at=None)  # never wrote: not known from Meta
+
+    response = send(
+        api_a, number_a, to="+5215512345678", type="template",
+        template={"name": template_a.name, "language": "en_US", "body_parameters": ["Ada", "A-17"]},
+    )
+
+    error = assert_refused(response, 422, "invalid_recipient", tenant_a, in_tenant)
+    assert [(d["field"], d["kind"]) for d in error["details"]] == [("to", "too_long")]
 
 
 def test_a_missing_type_object_or_unknown_type_is_a_validation_error(api_a, tenant_a, in_tenant, number_a):

@@ -123,10 +123,14 @@ def wizard_run(api: ApiClient, data: dict, *, complete: bool = True):
 
 @pytest.fixture
 def live_account(sim, api_a, step_data, tenant_a, in_tenant):
-    """Alpha's account, set up through the wizard against the simulator (active)."""
+    """Alpha's account, set up through the wizard against the simulator (active).
+
+    The simulator's request log starts empty after it: tests see only the Graph calls they cause.
+    """
     from waba.models import WhatsAppAccount
 
     account_id, response = wizard_run(api_a, step_data)
     assert response.status_code == 200, response.content
+    sim.simulator.requests.clear()
     with in_tenant(tenant_a):
         return WhatsAppAccount.objects.get(pk=account_id)

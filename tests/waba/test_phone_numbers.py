@@ -165,6 +165,29 @@ def test_meta_test_numbers_are_possible_but_not_valid():
     assert invalid.value.readable
 
 
+@pytest.mark.parametrize(
+    ("written", "readable", "reason"),
+    [
+        ("+1 555 0100", True, "too_short"),  # a local number without its area code
+        ("+49 151", True, "too_short"),
+        ("+49 151 1234 5678 9012 34", True, "too_long"),
+        ("+999 123 4567", False, "unknown_country_code"),
+        ("not a number", False, "not_a_number"),
+    ],
+)
+def test_an_impossible_number_says_what_is_wrong(written, readable, reason):
+    with pytest.raises(PhoneNumberInvalid) as invalid:
+        phone_number_normalise(written, possible_only=True)
+    assert (invalid.value.readable, invalid.value.reason) == (readable, reason)
+
+
+def test_a_possible_number_that_is_not_assigned_says_so_when_validity_is_asked():
+    with pytest.raises(PhoneNumberInvalid) as invalid:
+        phone_number_normalise("+1 555-555-0123")
+    assert invalid.value.reason == "not_assigned"
+    assert str(invalid.value) == "not an assigned phone number"
+
+
 @pytest.mark.parametrize("written", ["", "not a number", "+0049 151 1234 5678"])
 def test_text_that_is_no_phone_number_is_unreadable(written):
     with pytest.raises(PhoneNumberInvalid) as invalid:

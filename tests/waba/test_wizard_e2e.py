@@ -24,7 +24,7 @@ from tests.waba.conftest import (
     sim_fault,
     wizard_run,
 )
-from waba.models import PhoneNumber, WhatsAppAccount
+from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 
 
 def _graph_calls(sim, since: int = 0) -> list[tuple[str, str | None, str | None]]:
@@ -67,15 +67,21 @@ def test_a_valid_run_activates_the_account_claims_its_ids_and_subscribes_the_app
         ("GET", "debug_token", None),
         ("GET", WABA_ID, "phone_numbers"),
         ("POST", WABA_ID, "subscribed_apps"),
+        ("GET", WABA_ID, "message_templates"),  # once live: the WABA's templates are imported
     ]
     assert {r["authorization"] for r in completion_calls} == {"Bearer …" + TOKEN[-4:]}
+    assert body["templates"] == {
+        "imported": True,
+        "counts": {"total": 0, "created": 0, "updated": 0, "unchanged": 0, "deleted": 0},
+        "error": None,
+    }
     subscribed = sim.state.snapshot()["wabas"][0]["subscribed_apps"]
     assert [s["app_id"] for s in subscribed] == [APP_ID]
 
     routes = set(MetaRoute.objects.filter(tenant=tenant_a).values_list("kind", "external_id"))
     assert routes == {("waba", WABA_ID), ("phone_number", PHONE_ID)}
     app = MetaApp.objects.get(app_id=APP_ID)
-    assert app.tenant_id == tenant_a.id and app.verify_token == VERIFY_TOKEN
+    assert app.tenant_id == tenant_a.id and app.verify_token.reveal() == VERIFY_TOKEN
     assert app.app_secret.reveal() == APP_SECRET
     with in_tenant(tenant_a):
         account = WhatsAppAccount.objects.get(pk=account_id)
@@ -387,3 +393,134 @@ def test_another_tenants_wizard_is_invisible(live_account, api_b, step_data):
         response = getattr(api_b, method)(path, body) if body is not None else getattr(api_b, method)(path)
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
+
+
+# --- the platform's own Meta app is reserved ----------------------------------------------------
+
+
+def test_the_wizard_refuses_the_platform_app_id_naming_the_field(sim, api_a, step_data, tenant_a, in_tenant, settings):
+    settings.META_APP_ID = APP_ID
+    settings.META_APP_SECRET = "platform-secret-from-settings-0001"
+    account_id = api_a.post_json("/api/v1/setup", {}).json()["account_id"]
+
+    response = api_a.put_json(f"/api/v1/setup/{account_id}/steps/1", step_data["business_account"])
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert [(d["field"], d["type"]) for d in error["details"]] == [("app_id", "app_id_reserved")]
+    assert "platform-secret" not in response.content.decode()
+    assert not MetaApp.objects.filter(app_id=APP_ID).exists()
+
+
+def test_one_shot_setup_with_the_platform_app_id_is_422_and_leaves_nothing(sim, api_a, step_data, tenant_a, in_tenant, settings):
+    settings.META_APP_ID = APP_ID
+
+    response = api_a.post_json("/api/v1/accounts/setup", step_data)
+
+    assert response.status_code == 422
+    assert [(d["field"], d["type"]) for d in response.json()["error"]["details"]] == [
+        ("business_account.app_id", "app_id_reserved")
+    ]
+    assert not MetaApp.objects.filter(app_id=APP_ID).exists()
+    _nothing_half_made(tenant_a, in_tenant, accounts=0)
+
+
+def test_going_live_with_the_platform_app_id_saved_earlier_is_refused(sim, api_a, step_data, tenant_a, in_tenant, settings):
+    account_id, _ = wizard_run(api_a, step_data, complete=False)
+    settings.META_APP_ID = APP_ID  # the platform app was configured after the step was saved
+
+    response = api_a.post_json(f"/api/v1/setup/{account_id}/complete")
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "app_id_reserved"
+    assert error["details"] == [{"field": "app_id", "message": error["details"][0]["message"], "type": "app_id_reserved"}]
+    assert not MetaApp.objects.filter(app_id=APP_ID).exists()
+    _nothing_half_made(tenant_a, in_tenant, accounts=1)
+
+
+# --- the WABA's existing templates ---------------------------------------------------------------
+
+EXISTING_TEMPLATES = [
+    {"waba_id": WABA_ID, "name": "order_ready", "language": "en_US", "category": "UTILITY",
+     "body": "Hi {{1}}, order {{2}} is ready."},
+    {"waba_id": WABA_ID, "name": "order_ready", "language": "de_DE", "category": "UTILITY", "status": "PENDING",
+     "body": "Hallo {{1}}, Bestellung {{2}} ist fertig."},
+    {"waba_id": WABA_ID, "name": "spring_sale", "language": "en_US", "category": "MARKETING", "status": "REJECTED",
+     "body": "Everything half price!"},
+]
+
+
+def test_completion_imports_the_wabas_templates_so_approved_ones_can_be_sent_at_once(
+    sim, api_a, step_data, tenant_a, in_tenant
+):
+    sim.seed({"templates": EXISTING_TEMPLATES})
+
+    account_id, response = wizard_run(api_a, step_data)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["templates"] == {
+        "imported": True,
+        "counts": {"total": 3, "created": 3, "updated": 0, "unchanged": 0, "deleted": 0},
+        "error": None,
+    }
+    with in_tenant(tenant_a):
+        stored = {(t.name, t.language): t for t in MessageTemplate.objects.filter(account_id=account_id)}
+    assert {key: (t.status, t.category) for key, t in stored.items()} == {
+        ("order_ready", "en_US"): ("APPROVED", "UTILITY"),
+        ("order_ready", "de_DE"): ("PENDING", "UTILITY"),
+        ("spring_sale", "en_US"): ("REJECTED", "MARKETING"),
+    }
+    assert stored[("order_ready", "en_US")].variable_count == 2
+    assert stored[("order_ready", "en_US")].meta_template_id in {t["id"] for t in sim.state.snapshot()["templates"]}
+
+    sent = api_a.post_json("/api/v1/messages", {
+        "phone_number_id": PHONE_ID, "to": "+49 151 12345678", "type": "template",
+        "template": {"name": "order_ready", "language": "en_US", "body_parameters": ["Ada", "A-17"]},
+    })
+    assert sent.status_code == 202, sent.content
+
+
+def test_one_shot_setup_imports_the_templates_too(sim, api_a, step_data, tenant_a, in_tenant):
+    sim.seed({"templates": EXISTING_TEMPLATES[:1]})
+
+    response = api_a.post_json("/api/v1/accounts/setup", step_data)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["templates"]["counts"]["created"] == 1
+    with in_tenant(tenant_a):
+        assert list(MessageTemplate.objects.values_list("name", "status")) == [("order_ready", "APPROVED")]
+
+
+def test_a_failed_template_import_leaves_the_account_live_says_why_and_the_schedule_imports_later(
+    sim, api_a, step_data, tenant_a, in_tenant, caplog, sync_jobs
+):
+    from waba.tasks import live_accounts_sync_fan_out
+
+    sim.seed({"templates": EXISTING_TEMPLATES})
+    account_id, _ = wizard_run(api_a, step_data, complete=False)
+    sim_fault(sim, path_contains="message_templates", method="GET", status=500, error_code=131000)
+
+    with caplog.at_level(logging.WARNING, logger="waba.services.activation"):
+        response = api_a.post_json(f"/api/v1/setup/{account_id}/complete")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["account"]["status"] == "active"
+    assert body["templates"]["imported"] is False and body["templates"]["counts"] == {}
+    assert body["templates"]["error"]["code"] == "meta_unavailable"
+    assert "list the templates" in body["templates"]["error"]["message"]
+    [warning] = [r for r in caplog.records if r.name == "waba.services.activation"]
+    assert f"account {account_id}" in warning.getMessage() and "meta_unavailable" in warning.getMessage()
+    assert "platform:waba-sync" in warning.getMessage()
+    assert MetaRoute.objects.filter(tenant=tenant_a).count() == 2
+    with in_tenant(tenant_a):
+        assert not MessageTemplate.objects.exists()
+
+    sim.simulator.faults.clear()  # Meta answers again
+    live_accounts_sync_fan_out()  # what the schedule platform:waba-sync runs
+
+    with in_tenant(tenant_a):
+        assert MessageTemplate.objects.filter(account_id=account_id).count() == 3
+        assert MessageTemplate.objects.get(name="order_ready", language="en_US").status == "APPROVED"

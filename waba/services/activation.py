@@ -4,16 +4,22 @@ Completing checks everything with Meta first (token, WABA, numbers), then in one
 claims the WABA and its numbers in the routing index, registers the Meta app for webhooks,
 activates the account and, last, subscribes the app to the WABA: a refusal anywhere rolls all of
 it back, and a subscription made before a failed commit is undone.
+
+Once live, the WABA's existing templates are imported (`templates_sync`), so approved ones can be
+sent as soon as completion answers. Going live does not depend on it: a failed import is logged
+and answered with its reason, and the schedule `platform:waba-sync` (waba.tasks) imports them later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from platform_core.errors import DomainError
 from tenants.models import MetaApp, MetaRoute
 from tenants.routing import meta_app_register, route_claim
 from waba.errors import AccountNotReady, FieldsInvalid, SetupIncomplete, meta_request_failed
@@ -27,9 +33,22 @@ from waba.services.phone_numbers import (
     phone_number_in_waba_check,
 )
 from waba.services.setup_steps import STEPS
+from waba.services.templates import templates_sync
 from waba.services.wizard import setup_progress, setup_step_store, setup_step_validate
 
+logger = logging.getLogger(__name__)
+
 Status = WhatsAppAccount.Status
+
+
+@dataclass(frozen=True)
+class TemplatesImport:
+    """The outcome of importing the WABA's templates at completion: `templates_sync`'s counts, or
+    the error that stopped it (`error_code` empty when it worked)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    error_code: str = ""
+    error_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,7 @@ class SetupResult:
     account: WhatsAppAccount
     callback_url: str
     verify_token: str
+    templates: TemplatesImport = field(default_factory=TemplatesImport)
 
 
 # --- completing ----------------------------------------------------------------------------------
@@ -45,7 +65,8 @@ class SetupResult:
 def setup_complete(*, account: WhatsAppAccount) -> SetupResult:
     """Check everything with Meta, then go live in one transaction (see the module docstring).
 
-    Idempotent: completing a live account re-checks it and answers the same URL and token.
+    Idempotent: completing a live account re-checks it, answers the same URL and token and
+    imports the templates again.
     """
     if account.status == Status.SUSPENDED:
         raise AccountNotReady(
@@ -86,7 +107,33 @@ def setup_complete(*, account: WhatsAppAccount) -> SetupResult:
             _unsubscribe_quietly(client, account.waba_id)
         account.refresh_from_db()
         raise
-    return SetupResult(account=account, callback_url=webhook_callback_url(app_id=account.app_id), verify_token=app.verify_token)
+    templates = templates_import(account=account)
+    return SetupResult(
+        account=account,
+        callback_url=webhook_callback_url(app_id=account.app_id),
+        verify_token=secret_value(app.verify_token),
+        templates=templates,
+    )
+
+
+def templates_import(*, account: WhatsAppAccount) -> TemplatesImport:
+    """Import a live account's templates from Meta; a failure is logged and returned, never raised.
+
+    Runs in a savepoint, so a failure leaves the caller's transaction usable (the one-call setup
+    runs inside one). A token Meta refuses here marks the account unhealthy, as any Meta call does.
+    """
+    try:
+        with transaction.atomic():
+            counts = templates_sync(account=account)
+    except DomainError as error:
+        logger.warning(
+            "Templates of WhatsApp account %s (WABA %s) were not imported at completion: %s: %s "
+            "The schedule platform:waba-sync tries again.",
+            account.pk, account.waba_id, error.code, error.message,
+        )
+        return TemplatesImport(error_code=error.code, error_message=error.message)
+    logger.info("Imported the templates of WhatsApp account %s at completion: %s", account.pk, counts)
+    return TemplatesImport(counts=counts)
 
 
 def _go_live(
@@ -102,7 +149,7 @@ def _go_live(
         tenant=tenant,
         app_id=account.app_id,
         app_secret=secret_value(account.app_secret),
-        verify_token=account.webhook_verify_token,
+        verify_token=secret_value(account.webhook_verify_token),
     )
     now = timezone.now()
     if account.status != Status.ACTIVE:
