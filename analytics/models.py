@@ -88,6 +88,8 @@ class UsageHourly(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "hourly usage"
+        verbose_name_plural = "hourly usage"
         ordering = ["hour", "phone_number_id"]
         constraints = [models.UniqueConstraint(fields=["hour", "phone_number"], name="usage_hourly_unique")]
         indexes = [models.Index(fields=["account", "hour"], name="usage_hourly_account_hour")]
@@ -123,6 +125,8 @@ class UsageDaily(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "daily usage"
+        verbose_name_plural = "daily usage"
         ordering = ["day", "phone_number_id"]
         constraints = [models.UniqueConstraint(fields=["day", "phone_number"], name="usage_daily_unique")]
         indexes = [models.Index(fields=["account", "day"], name="usage_daily_account_day")]
@@ -145,6 +149,8 @@ class TemplateUsageDaily(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "daily template usage"
+        verbose_name_plural = "daily template usage"
         ordering = ["day", "template_id", "phone_number_id"]
         constraints = [
             models.UniqueConstraint(

@@ -81,6 +81,8 @@ class WhatsAppFlow(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "WhatsApp Flow"
+        verbose_name_plural = "WhatsApp Flows"
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(

@@ -141,15 +141,18 @@ def flow_delete(*, flow: WhatsAppFlow) -> None:
     flow.delete()
 
 
-def install_builtin_flows(account: WhatsAppAccount) -> list[WhatsAppFlow]:
-    """Create the built-in flows (Starlink, solar cleaning, solar installation, date picker) for `account`.
+def install_builtin_flows(account: WhatsAppAccount, *, names: Iterable[str] | None = None) -> list[WhatsAppFlow]:
+    """Create the built-in flows (Starlink, solar cleaning, solar installation, date picker) for `account`,
+    or only those named in `names`.
 
     Idempotent: a flow whose name exists already is left as the tenant edited it. Returns the flows
     created by this call.
     """
-    existing = set(WhatsAppFlow.objects.filter(name__in=BUILTIN_FLOWS).values_list("name", flat=True))
+    definitions = [BUILTIN_FLOWS[name] for name in names] if names is not None else list(BUILTIN_FLOWS.values())
+    wanted = [definition.name for definition in definitions]
+    existing = set(WhatsAppFlow.objects.filter(name__in=wanted).values_list("name", flat=True))
     created = []
-    for definition in BUILTIN_FLOWS.values():
+    for definition in definitions:
         if definition.name in existing:
             continue
         created.append(

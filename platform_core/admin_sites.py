@@ -13,22 +13,29 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 
+PRODUCT_NAME = "WhatsApp Business Platform"
+
 
 class PlatformAdminSite(AdminSite):
-    site_header = "WhatsApp Business Platform: platform admin"
+    site_header = f"{PRODUCT_NAME}: platform admin"
     site_title = "Platform admin"
     index_title = "Tenants, webhooks and platform health"
+    # "View site" leads to the host's landing page (platform_core.landing).
+    site_url = "/"
 
 
 class TenantAdminSite(AdminSite):
     site_header = "WhatsApp Business: workspace admin"
     site_title = "Workspace admin"
+    index_title = "Accounts, messages and automations"
+    site_url = "/"
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)
         if tenant is not None:
             context["site_header"] = f"{tenant.name}: workspace admin"
+            context["site_title"] = f"{tenant.name} workspace admin"
         return context
 
 

@@ -93,9 +93,10 @@ def demo_seed() -> DemoCredentials:
 
     tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
     if tenant is None:
-        created = tenant_create(slug=DEMO_SLUG, name="Demo Coffee Roasters")
+        created = tenant_create(slug=DEMO_SLUG, name="Demo Coffee Roasters", created_by="make run")
         tenant = created.tenant
-        credentials.tenant_admin_password = created.admin_password
+        credentials.tenant_api_key = created.api_key.key
+    # The demo skips the first user's invitation: its password is set here and printed by `make run`.
     with schema_context(tenant.schema_name):
         credentials.tenant_admin_password = _ensure_superuser(
             credentials.tenant_admin_username, credentials.tenant_admin_password
@@ -109,6 +110,9 @@ def demo_seed() -> DemoCredentials:
 # --- the demo WhatsApp Business Account (against the Graph API simulator) ---------------------
 
 DEMO_SIMULATOR_SEED = Path(__file__).resolve().parent / "demo_simulator_seed.json"
+# Of the built-in WhatsApp Flows, the ones a coffee shop uses: the date picker (a pickup date). The
+# Starlink and solar booking flows stay available to every tenant (POST /api/v1/flows/install-builtins).
+DEMO_FLOWS = ("date_picker",)
 DEMO_TEMPLATES: list[dict[str, Any]] = [
     {
         "name": "order_confirmation",
@@ -225,10 +229,11 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
 
 
 def _demo_automations_ensure(*, account: WhatsAppAccount) -> None:
-    """The built-in menus (coffee ordering, tracking, support) and WhatsApp Flows. Idempotent."""
+    """The built-in menus (coffee ordering, tracking, support) and the WhatsApp Flows that suit a
+    coffee shop. Idempotent."""
 
     builtins_install(changed_by="make run")
-    install_builtin_flows(account)
+    install_builtin_flows(account, names=DEMO_FLOWS)
 
 
 def _demo_templates_ensure(*, account: WhatsAppAccount, review_wait_s: float) -> list[tuple[str, str]]:

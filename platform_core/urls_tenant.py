@@ -9,9 +9,11 @@ from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
+from platform_core.landing import landing_page
 from sending.api import message_send_operations_add
 from tenants.api import tenant_router
 from tenants.auth import TenantApiKeyAuth
+from tenants.views import invitation_accept_view
 from waba.api import router as waba_router
 
 api = build_api(
@@ -31,8 +33,10 @@ api.add_router("/", analytics_router)
 api.add_router("/", menus_router)
 
 urlpatterns = [
+    path("", landing_page, {"admin_site": tenant_admin_site, "api": api}, name="landing"),
     path("api/v1/", api.urls),
     path("admin/", tenant_admin_site.urls),
+    path("invite/<str:token>/", invitation_accept_view, name="invitation-accept"),
 ]
 
 handler404 = "platform_core.api.api_not_found"

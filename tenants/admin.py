@@ -10,6 +10,7 @@ from platform_core.admin_sites import platform_admin_site, tenant_admin_site
 from tenants import services
 from tenants.context import TenantRequest
 from tenants.models import ApiKey, Domain, Tenant
+from tenants.selectors import customer_tenants
 
 
 class DomainInline(admin.TabularInline):
@@ -17,15 +18,34 @@ class DomainInline(admin.TabularInline):
     extra = 0
 
 
+class TenantStatusFilter(admin.SimpleListFilter):
+    """Active or suspended: the statuses a listed (customer) tenant can have."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(status.value, str(status.label)) for status in (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> QuerySet[Tenant]:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(Tenant, site=platform_admin_site)
 class TenantAdmin(admin.ModelAdmin):
+    """The businesses on the platform. The public schema and the template schema are tenant rows
+    too (django-tenants needs them) but are no one's workspace, so they are not listed."""
+
     list_display = ["slug", "name", "status", "schema_name", "created_at"]
-    list_filter = ["status"]
+    list_filter = [TenantStatusFilter]
     search_fields = ["slug", "name"]
     readonly_fields = ["schema_name", "slug", "status", "suspended_at", "created_at"]
     fields = ["slug", "name", "schema_name", "status", "suspended_reason", "suspended_at", "created_at"]
     inlines = [DomainInline]
     actions = ["suspend", "resume"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        return super().get_queryset(request).filter(pk__in=customer_tenants())
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Tenants are created through POST /api/platform/tenants, which also provisions the admin user.
@@ -50,8 +70,18 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Domain, site=platform_admin_site)
 class DomainAdmin(admin.ModelAdmin):
+    """Tenants' host names. The public host names come from PLATFORM_DOMAIN and PUBLIC_HOSTS."""
+
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Domain]:
+        return super().get_queryset(request).filter(tenant__in=customer_tenants())
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "tenant":
+            kwargs["queryset"] = customer_tenants()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ApiKeyAdminBase(admin.ModelAdmin):

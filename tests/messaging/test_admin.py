@@ -3,6 +3,8 @@ and replays them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -123,3 +125,27 @@ def test_platform_admin_replays_dead_letters_after_the_number_is_claimed(
 
 def test_tenant_admin_does_not_show_platform_tables(alpha_admin):
     assert alpha_admin.get("/admin/webhooks/webhookjournalentry/").status_code == 404
+
+
+def test_the_message_list_shows_a_short_preview_in_five_columns(alpha_admin, number_a, tenant_a, in_tenant):
+    long_text = "Could I order two bags of the Ethiopian Yirgacheffe, whole beans please? " * 4
+    with in_tenant(tenant_a):
+        conversation = ConversationFactory(
+            phone_number=number_a, contact=ContactFactory(wa_id="16315551181", profile_name="Kerry Fisher")
+        )
+        MessageFactory(conversation=conversation, body=long_text)
+        MessageFactory(conversation=conversation, body="the beans", type="image")
+
+    response = alpha_admin.get("/admin/messaging/message/")
+
+    page = response.content.decode()
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert headers == ["timestamp", "customer", "direction", "status", "text"]
+    previews = re.findall(r'<td class="field-text">([^<]*)</td>', page)
+    assert sorted(previews) == sorted([long_text[:99] + "…", "[image] the beans"])
+    assert long_text.strip() not in page
+    assert '<td class="field-customer">Kerry Fisher (+16315551181)</td>' in page
+    stylesheet = re.search(r'href="(/static/messaging/admin/messages\.css)"', page)
+    assert stylesheet is not None
+    css = b"".join(alpha_admin.get(stylesheet.group(1)).streaming_content).decode()
+    assert "td.field-text" in css and "min-width" in css
