@@ -9,11 +9,13 @@ from ninja import Router
 
 from analytics import selectors
 from analytics.schemas import PlatformAccountHealthOut
+from platform_core.api import paginated
 
 platform_router = Router(tags=["platform: account health"])
 
 
 @platform_router.get("/accounts/health", response=list[PlatformAccountHealthOut])
+@paginated
 def accounts_health(
     request: HttpRequest, status: Literal["draft", "active", "unhealthy", "suspended"] | None = None
 ):

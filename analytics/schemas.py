@@ -9,11 +9,18 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import ValidationInfo, field_validator
 
+from platform_core.api import MAX_PAGE_SIZE
+
 if TYPE_CHECKING:
     from analytics.models import AccountHealthEvent
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
+# Days a range may start or end on: any date a message could carry, far from the calendar's ends, so
+# the default start (30 days back) and the week and month series never leave the calendar.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+DAY_RANGE = f"A UTC day from {EARLIEST_DAY} to {LATEST_DAY}."
 
 
 class AnalyticsQuery(Schema):
@@ -22,8 +29,10 @@ class AnalyticsQuery(Schema):
     Defaults: the last 30 days up to today, grouped by day.
     """
 
-    date_from: date | None = None
-    date_to: date | None = Field(None, validate_default=True)
+    date_from: date | None = Field(None, ge=EARLIEST_DAY, le=LATEST_DAY, description=DAY_RANGE)
+    date_to: date | None = Field(
+        None, ge=EARLIEST_DAY, le=LATEST_DAY, validate_default=True, description=DAY_RANGE
+    )
     group_by: Literal["day", "week", "month"] = "day"
 
     @field_validator("date_to")
@@ -44,7 +53,7 @@ class AnalyticsQuery(Schema):
 
 
 class HealthQuery(Schema):
-    limit: int = Field(20, ge=1, le=200, description="How many log entries and events to return.")
+    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="How many log entries and events to return.")
 
 
 class Totals(Schema):

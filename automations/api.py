@@ -7,7 +7,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from automations import selectors, services
 from automations.errors import (
@@ -47,6 +46,7 @@ from automations.seeds import builtins_install
 from automations.services.templates import placeholders_of, workflow_template_render
 from messaging.interactive import validate_interactive
 from messaging.models import Contact
+from platform_core.api import RowId, paginated
 from tenants.context import TenantRequest
 from waba.models import PhoneNumber
 
@@ -71,7 +71,7 @@ def _changes(payload: Any, *, nullable: frozenset[str] = frozenset(), error: typ
 
 
 @router.get("/workflow-templates", response=list[WorkflowTemplateOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def workflow_template_list(request: HttpRequest, is_active: bool | None = None, type: str | None = None):
     return selectors.workflow_template_list(is_active=is_active, type=type)
 
@@ -114,8 +114,9 @@ def workflow_template_delete(request: HttpRequest, template_id: int):
 
 
 @router.get("/workflow-templates/{int:template_id}/versions", response=list[WorkflowTemplateVersionOut])
+@paginated
 def workflow_template_versions(request: HttpRequest, template_id: int):
-    return list(selectors.workflow_template_get(template_id=template_id).versions.all())
+    return selectors.workflow_template_get(template_id=template_id).versions.all()
 
 
 @router.post("/workflow-templates/{int:template_id}/preview", response=PreviewOut)
@@ -135,7 +136,7 @@ def workflow_template_preview(request: HttpRequest, template_id: int, payload: P
 
 
 @router.get("/workflows", response=list[WorkflowOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def workflow_list(request: HttpRequest):
     return selectors.workflow_list()
 
@@ -172,16 +173,17 @@ def workflow_delete(request: HttpRequest, workflow_id: int):
 
 
 @router.get("/workflows/{int:workflow_id}/versions", response=list[WorkflowVersionOut])
+@paginated
 def workflow_versions(request: HttpRequest, workflow_id: int):
-    return list(selectors.workflow_get(workflow_id=workflow_id).versions.all())
+    return selectors.workflow_get(workflow_id=workflow_id).versions.all()
 
 
 # --- conversation states ---------------------------------------------------------------------------
 
 
 @router.get("/conversation-states", response=list[ConversationStateOut])
-@paginate(LimitOffsetPagination)
-def conversation_state_list(request: HttpRequest, active: bool | None = None, contact_id: int | None = None):
+@paginated
+def conversation_state_list(request: HttpRequest, active: bool | None = None, contact_id: RowId | None = None):
     return selectors.conversation_state_list(active=active, contact_id=contact_id)
 
 
@@ -202,7 +204,7 @@ def conversation_state_end(request: HttpRequest, state_id: int):
 
 
 @router.get("/handoffs", response=list[HandoffOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def handoff_list(request: HttpRequest, open: bool | None = None):
     return selectors.handoff_list(open=open)
 
@@ -240,7 +242,7 @@ def handoff_close(request: TenantRequest, handoff_id: int, payload: HandoffClose
 
 
 @router.get("/catalogue-items", response=list[CatalogueItemOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def catalogue_item_list(request: HttpRequest, is_active: bool | None = None):
     return selectors.catalogue_item_list(is_active=is_active)
 
@@ -271,8 +273,8 @@ def catalogue_item_delete(request: HttpRequest, item_id: int):
 
 
 @router.get("/orders", response=list[OrderOut])
-@paginate(LimitOffsetPagination)
-def order_list(request: HttpRequest, status: str | None = None, contact_id: int | None = None):
+@paginated
+def order_list(request: HttpRequest, status: str | None = None, contact_id: RowId | None = None):
     return selectors.order_list(status=status, contact_id=contact_id)
 
 
@@ -288,8 +290,8 @@ def order_status_set(request: HttpRequest, order_id: int, payload: OrderStatusIn
 
 
 @router.get("/support-tickets", response=list[SupportTicketOut])
-@paginate(LimitOffsetPagination)
-def support_ticket_list(request: HttpRequest, status: str | None = None, contact_id: int | None = None):
+@paginated
+def support_ticket_list(request: HttpRequest, status: str | None = None, contact_id: RowId | None = None):
     return selectors.support_ticket_list(status=status, contact_id=contact_id)
 
 

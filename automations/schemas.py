@@ -9,6 +9,9 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from platform_core.api import Int32, NonNegativeInt32, RowId
+from waba.meta import TEXT_MESSAGE_MAX_CHARS
+
 TemplateType = Literal["button", "list", "flow"]
 MatchMode = Literal["exact", "contains", "starts_with", "regex"]
 
@@ -22,7 +25,7 @@ class WorkflowTemplateIn(Schema):
     structure: dict[str, Any] = Field(description="Meta's interactive object; texts may use {placeholders}.")
     trigger_keywords: list[str] = Field(default_factory=list)
     match_mode: MatchMode = "contains"
-    priority: int = 0
+    priority: Int32 = 0
     description: str = ""
     workflow: str | None = Field(default=None, description="Name of the workflow a keyword match starts.")
     is_active: bool = True
@@ -34,7 +37,7 @@ class WorkflowTemplatePatch(Schema):
     structure: dict[str, Any] | None = None
     trigger_keywords: list[str] | None = None
     match_mode: MatchMode | None = None
-    priority: int | None = None
+    priority: Int32 | None = None
     description: str | None = None
     workflow: str | None = Field(default=None, description="A workflow name; null unlinks.")
     is_active: bool | None = None
@@ -81,7 +84,7 @@ class PreviewOut(Schema):
 
 
 class KeywordMatchIn(Schema):
-    text: str
+    text: str = Field(max_length=TEXT_MESSAGE_MAX_CHARS, description="A customer's message (at most 4,096 characters).")
 
 
 class KeywordMatchOut(Schema):
@@ -162,7 +165,7 @@ class ConversationStateOut(Schema):
 
 
 class HandoffIn(Schema):
-    contact_id: int
+    contact_id: RowId
     phone_number_id: str = Field(description="Meta's id of the tenant's number the conversation is on.")
     reason: str = ""
 
@@ -194,7 +197,7 @@ class CatalogueItemIn(Schema):
     price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
     description: str = ""
     is_active: bool = True
-    position: int = Field(default=0, ge=0)
+    position: NonNegativeInt32 = 0
 
 
 class CatalogueItemPatch(Schema):
@@ -202,7 +205,7 @@ class CatalogueItemPatch(Schema):
     price: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=2)
     description: str | None = None
     is_active: bool | None = None
-    position: int | None = Field(default=None, ge=0)
+    position: NonNegativeInt32 | None = None
 
 
 class CatalogueItemOut(Schema):

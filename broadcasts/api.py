@@ -15,10 +15,9 @@ from broadcasts.schemas import (
 )
 from broadcasts.selectors import broadcast_get, broadcast_progress, broadcast_state, broadcasts_list
 from broadcasts.services import broadcast_cancel, broadcast_create
+from platform_core.api import HEADER_TOKEN_PATTERN, ShapedRows, paginated
 
 router = Router(tags=["broadcasts"])
-
-LIST_LIMIT = 100
 
 
 def broadcast_out(broadcast: Broadcast) -> dict:
@@ -56,7 +55,9 @@ def _get(broadcast_id: int) -> Broadcast:
 def broadcast_create_endpoint(
     request: HttpRequest,
     payload: BroadcastIn,
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", max_length=128),
+    idempotency_key: str | None = Header(
+        default=None, alias="Idempotency-Key", max_length=128, pattern=HEADER_TOKEN_PATTERN
+    ),
 ) -> HttpResponse:
     broadcast, replayed = broadcast_create(request=payload, idempotency_key=idempotency_key)
     response = JsonResponse(broadcast_out(broadcast), status=202)
@@ -65,9 +66,10 @@ def broadcast_create_endpoint(
     return response
 
 
-@router.get("/broadcasts", response=list[BroadcastOut], summary="Latest broadcasts with their progress")
-def broadcast_list_endpoint(request: HttpRequest) -> list[dict]:
-    return [broadcast_out(broadcast) for broadcast in broadcasts_list()[:LIST_LIMIT]]
+@router.get("/broadcasts", response=list[BroadcastOut], summary="Broadcasts with their progress, newest first")
+@paginated
+def broadcast_list_endpoint(request: HttpRequest) -> ShapedRows:
+    return ShapedRows(broadcasts_list(), broadcast_out)
 
 
 @router.get("/broadcasts/{broadcast_id}", response=BroadcastOut, summary="A broadcast and its progress")

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from flows_builder import selectors, services, sync
 from flows_builder.endpoint import endpoint_uri_for, flow_endpoint_key_ensure
@@ -41,6 +40,7 @@ from flows_builder.sync import FlowSyncOutcome
 from flows_builder.validation import FlowValidationError, validate_flow_json
 from messaging.models import Contact
 from messaging.selectors import wa_id_from_phone
+from platform_core.api import RowId, paginated
 from waba.models import PhoneNumber, WhatsAppAccount
 
 router = Router(tags=["WhatsApp Flows"])
@@ -82,12 +82,12 @@ def _sync_out(outcome: FlowSyncOutcome) -> dict[str, Any]:
 
 
 @router.get("/flows", response=list[FlowOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def flow_list(
     request: HttpRequest,
     is_active: bool | None = None,
     sync_status: str | None = None,
-    account_id: int | None = None,
+    account_id: RowId | None = None,
 ):
     return selectors.flow_list(is_active=is_active, sync_status=sync_status, account_id=account_id)
 
@@ -244,8 +244,8 @@ def flow_endpoint_key_list(request: HttpRequest):
 
 
 @router.get("/flows/responses", response=list[FlowResponseOut])
-@paginate(LimitOffsetPagination)
-def flow_response_list(request: HttpRequest, flow_id: int | None = None, processed: bool | None = None):
+@paginated
+def flow_response_list(request: HttpRequest, flow_id: RowId | None = None, processed: bool | None = None):
     return selectors.flow_response_list(flow_id=flow_id, processed=processed)
 
 
@@ -260,7 +260,7 @@ def flow_response_reprocess_endpoint(request: HttpRequest, response_id: int):
 
 
 @router.get("/flows/installation-requests", response=list[InstallationRequestOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def installation_request_list(request: HttpRequest, kind: str | None = None, status: str | None = None):
     return selectors.installation_request_list(kind=kind, status=status)
 
@@ -271,7 +271,7 @@ def installation_request_get(request: HttpRequest, request_id: int):
 
 
 @router.get("/flows/cleaning-requests", response=list[CleaningRequestOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def cleaning_request_list(request: HttpRequest, status: str | None = None):
     return selectors.cleaning_request_list(status=status)
 

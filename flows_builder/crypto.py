@@ -80,7 +80,7 @@ def decrypt_request(body: dict[str, Any], private_key: rsa.RSAPrivateKey) -> Dec
         ) from None
     try:
         payload = json.loads(plaintext.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):
         # `from None`: a JSONDecodeError keeps the whole decrypted text in its `doc` attribute.
         raise FlowDecryptionError("invalid_payload", "The decrypted flow data is not JSON.") from None
     if not isinstance(payload, dict):

@@ -8,10 +8,11 @@ from typing import Any
 from ninja import Field, Schema
 
 from flows_builder.models import WhatsAppFlow
+from platform_core.api import RowId
 
 
 class FlowIn(Schema):
-    account_id: int
+    account_id: RowId
     name: str = Field(description="Stable identifier: lowercase letters, digits, underscores.")
     friendly_name: str = ""
     description: str = ""
@@ -104,7 +105,7 @@ class FlowValidateOut(Schema):
 
 
 class InstallBuiltinsIn(Schema):
-    account_id: int
+    account_id: RowId
 
 
 class FlowSendIn(Schema):

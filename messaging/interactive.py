@@ -223,7 +223,7 @@ def interactive_problems(interactive: Any) -> list[MenuProblem]:
         check.problem("", "the interactive object must be a JSON object", "invalid")
         return check.problems
     kind = interactive.get("type")
-    if kind not in _ACTION_CHECKS:
+    if not isinstance(kind, str) or kind not in _ACTION_CHECKS:
         check.problem("type", f"type must be one of {', '.join(sorted(_ACTION_CHECKS))}", "invalid")
         return check.problems
     if "header" in interactive:
@@ -295,7 +295,7 @@ class _Checker:
         kind = header.get("type")
         if kind == "text":
             self.text("header.text", header.get("text"), meta.INTERACTIVE_HEADER_TEXT_MAX_CHARS)
-        elif media_allowed and kind in meta.INTERACTIVE_MEDIA_HEADER_TYPES:
+        elif media_allowed and isinstance(kind, str) and kind in meta.INTERACTIVE_MEDIA_HEADER_TYPES:
             media = header.get(kind)
             if not isinstance(media, Mapping):
                 media = {}
@@ -396,11 +396,11 @@ def _check_flow(check: _Checker, action: Mapping[str, Any]) -> None:
         check.problem(f"{path}.flow_token", "must be a non-empty string", "invalid")
     check.text(f"{path}.flow_cta", parameters.get("flow_cta"), meta.FLOW_CTA_MAX_CHARS)
     flow_action = parameters.get("flow_action", "navigate")
-    if flow_action not in meta.FLOW_ACTIONS:
+    if not isinstance(flow_action, str) or flow_action not in meta.FLOW_ACTIONS:
         check.problem(
             f"{path}.flow_action", f"must be one of {', '.join(sorted(meta.FLOW_ACTIONS))}", "invalid"
         )
-    if "mode" in parameters and parameters["mode"] not in meta.FLOW_MODES:
+    if "mode" in parameters and (not isinstance(parameters["mode"], str) or parameters["mode"] not in meta.FLOW_MODES):
         check.problem(f"{path}.mode", f"must be one of {', '.join(sorted(meta.FLOW_MODES))}", "invalid")
     payload = parameters.get("flow_action_payload")
     screen = payload.get("screen") if isinstance(payload, Mapping) else None

@@ -11,7 +11,7 @@ import binascii
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Q, QuerySet
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from messaging.errors import ConversationNotFound, InvalidCursor, MessageNotFound
 from messaging.models import Conversation, Message
+from platform_core.api import PG_BIGINT_MAX
 from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 if TYPE_CHECKING:
@@ -142,11 +143,14 @@ def _cursor_encode(at: datetime, pk: int) -> str:
 
 
 def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    """The sort key in a cursor; anything this API could not have written (a naive or far-off time, an
+    id out of the column's range, deep JSON) is InvalidCursor, never a database error."""
     try:
         raw: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         at, pk = datetime.fromisoformat(raw[0]), int(raw[1])
-    except (binascii.Error, ValueError, TypeError, IndexError, KeyError, UnicodeDecodeError):
+        if at.tzinfo is None or not 0 < pk <= PG_BIGINT_MAX:
+            raise ValueError("not a cursor of this API")
+        at = at.astimezone(UTC)  # PostgreSQL refuses some offsets Python accepts (beyond 15:59)
+    except (binascii.Error, ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError):
         raise InvalidCursor("The cursor is not one this API returned; start again without it.") from None
-    if at.tzinfo is None:
-        raise InvalidCursor("The cursor is not one this API returned; start again without it.")
     return at, pk

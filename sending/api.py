@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, Router
 
 from messaging.models import Message
+from platform_core.api import HEADER_TOKEN_PATTERN
 from sending.schemas import MessageIn, MessageQueuedOut
 from sending.services import message_send
 
@@ -30,7 +31,9 @@ def message_queued_out(message: Message) -> dict:
 def message_create(
     request: HttpRequest,
     payload: MessageIn,
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX_CHARS),
+    idempotency_key: str | None = Header(
+        default=None, alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX_CHARS, pattern=HEADER_TOKEN_PATTERN
+    ),
 ) -> HttpResponse:
     queued = message_send(
         phone_number_id=payload.phone_number_id, to=payload.to, content=payload, idempotency_key=idempotency_key

@@ -83,6 +83,7 @@ class SendDispatcher:
         self._results: list[SendResult] = []
         self._handed_back: list[SendJob] = []
         self._stopped_accounts: set[tuple[str, int]] = set()
+        self._stopped_schemas: set[str] = set()
         self._in_flight = 0
         self._closing = False
         self._max_lateness_s = max_lateness_s()
@@ -109,7 +110,7 @@ class SendDispatcher:
             return bool(self._results or self._handed_back)
 
     def take(self) -> tuple[list[SendResult], list[SendJob]]:
-        """Results to record, and jobs handed back unsent (too late, or their account stopped)."""
+        """Results to record, and jobs handed back unsent (too late, or their account or tenant stopped)."""
         with self._cond:
             results, self._results = self._results, []
             handed_back, self._handed_back = self._handed_back, []
@@ -123,6 +124,21 @@ class SendDispatcher:
     def account_resume(self, schema: str, account_id: int) -> None:
         with self._cond:
             self._stopped_accounts.discard((schema, account_id))
+
+    def schema_stop(self, schema: str) -> None:
+        """Send nothing more for this tenant: its jobs waiting for their slot are handed back now."""
+        with self._cond:
+            self._stopped_schemas.add(schema)
+            kept = [item for item in self._heap if item[2].schema != schema]
+            if len(kept) != len(self._heap):
+                self._handed_back.extend(item[2] for item in self._heap if item[2].schema == schema)
+                heapq.heapify(kept)
+                self._heap = kept
+            self._cond.notify_all()
+
+    def schema_resume(self, schema: str) -> None:
+        with self._cond:
+            self._stopped_schemas.discard(schema)
 
     def close(self) -> list[SendJob]:
         """Stop dispatching, wait for sends in flight; returns the jobs never dispatched."""
@@ -148,7 +164,11 @@ class SendDispatcher:
                     self._cond.wait(wait)
                     continue
                 _, _, job = heapq.heappop(self._heap)
-                if (job.schema, job.account_id) in self._stopped_accounts or -wait > self._max_lateness_s:
+                if (
+                    (job.schema, job.account_id) in self._stopped_accounts
+                    or job.schema in self._stopped_schemas
+                    or -wait > self._max_lateness_s
+                ):
                     self._handed_back.append(job)
                     continue
                 self._in_flight += 1

@@ -4,6 +4,10 @@ Run any number of them (`manage.py send_worker`), on any number of machines. Eac
 
 * learns which tenants have work from PostgreSQL notifications (`outbox_notify`, sent when a
   message is queued) and from a sweep of all active tenants every SEND_SWEEP_INTERVAL_S;
+* sends only for tenants that were active at the last sweep: a tenant suspended or deleted since
+  leaves the loop at the next sweep (its jobs still waiting for their slot are handed back, its
+  messages stay queued, unfailed, with no attempt used), and comes back at the sweep after it is
+  resumed;
 * for each phone number of an active account with due messages, reserves send slots from the
   shared limiter (the number's throughput, a little under it), claims at most that many messages
   (SKIP LOCKED), and checks each recipient's pair rate; what the limiter holds back goes back to
@@ -45,6 +49,8 @@ logger = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.1
 FLUSH_AT = 500
 PURGE_EVERY_S = 60.0
+# A notification from a tenant not active at the last sweep (a new one) re-reads the tenants at most this often.
+ACTIVE_RECHECK_S = 1.0
 
 
 def throughput_key(phone_number_id: str) -> str:
@@ -70,6 +76,8 @@ class SendWorker:
         self._booked_until: dict[str, float] = {}  # phone_number_id -> our last slot (monotonic)
         self._stopped_accounts: set[tuple[str, int]] = set()
         self._schemas: list[str] | None = None
+        self._active: set[str] = set()  # schemas of the tenants active at the last look
+        self._active_checked_at = -math.inf
         # How long a claim takes from reserving slots to handing them to the dispatcher (an average):
         # slots are reserved that far ahead, so that none is already past when it is handed over.
         self._claim_latency_s = 0.05
@@ -122,9 +130,12 @@ class SendWorker:
             self._wake.notify_all()
 
     def _idle(self) -> bool:
+        """Nothing left to do: a held queue (suspended tenant) is not work."""
         if self.dispatcher.pending() or self.dispatcher.has_results():
             return False
         for schema in self._schemas or []:
+            if schema not in self._active:
+                continue
             with schema_context(schema):
                 if outbox.outbox_pending_count():
                     return False
@@ -161,34 +172,67 @@ class SendWorker:
                 raw.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
                 while not self.stop_event.is_set():
                     for notify in raw.notifies(timeout=1.0):
-                        with self._wake:
-                            self._notified.add(notify.payload)
-                            self._wake.notify_all()
+                        self.wake_for(notify.payload)
             except Exception:
                 logger.exception("%s: lost the notification connection; reconnecting", self.name)
                 time.sleep(1.0)
             finally:
                 wrapper.close()
 
+    def wake_for(self, schema: str) -> None:
+        """A tenant queued messages (its `outbox_notify`): look at it on the next turn. Any thread."""
+        with self._wake:
+            self._notified.add(schema)
+            self._wake.notify_all()
+
     def _take_notifications(self) -> None:
         with self._wake:
             notified, self._notified = self._notified, set()
         now = time.monotonic()
         for schema in notified:
-            self._due[schema] = now
+            if schema not in self._active and time.monotonic() - self._active_checked_at >= ACTIVE_RECHECK_S:
+                self._active_refresh()  # a tenant created since the last sweep, or one that is gone
+            if schema in self._active:
+                self._due[schema] = now
 
     def _sweep(self) -> None:
         """Look at every active tenant: the safety net for missed notifications and due retries."""
         now = time.monotonic()
-        try:
-            schemas = self._schemas or list(active_tenants().values_list("schema_name", flat=True))
-        except Exception:
-            logger.exception("%s: could not list tenants", self.name)
-            close_old_connections()
+        if not self._active_refresh():
             return
+        schemas = [s for s in self._schemas if s in self._active] if self._schemas else sorted(self._active)
         for schema in schemas:
             self._due[schema] = min(self._due.get(schema, now), now)
             self._reconcile(schema)
+
+    def _active_refresh(self) -> bool:
+        """Read which tenants are active; stop the ones that no longer are. False if it could not."""
+        try:
+            active = set(active_tenants().values_list("schema_name", flat=True))
+        except Exception:
+            logger.exception("%s: could not list tenants", self.name)
+            close_old_connections()
+            return False
+        self._active_checked_at = time.monotonic()
+        for schema in self._active - active:
+            self._schema_stop(schema)
+        for schema in active - self._active:
+            self.dispatcher.schema_resume(schema)
+        self._active = active
+        return True
+
+    def _schema_stop(self, schema: str) -> None:
+        """The tenant was suspended or deleted: nothing more goes out for it; its queue waits."""
+        self._active.discard(schema)
+        self._due.pop(schema, None)
+        self.dispatcher.schema_stop(schema)
+        logger.info("%s: %s is no longer an active tenant; its messages stay queued", self.name, schema)
+
+    def _tenant_gone(self, schema: str) -> bool:
+        try:
+            return not active_tenants().filter(schema_name=schema).exists()
+        except Exception:  # the database itself is in trouble: the caller handles it as any failure
+            return False
 
     def _purge(self) -> None:
         try:
@@ -213,10 +257,18 @@ class SendWorker:
         now = time.monotonic()
         for schema in [s for s, at in self._due.items() if at <= now]:
             del self._due[schema]
+            if schema not in self._active:
+                continue
             try:
                 with schema_context(schema):
                     next_look = self._cycle(schema)
-            except Exception:
+            except Exception as error:
+                if self._tenant_gone(schema):  # deleted or suspended since the last sweep
+                    logger.warning("%s: left %s, whose tenant is no longer active (%s)",
+                                   self.name, schema, type(error).__name__)
+                    close_old_connections()
+                    self._schema_stop(schema)
+                    continue
                 logger.exception("%s: send cycle failed in %s", self.name, schema)
                 close_old_connections()
                 next_look = time.monotonic() + 1.0
@@ -374,9 +426,17 @@ class SendWorker:
         for job in jobs:
             by_schema[job.schema].append(job.message_id)
         for schema, ids in by_schema.items():
-            with schema_context(schema):
-                outbox.outbox_release(message_ids=ids)
-            self._due[schema] = time.monotonic()
+            try:
+                with schema_context(schema):
+                    outbox.outbox_release(message_ids=ids)
+            except Exception:
+                # A deleted tenant has nothing left to release; otherwise reconciliation requeues them.
+                logger.warning("%s: could not hand %s messages back in %s", self.name, len(ids), schema,
+                               exc_info=schema in self._active)
+                close_old_connections()
+                continue
+            if schema in self._active:
+                self._due[schema] = time.monotonic()
 
     def _record_results(self) -> None:
         results, handed_back = self.dispatcher.take()

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from platform_core.api import ShapedRows, paginated
 from tenants import services
 from tenants.context import TenantRequest
+from tenants.hosts import tenant_base_url
+from tenants.invitations import IssuedInvitation, tenant_user_invite
 from tenants.models import ApiKey, Tenant
 from tenants.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
     ApiKeyOut,
+    InvitationIn,
+    InvitationOut,
     MeOut,
     TenantCreatedOut,
     TenantDeleteIn,
     TenantIn,
     TenantOut,
+    TenantSlug,
     TenantSuspendIn,
 )
 from tenants.selectors import api_keys_of, customer_tenants
@@ -39,52 +44,82 @@ def _tenant_out(tenant: Tenant) -> dict:
     }
 
 
-def _login_url(domain: str) -> str:
-    port = "" if settings.PLATFORM_PORT in (80, 443) else f":{settings.PLATFORM_PORT}"
-    return f"http://{domain}{port}/admin/"
+def _invitation_out(issued: IssuedInvitation, host_url: str) -> dict:
+    return {
+        "username": issued.invitation.username,
+        "invitation_url": issued.url,
+        "invitation_expires_at": issued.invitation.expires_at,
+        "login_url": f"{host_url}/admin/",
+    }
 
 
 @platform_router.post("/tenants", response={201: TenantCreatedOut})
-def tenant_create(request: HttpRequest, payload: TenantIn):
-    created = services.tenant_create(slug=payload.slug, name=payload.name)
+def tenant_create(request: TenantRequest, payload: TenantIn):
+    created = services.tenant_create(
+        slug=payload.slug,
+        name=payload.name,
+        created_by=f"platform-key:{request.auth.prefix}",
+        admin_username=payload.admin_username or "",
+        admin_email=payload.admin_email or "",
+    )
+    host_url = tenant_base_url(domain=created.domain)
     return Status(
         201,
         {
             "tenant": _tenant_out(created.tenant),
-            "admin": {
-                "username": created.admin_username,
-                "password": created.admin_password,
-                "login_url": _login_url(created.domain),
+            "admin": _invitation_out(created.admin_invitation, host_url),
+            "api_key": {
+                **ApiKeyOut.from_orm(created.api_key.api_key).dict(),
+                "key": created.api_key.key,
+                "api_url": f"{host_url}/api/v1/",
+                "docs_url": f"{host_url}/api/v1/docs",
             },
         },
     )
 
 
+@platform_router.post("/tenants/{slug}/invitations", response={201: InvitationOut})
+def tenant_invitation_create(request: TenantRequest, slug: TenantSlug, payload: InvitationIn):
+    """A new set-password link for a user of the tenant, e.g. when the first one expired: a missing
+    user is created as a superuser; an existing one's password is replaced once the link is used.
+    Earlier unused links of that user stop working."""
+    tenant = services.tenant_get(slug=slug)
+    issued = tenant_user_invite(
+        tenant=tenant,
+        username=payload.username.strip(),
+        email=payload.email.strip(),
+        created_by=f"platform-key:{request.auth.prefix}",
+    )
+    host_url = tenant_base_url(domain=tenant.domains.get(is_primary=True).domain)
+    return Status(201, _invitation_out(issued, host_url))
+
+
 @platform_router.get("/tenants", response=list[TenantOut])
+@paginated
 def tenant_list(request: HttpRequest, status: str | None = None):
     tenants = customer_tenants().prefetch_related("domains")
     if status:
         tenants = tenants.filter(status=status)
-    return [_tenant_out(tenant) for tenant in tenants]
+    return ShapedRows(tenants, _tenant_out)
 
 
 @platform_router.get("/tenants/{slug}", response=TenantOut)
-def tenant_get(request: HttpRequest, slug: str):
+def tenant_get(request: HttpRequest, slug: TenantSlug):
     return _tenant_out(services.tenant_get(slug=slug))
 
 
 @platform_router.post("/tenants/{slug}/suspend", response=TenantOut)
-def tenant_suspend(request: HttpRequest, slug: str, payload: TenantSuspendIn):
+def tenant_suspend(request: HttpRequest, slug: TenantSlug, payload: TenantSuspendIn):
     return _tenant_out(services.tenant_suspend(tenant=services.tenant_get(slug=slug), reason=payload.reason))
 
 
 @platform_router.post("/tenants/{slug}/resume", response=TenantOut)
-def tenant_resume(request: HttpRequest, slug: str):
+def tenant_resume(request: HttpRequest, slug: TenantSlug):
     return _tenant_out(services.tenant_resume(tenant=services.tenant_get(slug=slug)))
 
 
 @platform_router.delete("/tenants/{slug}", response={204: None})
-def tenant_delete(request: HttpRequest, slug: str, payload: TenantDeleteIn):
+def tenant_delete(request: HttpRequest, slug: TenantSlug, payload: TenantDeleteIn):
     services.tenant_delete(tenant=services.tenant_get(slug=slug), confirm=payload.confirm)
     return Status(204, None)
 
@@ -104,8 +139,9 @@ def me(request: TenantRequest):
 
 
 @tenant_router.get("/api-keys", response=list[ApiKeyOut])
+@paginated
 def api_key_list(request: TenantRequest):
-    return list(api_keys_of(tenant=request.tenant))
+    return api_keys_of(tenant=request.tenant).order_by("-created_at", "-id")
 
 
 @tenant_router.post("/api-keys", response={201: ApiKeyCreatedOut})

@@ -35,3 +35,22 @@ class TenantContextMissing(DomainError):
 
     code = "tenant_context_missing"
     status = 500
+
+
+class TenantUserInvalid(DomainError):
+    """The first user's name or e-mail address is malformed."""
+
+    code = "invalid_user"
+    status = 422
+
+
+class InvitationNotFound(DomainError):
+    code = "invitation_not_found"
+    status = 404
+
+
+class InvitationGone(DomainError):
+    """The link was used already, or expired (`code` says which)."""
+
+    code = "invitation_gone"
+    status = 410

@@ -65,6 +65,8 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -97,6 +99,8 @@ class MetaRoute(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "Meta route"
+        verbose_name_plural = "Meta routes"
         constraints = [models.UniqueConstraint(fields=["kind", "external_id"], name="meta_route_unique_id")]
 
     def __str__(self) -> str:
@@ -114,12 +118,39 @@ class MetaApp(models.Model):
 
     app_id = models.CharField(max_length=64, unique=True)
     app_secret = EncryptedTextField(null=True, blank=True)
-    verify_token = models.CharField(max_length=128)
+    # Compared with hub.verify_token in constant time by webhooks.views.
+    verify_token = EncryptedTextField(null=True, blank=True)
     tenant = models.ForeignKey(
         Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="meta_apps"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "Meta app"
+        verbose_name_plural = "Meta apps"
+
     def __str__(self) -> str:
         return f"Meta app {self.app_id}"
+
+
+class Invitation(models.Model):
+    """A single-use link with which a tenant's user sets their own password.
+
+    Only the SHA-256 of the link's token is stored. It works on its tenant's host only, until
+    `expires_at`, and once: `used_at` is set when the password is set.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    username = models.CharField(max_length=150)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.username} to {self.tenant_id}"

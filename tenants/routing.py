@@ -8,6 +8,7 @@ its claims back with everything else.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from platform_core.crypto import Secret
@@ -18,6 +19,13 @@ from tenants.models import MetaApp, MetaRoute, Tenant
 class AlreadyClaimed(DomainError):
     code = "already_claimed"
     status = 409
+
+
+class MetaAppReserved(DomainError):
+    """The platform's own Meta app (settings `META_APP_ID`) can never become a tenant's app."""
+
+    code = "app_id_reserved"
+    status = 422
 
 
 _KIND_NAMES: dict[str, str] = {MetaRoute.Kind.WABA: "WhatsApp Business Account", MetaRoute.Kind.PHONE_NUMBER: "phone number"}
@@ -63,20 +71,36 @@ def routes_release(*, tenant: Tenant, kind: str, external_ids: list[str]) -> int
     return deleted
 
 
+def meta_app_is_reserved(app_id: str) -> bool:
+    """True for the platform's own app: its secret and verify token come only from the settings."""
+    return bool(settings.META_APP_ID) and str(app_id).strip() == settings.META_APP_ID
+
+
+def meta_app_reserved_check(*, app_id: str) -> None:
+    if meta_app_is_reserved(app_id):
+        raise MetaAppReserved(
+            f"The Meta app {app_id} is the platform's own app; a workspace cannot register it. Enter the id "
+            "of your own Meta app (App settings > Basic in Meta's developer dashboard).",
+            details=[{"field": "app_id", "message": "reserved for the platform's own app", "type": "app_id_reserved"}],
+        )
+
+
 @transaction.atomic
 def meta_app_register(*, tenant: Tenant, app_id: str, app_secret: str, verify_token: str) -> MetaApp:
     """Register (or update) the Meta app whose webhooks reach /webhooks/whatsapp/<app_id>.
 
     A tenant's app belongs to the tenant that registered it first: another tenant gets
-    AlreadyClaimed. The platform's own app (no tenant) is used as it is, never overwritten.
-    The newest secret and verify token win for the owner (what the tenant last entered in Meta).
+    AlreadyClaimed. The platform's app from the settings is refused (MetaAppReserved); a platform
+    app kept as a row without a tenant is used as it is, never overwritten. The newest secret and
+    verify token win for the owner (what the tenant last entered in Meta).
     """
+    meta_app_reserved_check(app_id=app_id)
     app = MetaApp.objects.select_for_update().filter(app_id=app_id).first()
     if app is None:
         try:
             with transaction.atomic():
                 return MetaApp.objects.create(
-                    app_id=app_id, app_secret=Secret(app_secret), verify_token=verify_token, tenant=tenant
+                    app_id=app_id, app_secret=Secret(app_secret), verify_token=Secret(verify_token), tenant=tenant
                 )
         except IntegrityError:
             app = MetaApp.objects.select_for_update().get(app_id=app_id)
@@ -88,13 +112,15 @@ def meta_app_register(*, tenant: Tenant, app_id: str, app_secret: str, verify_to
             details={"kind": "meta_app", "external_id": app_id},
         )
     app.app_secret = Secret(app_secret)
-    app.verify_token = verify_token
+    app.verify_token = Secret(verify_token)
     app.save(update_fields=["app_secret", "verify_token", "updated_at"])
     return app
 
 
 def meta_app_check(*, tenant: Tenant, app_id: str) -> None:
-    """Raise AlreadyClaimed now if another tenant registered this app (fail-fast; writes nothing)."""
+    """Raise AlreadyClaimed now if another tenant registered this app, MetaAppReserved if it is the
+    platform's own (fail-fast; writes nothing)."""
+    meta_app_reserved_check(app_id=app_id)
     owner = MetaApp.objects.filter(app_id=app_id).values_list("tenant_id", flat=True).first()
     if owner is not None and owner != tenant.id:
         raise AlreadyClaimed(

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from ninja import Schema
+from ninja import Field, Path, Schema
+
+from tenants.services import SLUG_PATTERN
 
 
 class TenantIn(Schema):
     slug: str
     name: str
+    admin_username: str | None = Field(
+        None, max_length=150, description="The first user's name; defaults to admin_email, else 'admin'."
+    )
+    admin_email: str | None = Field(None, max_length=254, description="The first user's e-mail address.")
 
 
 class TenantOut(Schema):
@@ -20,16 +27,20 @@ class TenantOut(Schema):
     created_at: datetime
 
 
-class TenantAdminCredentials(Schema):
+class InvitationIn(Schema):
+    username: str = Field(max_length=150, description="Created (as a superuser) when the tenant has no such user.")
+    email: str = Field("", max_length=254)
+
+
+class InvitationOut(Schema):
     username: str
-    password: str
+    invitation_url: str
+    invitation_expires_at: datetime
     login_url: str
-    note: str = "The password is shown once. Change it after the first login."
-
-
-class TenantCreatedOut(Schema):
-    tenant: TenantOut
-    admin: TenantAdminCredentials
+    note: str = (
+        "Send the invitation link to the user: it opens a page on the tenant's host where they set their own "
+        "password, then log in at login_url. It works once, until invitation_expires_at, and is shown once."
+    )
 
 
 class TenantSuspendIn(Schema):
@@ -59,6 +70,21 @@ class ApiKeyCreatedOut(ApiKeyOut):
     note: str = "The key is shown once; only its hash is stored."
 
 
+class TenantFirstApiKeyOut(ApiKeyCreatedOut):
+    api_url: str
+    docs_url: str
+    note: str = (
+        "The tenant's first API key, valid only on the tenant's host. It is shown once; only its hash "
+        "is stored. Send it as 'Authorization: Bearer <key>'."
+    )
+
+
+class TenantCreatedOut(Schema):
+    tenant: TenantOut
+    admin: InvitationOut
+    api_key: TenantFirstApiKeyOut
+
+
 class MeOut(Schema):
     tenant_slug: str
     tenant_name: str
@@ -66,3 +92,8 @@ class MeOut(Schema):
     api_key_id: int
     api_key_name: str
     api_key_prefix: str
+
+
+TenantSlug = Annotated[str, Path(pattern=SLUG_PATTERN.pattern, description="The tenant's slug.")]
+"""A tenant in a URL: anything that cannot be a slug (a NUL, a slash) is a 422 naming `path.slug`."""
+

@@ -8,10 +8,9 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+from django_tenants.utils import get_public_schema_name, schema_exists
 
 from tenants.errors import (
     ApiKeyNotFound,
@@ -20,9 +19,11 @@ from tenants.errors import (
     TenantSlugInvalid,
     TenantSlugTaken,
 )
+from tenants.invitations import IssuedInvitation, tenant_user_invite, tenant_user_name_check
 from tenants.models import ApiKey, Domain, Tenant
 from tenants.schema_clone import schema_clone
 from tenants.selectors import customer_tenants
+from tenants.signals import tenant_resumed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -52,7 +53,14 @@ RESERVED_SLUGS = frozenset(
         "information-schema",
     }
 )
+# The first user's name when the request names neither a user name nor an e-mail address.
 TENANT_ADMIN_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    key: str  # shown once, only the hash is stored
 
 
 @dataclass(frozen=True)
@@ -60,13 +68,8 @@ class CreatedTenant:
     tenant: Tenant
     domain: str
     admin_username: str
-    admin_password: str  # shown once, never stored in clear
-
-
-@dataclass(frozen=True)
-class CreatedApiKey:
-    api_key: ApiKey
-    key: str  # shown once, only the hash is stored
+    admin_invitation: IssuedInvitation  # the first user sets a password with it; shown once
+    api_key: CreatedApiKey  # the tenant's first API key, shown once
 
 
 def tenant_slug_validate(slug: str) -> None:
@@ -87,16 +90,27 @@ def tenant_domain(slug: str) -> str:
     return f"{slug}.{settings.PLATFORM_DOMAIN}"
 
 
-@transaction.atomic
-def tenant_create(*, slug: str, name: str) -> CreatedTenant:
-    """Create the tenant, its schema (copied from the template schema), domain and first admin user.
+FIRST_API_KEY_NAME = "First key"
 
-    All or nothing: a failure at any step rolls back the schema too (PostgreSQL DDL is transactional).
+
+@transaction.atomic
+def tenant_create(
+    *, slug: str, name: str, created_by: str = "", admin_username: str = "", admin_email: str = ""
+) -> CreatedTenant:
+    """Create the tenant, its schema (copied from the template schema), domain, first admin user
+    and first API key, so the new tenant can use its API at once.
+
+    The first user (`admin_username`, else `admin_email`, else TENANT_ADMIN_USERNAME) has no usable
+    password: it sets one through the returned invitation link. All or nothing: a failure at any
+    step rolls back the schema too (PostgreSQL DDL is transactional).
     """
     tenant_slug_validate(slug)
     name = (name or "").strip()
     if not name:
         raise TenantSlugInvalid("A tenant needs a name.", details=[{"field": "name"}], code="invalid_name")
+    admin_email = (admin_email or "").strip()
+    admin_username = (admin_username or "").strip() or admin_email or TENANT_ADMIN_USERNAME
+    tenant_user_name_check(username=admin_username, email=admin_email, fields=("admin_username", "admin_email"))
     if Tenant.objects.filter(slug=slug).exists() or schema_exists(tenant_schema_name(slug)):
         raise TenantSlugTaken(f"A tenant with the slug {slug!r} already exists.", details=[{"field": "slug"}])
 
@@ -105,11 +119,16 @@ def tenant_create(*, slug: str, name: str) -> CreatedTenant:
     schema_clone(source=settings.TENANT_BASE_SCHEMA, target=tenant.schema_name)
     domain = Domain.objects.create(domain=tenant_domain(slug), tenant=tenant, is_primary=True)
 
-    password = secrets.token_urlsafe(12)
-    with schema_context(tenant.schema_name):
-        get_user_model().objects.create_superuser(username=TENANT_ADMIN_USERNAME, email="", password=password)
+    invitation = tenant_user_invite(
+        tenant=tenant, username=admin_username, email=admin_email, created_by=created_by
+    )
+    api_key = api_key_create(tenant=tenant, name=FIRST_API_KEY_NAME, created_by=created_by)
     return CreatedTenant(
-        tenant=tenant, domain=domain.domain, admin_username=TENANT_ADMIN_USERNAME, admin_password=password
+        tenant=tenant,
+        domain=domain.domain,
+        admin_username=admin_username,
+        admin_invitation=invitation,
+        api_key=api_key,
     )
 
 
@@ -121,6 +140,8 @@ def tenant_get(*, slug: str) -> Tenant:
 
 
 def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    """Suspend the tenant: its API answers 403, its webhooks wait as dead letters, and the send
+    workers stop sending for it at their next sweep (SEND_SWEEP_INTERVAL_S), its queue held."""
     tenant.status = Tenant.Status.SUSPENDED
     tenant.suspended_reason = reason[:500]
     tenant.suspended_at = timezone.now()
@@ -129,10 +150,13 @@ def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
 
 
 def tenant_resume(*, tenant: Tenant) -> Tenant:
+    """Make the tenant active again; receivers of `tenant_resumed` then release what waited for it
+    (the webhook router replays its dead letters; send workers pick its queue up at their next sweep)."""
     tenant.status = Tenant.Status.ACTIVE
     tenant.suspended_reason = ""
     tenant.suspended_at = None
     tenant.save(update_fields=["status", "suspended_reason", "suspended_at"])
+    tenant_resumed.send_in_savepoints(sender=Tenant, tenant=tenant)
     return tenant
 
 

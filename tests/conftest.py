@@ -23,6 +23,8 @@ pytest_plugins = ["tests.fixtures.numbers"]  # number_a / number_b, shared by th
 TEST_SETTINGS = {
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "PLATFORM_DOMAIN": "localhost",
+    # The suite speaks plain HTTP to the test client whatever DEBUG is (DATABASE_URL turns it off).
+    "SECURE_SSL_REDIRECT": False,
 }
 
 

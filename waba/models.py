@@ -42,7 +42,7 @@ class WhatsAppAccount(models.Model):
     app_secret = EncryptedTextField(null=True, blank=True)
     access_token = EncryptedTextField(null=True, blank=True)
     access_token_expires_at = models.DateTimeField(null=True, blank=True)
-    webhook_verify_token = models.CharField(max_length=128, blank=True, default="")
+    webhook_verify_token = EncryptedTextField(null=True, blank=True)
 
     # Business profile
     profile_name = models.CharField(max_length=200, blank=True, default="")
@@ -83,6 +83,8 @@ class WhatsAppAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "WhatsApp account"
+        verbose_name_plural = "WhatsApp accounts"
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["waba_id"], condition=~Q(waba_id=""), name="waba_account_unique_waba_id"),

@@ -8,6 +8,9 @@ means adding one small function and one table row.
 Every event knows its routing key: `("phone_number_id", id)` for events of the `messages` field,
 `("waba_id", id)` for account-level fields. A structurally invalid envelope raises
 `WebhookPayloadError`; the caller keeps the raw body (journal, dead letters) either way.
+
+Every string of the events can be stored: a NUL character or a lone surrogate, which PostgreSQL
+refuses, comes out as U+FFFD (the raw body in the journal keeps what Meta sent).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from platform_core.text import json_storable
 from waba import meta
 from waba import webhook_payloads as p
 
@@ -159,6 +163,7 @@ def parse_envelope(payload: dict[str, Any]) -> list[WebhookEvent]:
     """All events in one webhook POST, in payload order. Raises WebhookPayloadError."""
     if not isinstance(payload, Mapping):
         raise WebhookPayloadError(PayloadErrorCode.INVALID_ENVELOPE, "the body is not a JSON object")
+    payload = json_storable(payload)
     if payload.get("object") != "whatsapp_business_account":
         raise WebhookPayloadError(
             PayloadErrorCode.UNEXPECTED_OBJECT,
@@ -321,7 +326,8 @@ def _system(message: p.Message, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unsupported(message: p.Message, raw: dict[str, Any]) -> dict[str, Any]:
-    original = (raw.get("unsupported") or {}).get("type")
+    unsupported = raw.get("unsupported")
+    original = unsupported.get("type") if isinstance(unsupported, dict) else None
     return {"errors": list(raw.get("errors") or []), "original_type": original}
 
 

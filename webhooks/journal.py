@@ -2,10 +2,16 @@
 
 The request path makes exactly one statement (`journal_entry_record`, an autocommitted
 INSERT): that keeps the acknowledgement fast and makes "durable before the 200" literal.
-Everything else is the workers' side; pruning old processed rows is
-webhook_journal_prune (a schedule of this app). Claims use `FOR UPDATE SKIP LOCKED`, so any number of
-worker processes on any number of machines share the journal without taking a row twice
-while its lease runs; a row whose worker died is claimable again when the lease ends.
+Everything else is the workers' side; pruning old rows is webhook_journal_prune (a schedule of
+this app). Claims use `FOR UPDATE SKIP LOCKED`, so any number of worker processes on any number
+of machines share the journal without taking a row twice while its lease runs; a row whose
+worker died is claimable again when the lease ends.
+
+`attempts` counts the times processing of a row started (`journal_entry_start`), not claims: rows
+a worker claimed but never reached (it died on an earlier row of its batch, or stopped) are not
+charged. Each start gives the row ENTRY_BUDGET_S; a row that used up MAX_ATTEMPTS starts without
+ever finishing (it kills or hangs its worker) is failed by the next claim instead of being leased
+again, with the reason recorded and logged.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
@@ -29,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 State = WebhookJournalEntry.State
 
-LEASE_S = 60  # how long a claim lasts; a row is processed well within it
+LEASE_S = 60  # how long a claim lasts before its rows are started
+ENTRY_BUDGET_S = 60  # how long one row may take once started; a row is processed well within it
 MAX_ATTEMPTS = 8  # then the row is `failed` and waits for a replay from the platform admin
 RETRY_BASE_S = 2.0
 RETRY_MAX_S = 15 * 60.0
@@ -73,30 +81,63 @@ def _claimable(now: datetime) -> QuerySet[WebhookJournalEntry]:
 
 
 def journal_entries_claim(*, limit: int, worker: str, lease_s: float = LEASE_S) -> list[int]:
-    """Lease up to `limit` claimable rows to `worker`, oldest first; returns their ids."""
+    """Lease up to `limit` claimable rows to `worker`, oldest first; returns their ids.
+
+    Rows whose attempts are used up are failed here, not claimed (see the module docstring).
+    """
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
+        rows = list(
             _claimable(now)
             .order_by("available_at", "id")
             .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)[:limit]
+            .values_list("id", "attempts", "last_error")[:limit]
         )
+        exhausted = [(pk, attempts, error) for pk, attempts, error in rows if attempts >= MAX_ATTEMPTS]
+        for pk, attempts, error in exhausted:
+            _fail_unfinished(entry_id=pk, attempts=attempts, last_error=error)
+        ids = [pk for pk, attempts, _ in rows if attempts < MAX_ATTEMPTS]
         if ids:
             WebhookJournalEntry.objects.filter(id__in=ids).update(
                 state=State.PROCESSING,
                 claimed_by=worker[:64],
                 available_at=now + timedelta(seconds=lease_s),
-                attempts=F("attempts") + 1,
             )
     return ids
+
+
+def _fail_unfinished(*, entry_id: int, attempts: int, last_error: str) -> None:
+    reason = (
+        f"Processing started {attempts} times and never finished within its budget (it killed or hung "
+        "its worker); it waits for a replay."
+    )
+    if last_error:
+        reason += f" Last error: {last_error}"
+    WebhookJournalEntry.objects.filter(pk=entry_id).update(
+        state=State.FAILED, processed_at=timezone.now(), last_error=reason[:2000], claimed_by=""
+    )
+    logger.error("Webhook journal entry %s failed: processing started %s times and never finished.",
+                 entry_id, attempts)
+
+
+def journal_entry_start(*, entry_id: int, worker: str, budget_s: float = ENTRY_BUDGET_S) -> bool:
+    """Count an attempt and give the row its processing budget, if `worker` still holds it.
+
+    False when the row is no longer this worker's (its lease ran out and another worker took it,
+    or it was requeued): the caller must then leave it alone.
+    """
+    return bool(
+        WebhookJournalEntry.objects.filter(pk=entry_id, state=State.PROCESSING, claimed_by=worker[:64]).update(
+            attempts=F("attempts") + 1, available_at=timezone.now() + timedelta(seconds=budget_s)
+        )
+    )
 
 
 def journal_entries_release(*, entry_ids: list[int], worker: str) -> int:
     """Give back rows this worker claimed but did not start (graceful shutdown)."""
     return WebhookJournalEntry.objects.filter(
         id__in=entry_ids, state=State.PROCESSING, claimed_by=worker[:64]
-    ).update(state=State.PENDING, available_at=timezone.now(), attempts=F("attempts") - 1, claimed_by="")
+    ).update(state=State.PENDING, available_at=timezone.now(), claimed_by="")
 
 
 def journal_entry_complete(*, entry_id: int, outcome: dict[str, int]) -> None:
@@ -155,33 +196,56 @@ PRUNE_BUDGET_S = 40
 
 
 def webhook_journal_prune(
-    *, now: datetime | None = None, retention_days: int | None = None, batch_size: int | None = None
+    *,
+    now: datetime | None = None,
+    retention_days: int | None = None,
+    failed_retention_days: int | None = None,
+    batch_size: int | None = None,
+    budget_s: float = PRUNE_BUDGET_S,
 ) -> int:
-    """Delete processed journal entries older than the retention, `batch_size` ids per transaction.
+    """Delete journal entries past their retention, `batch_size` ids per transaction; returns the count.
 
-    Each batch is one short DELETE by primary key, so no lock is held for long and webhook
-    writes go on meanwhile. Entries not processed (pending, processing, failed) are kept
-    whatever their age. The journal has no index on `received_at`; ids grow with it, so the
-    first id past the cutoff bounds every batch to a range of the primary key. Returns the count.
+    Processed entries go after WEBHOOK_JOURNAL_RETENTION_DAYS, failed ones (raw messages kept for
+    a replay) after WEBHOOK_FAILED_RETENTION_DAYS; pending and processing entries are kept
+    whatever their age. The journal has no index on `received_at`; ids grow with it, so the first
+    id past the later cutoff bounds every batch to a range of the primary key.
     """
     if connection.schema_name != get_public_schema_name():
         raise RuntimeError("webhook_journal_prune runs in the public schema, where the journal lives.")
     now = now or timezone.now()
     retention_days = settings.WEBHOOK_JOURNAL_RETENTION_DAYS if retention_days is None else retention_days
-    batch_size = batch_size or settings.WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE
+    if failed_retention_days is None:
+        failed_retention_days = settings.WEBHOOK_FAILED_RETENTION_DAYS
     cutoff = now - timedelta(days=retention_days)
+    failed_cutoff = now - timedelta(days=failed_retention_days)
     journal = WebhookJournalEntry.objects
-    expired = journal.filter(received_at__lt=cutoff, state=WebhookJournalEntry.State.PROCESSED)
-    first_kept = journal.filter(received_at__gte=cutoff).order_by("pk").values_list("pk", flat=True).first()
+    expired = journal.filter(
+        Q(state=State.PROCESSED, received_at__lt=cutoff) | Q(state=State.FAILED, received_at__lt=failed_cutoff)
+    )
+    later_cutoff = max(cutoff, failed_cutoff)
+    first_kept = journal.filter(received_at__gte=later_cutoff).order_by("pk").values_list("pk", flat=True).first()
     if first_kept is not None:
         expired = expired.filter(pk__lt=first_kept)
-    started, total, after = time.monotonic(), 0, 0
-    while time.monotonic() - started < PRUNE_BUDGET_S:
+    return rows_delete_in_batches(
+        expired=expired, batch_size=batch_size or settings.WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE,
+        deadline=time.monotonic() + budget_s,
+    )
+
+
+def rows_delete_in_batches(*, expired: QuerySet[Any], batch_size: int, deadline: float) -> int:
+    """Delete `expired` in ascending id order, one short transaction per batch, until `deadline`.
+
+    Each batch is one DELETE by primary key, so no lock is held for long and webhook writes go on
+    meanwhile. Returns how many rows of the queryset's model were deleted.
+    """
+    model = expired.model
+    total, after = 0, 0
+    while time.monotonic() < deadline:
         ids = list(expired.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
             break
         with transaction.atomic():
-            total += journal.filter(pk__in=ids).delete()[1].get(WebhookJournalEntry._meta.label, 0)
+            total += model._default_manager.filter(pk__in=ids).delete()[1].get(model._meta.label, 0)
         after = ids[-1]
         if len(ids) < batch_size:
             break

@@ -9,6 +9,7 @@ def schedules() -> list[ScheduleSpec]:
     return [
         # Safety net for the webhook workers (process_webhooks): drains what is claimable, 45 s at most.
         ScheduleSpec("platform:webhook-journal-drain", "webhooks.tasks.webhook_journal_drain", 1),
+        # Journal entries and dead letters past their retention (WEBHOOK_*_RETENTION_DAYS).
         ScheduleSpec(
             "platform:webhook-journal-prune", "webhooks.tasks.webhook_journal_prune_run", 60, offset_minutes=20
         ),

@@ -5,7 +5,8 @@ it, repeat; sleep briefly when there is nothing to do. Run as many as you like, 
 machines as you like: claims never overlap while a lease runs.
 
 `webhook_journal_drain` is the same work, bounded in time, for a django-q2 schedule: the safety
-net that finishes the journal even when no dedicated worker runs.
+net that finishes the journal even when no dedicated worker runs. The other tasks: the prune
+(journal and dead letters past their retention) and the replay of a resumed tenant's dead letters.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ import time
 from collections.abc import Callable
 
 from django.db import connection
+from django_q.tasks import async_task
 
-from webhooks import journal
+from tenants.jobs import JOB_TIMEOUT_S
+from webhooks import dead_letters, journal
 from webhooks.journal import (
+    ENTRY_BUDGET_S,
     LEASE_S,
     journal_entries_claim,
     journal_entries_release,
     journal_entry_retry_later,
+    journal_entry_start,
 )
 from webhooks.processing import journal_entry_process
 
@@ -39,19 +44,32 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def journal_entries_work(*, entry_ids: list[int], worker: str, should_stop: Callable[[], bool]) -> int:
-    """Process claimed entries one by one; a failure retries that entry later. Returns how many ran."""
+def journal_entries_work(
+    *, entry_ids: list[int], worker: str, should_stop: Callable[[], bool], budget_s: float = ENTRY_BUDGET_S
+) -> int:
+    """Process claimed entries one by one; a failure retries that entry later. Returns how many ran.
+
+    Each entry is started first (an attempt counted, `budget_s` to finish in); one another worker
+    took over meanwhile is skipped.
+    """
     done = 0
     for index, entry_id in enumerate(entry_ids):
         if should_stop():
             journal_entries_release(entry_ids=entry_ids[index:], worker=worker)
             break
+        if not journal_entry_start(entry_id=entry_id, worker=worker, budget_s=budget_s):
+            continue
+        started = time.monotonic()
         try:
             journal_entry_process(entry_id=entry_id)
         except Exception as error:  # a bug or a database hiccup: this entry only, retried with backoff
             logger.exception("Webhook journal entry %s failed; it will be retried.", entry_id)
             _drop_broken_connection()
             journal_entry_retry_later(entry_id=entry_id, error=f"{type(error).__name__}: {error}")
+        took = time.monotonic() - started
+        if took > budget_s:
+            logger.warning("Webhook journal entry %s took %.0f s, over its %s s budget: another worker may "
+                           "have processed it too.", entry_id, took, budget_s)
         done += 1
     return done
 
@@ -65,7 +83,8 @@ def webhook_worker_run(
     exit_when_idle: bool = False,
 ) -> int:
     """Claim and process journal entries until `should_stop()` (or, with `exit_when_idle`, until
-    nothing is claimable). Returns how many entries ran."""
+    nothing is claimable). `lease_s` is both a claim's lease and each started entry's budget.
+    Returns how many entries ran."""
     worker = worker_name()
     processed = 0
     while not should_stop():
@@ -81,7 +100,8 @@ def webhook_worker_run(
                 break
             time.sleep(idle_sleep_s)
             continue
-        processed += journal_entries_work(entry_ids=entry_ids, worker=worker, should_stop=should_stop)
+        processed += journal_entries_work(entry_ids=entry_ids, worker=worker, should_stop=should_stop,
+                                          budget_s=lease_s)
     return processed
 
 
@@ -107,5 +127,29 @@ def webhook_journal_drain(budget_s: float = DRAIN_BUDGET_S) -> int:
 
 
 def webhook_journal_prune_run() -> int:
-    """The schedule's entry point: runs once, in the public schema, where the journal lives."""
-    return journal.webhook_journal_prune()
+    """The schedule's entry point, in the public schema: old journal entries, then old dead letters,
+    within one budget. Returns how many rows were deleted."""
+    deadline = time.monotonic() + journal.PRUNE_BUDGET_S
+    deleted = journal.webhook_journal_prune(budget_s=journal.PRUNE_BUDGET_S)
+    remaining = deadline - time.monotonic()
+    if remaining > 0:
+        deleted += dead_letters.webhook_dead_letters_prune(budget_s=remaining)
+    return deleted
+
+
+def tenant_dead_letters_replay_run(tenant_id: int, after_id: int = 0) -> int:
+    """django-q2 task (public schema), queued when a tenant is resumed: deliver what waited for it.
+
+    What its budget leaves undone continues in a new task. Returns how many were delivered.
+    """
+    result = dead_letters.tenant_dead_letters_replay(tenant_id=tenant_id, after_id=after_id)
+    if result.resume_after_id is not None:
+        tenant_dead_letters_replay_enqueue(tenant_id=tenant_id, after_id=result.resume_after_id)
+    return result.delivered
+
+
+def tenant_dead_letters_replay_enqueue(*, tenant_id: int, after_id: int = 0) -> str:
+    return async_task(
+        "webhooks.tasks.tenant_dead_letters_replay_run", tenant_id, after_id,
+        q_options={"timeout": JOB_TIMEOUT_S},
+    )

@@ -1,10 +1,11 @@
 """`GET/POST /webhooks/whatsapp/<app_id>`: Meta's verification handshake and event deliveries.
 
-The POST path is deliberately short. In order: unknown app (404), size (413, the body is read
-with a hard cap), signature over the raw bytes (403), JSON (400), then one INSERT into the
-journal, then 200. Nothing is stored before the signature is checked, and nothing after the
-INSERT can fail the request. Parsing, routing and processing happen in the workers
-(webhooks.processing).
+The POST path is deliberately short. In order: an address refused too often (429, see
+webhooks.throttle), unknown app (404), size (413, the body is read with a hard cap), signature
+over the raw bytes (403), JSON (400), then one INSERT into the journal, then 200. Nothing is
+stored before the signature is checked, and nothing after the INSERT can fail the request. The
+404, 413 and 403 answers (and a refused verification) spend from the caller's address budget.
+Parsing, routing and processing happen in the workers (webhooks.processing).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from waba.meta import WEBHOOK_PAYLOAD_MAX_BYTES, WEBHOOK_SIGNATURE_HEADER
 from webhooks.journal import journal_entry_record
 from webhooks.meta_apps import WebhookApp, webhook_app_get, webhook_app_refresh
 from webhooks.signature import verify_signature
+from webhooks.throttle import inbound_throttle, source_address, throttled_response
 
 logger = logging.getLogger(__name__)
 
 # Read straight from the WSGI environ: request.headers would copy every header on each request.
 SIGNATURE_META_KEY = "HTTP_" + WEBHOOK_SIGNATURE_HEADER.upper().replace("-", "_")
+# Answers that say the caller could not prove it is Meta (a 400 comes after a valid signature).
+_REFUSALS = frozenset({403, 413})
 
 
 @csrf_exempt
@@ -33,12 +37,18 @@ def whatsapp_webhook(request: HttpRequest, app_id: str) -> HttpResponse:
     if request.method not in ("GET", "POST"):
         return error_response(405, "method_not_allowed", "Use GET (verification) or POST (events).",
                               headers={"Allow": "GET, POST"})
+    throttle, source = inbound_throttle(), source_address(request)
+    wait = throttle.blocked_for(source)
+    if wait is not None:
+        return throttled_response(wait)
     app = webhook_app_get(app_id=app_id)
     if app is None:
+        throttle.charge(source)
         return error_response(404, "unknown_app", f"No Meta app {app_id!r} is registered on this platform.")
-    if request.method == "GET":
-        return _verify_subscription(request, app)
-    return _receive(request, app)
+    response = _verify_subscription(request, app) if request.method == "GET" else _receive(request, app)
+    if response.status_code in _REFUSALS:
+        throttle.charge(source)
+    return response
 
 
 def _verify_subscription(request: HttpRequest, app: WebhookApp) -> HttpResponse:

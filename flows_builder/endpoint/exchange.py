@@ -2,7 +2,8 @@
 
 Order matters and follows META.md: the signature first (432, nothing decrypted for a forged
 request), then decryption (421, which makes Meta fetch the public key again), then the flow token
-(427). Decrypted payloads never reach a log line: only the action and the outcome do.
+(427; a token counts only at the endpoint of a number of its flow's account). Decrypted payloads
+never reach a log line: only the action and the outcome do.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flows_builder.endpoint.handlers import FLOW_ENDPOINT_HANDLERS, FlowEndpoint
 from flows_builder.endpoint.keys import endpoint_private_key
 from flows_builder.graph import revealed
 from flows_builder.models import FlowToken
+from platform_core.text import json_storable
 from waba import meta
 from waba.models import PhoneNumber
 from webhooks.signature import verify_signature
@@ -55,17 +57,21 @@ def flow_endpoint_exchange(
             raise FlowDecryptionError("no_key", "This number has no business key pair.")
         body = json.loads(raw_body)
         decrypted = decrypt_request(body, private_key)
-    except (ValueError, FlowDecryptionError) as exc:
+    except (ValueError, RecursionError, FlowDecryptionError) as exc:
         reason = exc.reason if isinstance(exc, FlowDecryptionError) else "invalid_body"
         logger.info("flow endpoint %s: decryption failed (%s) -> 421", number_id, reason)
         return _error(meta.FLOW_ENDPOINT_DECRYPTION_FAILED_STATUS, "The request could not be decrypted.")
 
-    payload = decrypted.payload
+    # What the customer typed reaches handlers that may store it: NUL and lone surrogates become U+FFFD.
+    payload = json_storable(decrypted.payload)
     action = payload.get("action")
+    if not isinstance(action, str):
+        logger.info("flow endpoint %s: no action -> 400", number_id)
+        return _error(400, "The request has no action.")
     if action == meta.FLOW_ENDPOINT_PING_ACTION:
         answer: dict[str, Any] = {"data": {"status": "active"}}
     else:
-        token = _live_token(payload.get("flow_token"))
+        token = _live_token(payload.get("flow_token"), phone_number=phone_number)
         if token is None:
             logger.info(
                 "flow endpoint %s: %s with an invalid or expired flow token -> 427", number_id, action
@@ -114,10 +120,19 @@ def flow_endpoint_exchange(
     return EndpointReply(200, encrypt_response(answer, decrypted.aes_key, decrypted.iv))
 
 
-def _live_token(value: Any) -> FlowToken | None:
+def _live_token(value: Any, *, phone_number: PhoneNumber) -> FlowToken | None:
+    """The token, if it is live and its flow belongs to the account of the number being called.
+
+    Each number's endpoint decrypts with that number's key, so a token issued for a flow of
+    another account (another WABA of the same tenant) is refused here like an unknown one.
+    """
     if not isinstance(value, str) or not value:
         return None
-    token = FlowToken.objects.select_related("flow", "contact").filter(token=value).first()
+    token = (
+        FlowToken.objects.select_related("flow", "contact")
+        .filter(token=value, flow__account_id=phone_number.account_id)
+        .first()
+    )
     if token is None or not token.is_valid(timezone.now()) or not token.flow.is_active:
         return None
     return token

@@ -15,6 +15,7 @@ from .specs import (
     TEXT_INPUT_TYPES,
     ComponentSpec,
     OptionsRule,
+    one_of,
 )
 from .tree import ComponentNode
 
@@ -132,7 +133,7 @@ def _check_child_lists(
 
 def _check_input_type(component: dict[str, Any], pointer: str) -> list[FlowValidationError]:
     input_type = component.get("input-type")
-    if input_type is None or is_dynamic(input_type) or input_type in TEXT_INPUT_TYPES:
+    if input_type is None or is_dynamic(input_type) or one_of(input_type, TEXT_INPUT_TYPES):
         return []
     return [
         _error(

@@ -8,7 +8,7 @@ from typing import Any
 
 from .components import check_component
 from .context import FlowContext
-from .errors import ErrorCode, FlowValidationError
+from .errors import ErrorCode, FlowValidationError, join_pointer
 from .errors import flow_error as _error
 from .navigation import check_actions, check_routing_model, check_screen_graph
 from .references import check_references
@@ -18,8 +18,12 @@ from .specs import (
     SUPPORTED_DATA_API_VERSIONS,
     SUPPORTED_VERSIONS,
     Version,
+    one_of,
     parse_version,
 )
+
+# Real flows nest a few levels (screens, layout, Form, If/Switch branches); no flow needs this many.
+MAX_NESTING = 100
 
 
 def validate_flow_json(
@@ -36,6 +40,11 @@ def validate_flow_json(
         return parse_errors
     if not isinstance(document, dict):
         return [_error("", ErrorCode.INVALID_PROPERTY_TYPE, "Flow JSON must be an object.")]
+    too_deep = _too_deep_pointer(document)
+    if too_deep is not None:
+        return [
+            _error(too_deep, ErrorCode.NESTED_TOO_DEEPLY, f"Flow JSON may nest at most {MAX_NESTING} levels deep.")
+        ]
 
     version, errors = _check_versions(document, has_endpoint=has_endpoint)
     ctx = FlowContext(version=version, endpoint_enabled=has_endpoint or "data_api_version" in document)
@@ -61,6 +70,8 @@ def _parse(flow: Mapping[str, Any] | str | bytes) -> tuple[Any, list[FlowValidat
         return flow, []
     try:
         return json.loads(flow), []
+    except RecursionError:
+        return None, [_error("", ErrorCode.NESTED_TOO_DEEPLY, f"Flow JSON may nest at most {MAX_NESTING} levels deep.")]
     except json.JSONDecodeError as exc:
         return None, [
             FlowValidationError(
@@ -73,6 +84,24 @@ def _parse(flow: Mapping[str, Any] | str | bytes) -> tuple[Any, list[FlowValidat
         ]
 
 
+def _too_deep_pointer(document: dict[str, Any]) -> str | None:
+    """The pointer of a value nested deeper than MAX_NESTING, or None when there is none.
+
+    The checks walk components and values recursively; this bound keeps them far from Python's
+    recursion limit whatever the input (the JSON decoder alone accepts about a thousand levels).
+    """
+    stack: list[tuple[Any, str, int]] = [(document, "", 1)]
+    while stack:
+        value, pointer, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return pointer
+        if isinstance(value, dict):
+            stack.extend((child, join_pointer(pointer, key), depth + 1) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, join_pointer(pointer, index), depth + 1) for index, child in enumerate(value))
+    return None
+
+
 def _check_versions(
     document: dict[str, Any], *, has_endpoint: bool
 ) -> tuple[Version | None, list[FlowValidationError]]:
@@ -80,7 +109,7 @@ def _check_versions(
     version: Version | None = None
     if "version" not in document:
         errors.append(_error("/version", ErrorCode.MISSING_REQUIRED_PROPERTY, "The flow has no 'version'."))
-    elif document["version"] not in SUPPORTED_VERSIONS:
+    elif not one_of(document["version"], SUPPORTED_VERSIONS):
         errors.append(
             _error(
                 "/version",
@@ -92,7 +121,7 @@ def _check_versions(
         version = parse_version(document["version"])
 
     if "data_api_version" in document:
-        if document["data_api_version"] not in SUPPORTED_DATA_API_VERSIONS:
+        if not one_of(document["data_api_version"], SUPPORTED_DATA_API_VERSIONS):
             errors.append(
                 _error(
                     "/data_api_version",

@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     """Stable machine codes. Callers may compare them with plain strings."""
 
     INVALID_JSON = "INVALID_JSON"
+    NESTED_TOO_DEEPLY = "NESTED_TOO_DEEPLY"
     INVALID_PROPERTY_TYPE = "INVALID_PROPERTY_TYPE"
     INVALID_PROPERTY_VALUE = "INVALID_PROPERTY_VALUE"
     INVALID_PROPERTY = "INVALID_PROPERTY"
@@ -51,7 +52,7 @@ class ErrorCode(StrEnum):
 
 
 # Meta groups its errors by `error_type`; these three groups are our approximation of that field.
-_SYNTAX_CODES = frozenset({ErrorCode.INVALID_JSON})
+_SYNTAX_CODES = frozenset({ErrorCode.INVALID_JSON, ErrorCode.NESTED_TOO_DEEPLY})
 _SCHEMA_CODES = frozenset(
     {
         ErrorCode.INVALID_PROPERTY_TYPE,

@@ -7,7 +7,7 @@ from typing import Any
 from .context import FlowContext, ScreenInfo
 from .errors import ErrorCode, FlowValidationError, join_pointer
 from .errors import flow_error as _error
-from .specs import ACTION_SINCE, COMPONENT_SPECS, NAVIGATION_ITEM_ACTIONS
+from .specs import ACTION_SINCE, COMPONENT_SPECS, NAVIGATION_ITEM_ACTIONS, one_of
 
 
 def check_actions(screen: ScreenInfo, ctx: FlowContext) -> list[FlowValidationError]:
@@ -29,7 +29,7 @@ def check_actions(screen: ScreenInfo, ctx: FlowContext) -> list[FlowValidationEr
                 )
             )
             continue
-        if name not in ACTION_SINCE:
+        if not one_of(name, ACTION_SINCE):
             errors.append(
                 _error(join_pointer(pointer, "name"), ErrorCode.INVALID_ACTION, f"Unknown action {name!r}.")
             )
@@ -115,7 +115,7 @@ def check_routing_model(flow: dict[str, Any], ctx: FlowContext) -> list[FlowVali
             )
             continue
         for index, target in enumerate(targets):
-            if target not in known:
+            if not one_of(target, known):
                 errors.append(
                     _error(
                         join_pointer(source_pointer, index),

@@ -7,7 +7,7 @@ import re
 from .context import FlowContext, ScreenInfo
 from .errors import ErrorCode, FlowValidationError
 from .errors import flow_error as _error
-from .specs import GLOBAL_REFERENCES_SINCE
+from .specs import GLOBAL_REFERENCES_SINCE, one_of
 from .tree import own_strings
 
 _EXPRESSION = re.compile(r"\$\{([^{}]*)\}")
@@ -24,7 +24,7 @@ def check_references(screen: ScreenInfo, ctx: FlowContext) -> list[FlowValidatio
     for node in screen.components:
         if not isinstance(node.component, dict):
             continue
-        skip = _CHILD_KEYS if node.component.get("type") in {"Form", "If", "Switch"} else frozenset()
+        skip = _CHILD_KEYS if one_of(node.component.get("type"), {"Form", "If", "Switch"}) else frozenset()
         for text, pointer in own_strings(node.component, node.pointer, skip=skip):
             for match in _EXPRESSION.finditer(text):
                 errors += _check_reference(match.group(1).strip(), pointer, screen, ctx)

@@ -16,6 +16,7 @@ from .specs import (
     MAX_FOOTERS_PER_SCREEN,
     RESERVED_SCREEN_IDS,
     SCREEN_ID_PATTERN,
+    one_of,
 )
 from .tree import iter_actions, iter_components, max_footers_on_a_path
 
@@ -139,7 +140,7 @@ def _layout_children(raw: dict[str, Any], pointer: str) -> tuple[Any, list[FlowV
     if not isinstance(layout, dict):
         return None, [_error(layout_pointer, ErrorCode.INVALID_PROPERTY_TYPE, "'layout' must be an object.")]
     errors = []
-    if layout.get("type") not in LAYOUT_TYPES:
+    if not one_of(layout.get("type"), LAYOUT_TYPES):
         errors.append(
             _error(
                 join_pointer(layout_pointer, "type"),
@@ -170,7 +171,7 @@ def _data_declaration(raw: dict[str, Any], pointer: str) -> tuple[frozenset[str]
     errors = []
     for name, declaration in data.items():
         field_pointer = join_pointer(data_pointer, name)
-        if not isinstance(declaration, dict) or declaration.get("type") not in DATA_TYPES:
+        if not isinstance(declaration, dict) or not one_of(declaration.get("type"), DATA_TYPES):
             errors.append(
                 _error(
                     field_pointer,

@@ -8,9 +8,10 @@ re-verified, and live only here until they are confirmed and moved next to the o
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from waba import meta
 
@@ -52,6 +53,11 @@ ACTION_PROPERTIES = ("on-click-action", "on-select-action", "on-unselect-action"
 
 _CLICK_LINK = frozenset({"navigate", "data_exchange", "open_url"})
 _SELECT = frozenset({"data_exchange", "update_data"})
+
+
+def one_of(value: object, choices: Container[Any]) -> bool:
+    """`value in choices` for a value from the document, which may be a list or an object (unhashable)."""
+    return isinstance(value, Hashable) and value in choices
 
 
 def parse_version(value: object) -> Version | None:

@@ -172,6 +172,8 @@ def test_default_range_is_the_last_30_days(api_a, tenant_a):
         ("date_from=2024-01-01&date_to=2026-03-01", "query.date_to"),
         ("date_from=yesterday", "query.date_from"),
         ("group_by=year", "query.group_by"),
+        ("group_by=week&date_to=0001-01-02", "query.date_to"),  # its default start is before year 1
+        ("date_to=9999-12-31&group_by=month", "query.date_to"),
     ],
 )
 def test_bad_ranges_and_groupings_are_422_with_the_field(api_a, tenant_a, query, field):

@@ -40,7 +40,7 @@ def test_platform_api_lists_every_tenants_accounts_unhealthy_first(platform_api,
     response = platform_api.get("/api/platform/accounts/health")
 
     assert response.status_code == 200, response.content
-    rows = response.json()
+    rows = response.json()["items"]
     assert [(row["tenant_slug"], row["display_name"]) for row in rows] == [
         ("alpha", "Alpha broken"),
         ("beta", "Beta wobbly"),
@@ -61,7 +61,7 @@ def test_platform_api_lists_every_tenants_accounts_unhealthy_first(platform_api,
 
 
 def test_platform_api_filters_by_status(platform_api, fleet):
-    rows = platform_api.get("/api/platform/accounts/health?status=unhealthy").json()
+    rows = platform_api.get("/api/platform/accounts/health?status=unhealthy").json()["items"]
     assert [row["display_name"] for row in rows] == ["Alpha broken"]
 
     response = platform_api.get("/api/platform/accounts/health?status=sideways")

@@ -49,7 +49,7 @@ def test_workflow_template_crud_with_versions(api_a, tenant_a, in_tenant):
     assert changed.status_code == 200
     assert (changed.json()["version"], changed.json()["priority"]) == (2, 3)
 
-    versions = api_a.get(f"{BASE}/workflow-templates/{template['id']}/versions").json()
+    versions = api_a.get(f"{BASE}/workflow-templates/{template['id']}/versions").json()["items"]
     assert [(v["version"], v["snapshot"]["trigger_keywords"]) for v in versions] == [(2, ["hi", "hola"]), (1, ["hi"])]
     assert versions[0]["changed_by"].startswith("api-key:wak_")
 
@@ -81,6 +81,17 @@ def test_invalid_templates_are_refused_with_every_problem_and_nothing_saved(api_
 
     wrong_mode = api_a.post_json(f"{BASE}/workflow-templates", _template_body(template_name="y", match_mode="fuzzy"))
     assert (wrong_mode.status_code, wrong_mode.json()["error"]["code"]) == (422, "validation_error")
+
+
+def test_a_menu_whose_type_is_a_list_is_refused_not_a_500(api_a, tenant_a, in_tenant):
+    response = api_a.post_json(f"{BASE}/workflow-templates",
+                               _template_body(structure={**BUTTONS, "type": ["button"]}))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_workflow_template"
+    assert "structure.type" in [problem["field"] for problem in response.json()["error"]["details"]]
+    with in_tenant(tenant_a):
+        assert not WorkflowTemplate.objects.exists()
 
 
 def test_preview_renders_the_interactive_payload(api_a):
@@ -145,7 +156,7 @@ def test_workflow_crud_validates_the_definition(api_a, tenant_a, in_tenant):
     definition["steps"]["done"]["send"]["text"] = "Thank you, {email}!"
     changed = api_a.patch_json(f"{BASE}/workflows/{workflow['id']}", {"definition": definition})
     assert changed.json()["version"] == 2
-    versions = api_a.get(f"{BASE}/workflows/{workflow['id']}/versions").json()
+    versions = api_a.get(f"{BASE}/workflows/{workflow['id']}/versions").json()["items"]
     assert [v["version"] for v in versions] == [2, 1]
 
     shape = api_a.post_json(f"{BASE}/workflows", {"name": "x", "definition": {"steps": {}}})

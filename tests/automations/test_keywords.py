@@ -65,3 +65,49 @@ def test_the_engine_picks_the_active_template_with_the_best_match(tenant_a, in_t
         urgent.save()
         assert workflow_template_matching(text="help with my order") == urgent
         assert workflow_template_matching(text="good morning") is None
+
+
+# --- regular expressions run on RE2: linear time, no backtracking --------------------------------
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"(?<=order)\s+\d+", r"(?=hi)hi", r"(?P<x>a)(?P=x)"])
+def test_patterns_re2_cannot_run_are_refused_at_save_naming_the_field(api_a, pattern):
+    response = api_a.post_json("/api/v1/workflow-templates", {
+        "template_name": "rx", "type": "button", "structure": BUTTONS,
+        "trigger_keywords": ["order", pattern], "match_mode": "regex",
+    })
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_workflow_template"
+    assert [detail["field"] for detail in error["details"]] == ["trigger_keywords[1]"]
+    assert "regular expression" in error["details"][0]["message"]
+
+
+def test_a_stored_pattern_re2_cannot_run_matches_nothing_and_is_logged(tenant_a, in_tenant, caplog):
+    """A pattern saved before patterns were checked with RE2 never reaches a backtracking engine."""
+    from automations.models import WorkflowTemplate
+
+    with in_tenant(tenant_a):
+        template = workflow_template_create(template_name="legacy", type="button", structure=BUTTONS,
+                                            trigger_keywords=["x"], match_mode="regex")
+        WorkflowTemplate.objects.filter(pk=template.pk).update(trigger_keywords=[r"^(a)\1$"])
+
+        assert workflow_template_matching(text="aa") is None
+    assert any("cannot be used" in record.getMessage() for record in caplog.records)
+
+
+def test_only_the_first_4096_characters_of_a_message_are_matched():
+    text = "x " * 2048 + "refund"  # Meta's text body holds at most 4,096 characters
+
+    assert keyword_matches(text, "refund", "contains") is False
+    assert keyword_matches(text, "refund", "regex") is False
+    assert keyword_matches(text[-200:], "refund", "contains") is True
+
+
+def test_the_match_endpoint_refuses_a_text_longer_than_a_whatsapp_message(api_a):
+    response = api_a.post_json("/api/v1/workflow-templates/match", {"text": "a" * 4097})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "body.payload.text"
+    assert api_a.post_json("/api/v1/workflow-templates/match", {"text": "a" * 4096}).status_code == 200

@@ -181,7 +181,7 @@ def test_broadcasts_of_another_tenant_are_invisible(api_a, api_b, tenant_b, in_t
     assert api_a.get(f"/api/v1/broadcasts/{theirs['id']}").status_code == 404
     refused = api_a.post_json(f"/api/v1/broadcasts/{theirs['id']}/cancel")
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
-    assert api_a.get("/api/v1/broadcasts").json() == []
+    assert api_a.get("/api/v1/broadcasts").json() == {"items": [], "count": 0}
     assert api_b.get(f"/api/v1/broadcasts/{theirs['id']}").json()["status"] == "running"
     # Nor can alpha broadcast from beta's number.
     response = api_a.post_json("/api/v1/broadcasts", broadcast_body(number_b, template_b, recipients(1)))

@@ -60,3 +60,13 @@ def _fresh_private_key_cache():
     private_key_cache_clear()
     yield
     private_key_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_inbound_throttle():
+    """Every test client request comes from 127.0.0.1: no test inherits another's refusals (432, 404)."""
+    from webhooks.throttle import inbound_throttle_reset
+
+    inbound_throttle_reset()
+    yield
+    inbound_throttle_reset()

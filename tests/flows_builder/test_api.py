@@ -132,6 +132,15 @@ def test_validate_without_saving_and_stored(api_a, alpha_account):
     assert api_a.post_json(f"/api/v1/flows/{flow['id']}/validate").json()["valid"] is True
 
 
+def test_validating_deeply_nested_text_answers_errors_not_a_500(api_a, caplog):
+    response = api_a.post_json("/api/v1/flows/validate", {"flow_json": "[" * 100_000 + "]" * 100_000})
+
+    assert response.status_code == 200
+    assert response.json() == {"valid": False, "errors": [{
+        "pointer": "", "error": "NESTED_TOO_DEEPLY", "message": "Flow JSON may nest at most 100 levels deep."}]}
+    assert "Traceback" not in caplog.text
+
+
 def test_sync_publish_deprecate_through_the_api(api_a, sim, alpha_account):
     flow = api_a.post_json("/api/v1/flows", create_body(alpha_account.pk)).json()
     synced = api_a.post_json(f"/api/v1/flows/{flow['id']}/sync")

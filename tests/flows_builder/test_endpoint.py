@@ -320,3 +320,91 @@ def test_meta_error_notifications_are_acknowledged(booking):
     assert response.status_code == 200
     assert decrypt_answer(response, aes_key, iv) == {"data": {"acknowledged": True}}
     assert booking["seen"] == []
+
+
+def test_a_token_of_another_accounts_flow_gets_427_at_this_numbers_endpoint(booking, tenant_a, in_tenant, alpha_contact):
+    """A flow token only works at the endpoint of a number of the account its flow belongs to."""
+    other_seen = []
+    FLOW_ENDPOINT_HANDLERS.register("other_account_flow")(lambda request: other_seen.append(request) or {})
+    try:
+        with in_tenant(tenant_a):
+            other_account = WhatsAppAccountFactory(waba_id="200000000000999")
+            PhoneNumberFactory(account=other_account, phone_number_id="300000000000999")
+            other_flow = WhatsAppFlowFactory(account=other_account, name="other_account_flow",
+                                             flow_json=ENDPOINT_FLOW_JSON, endpoint_enabled=True)
+            foreign = FlowTokenFactory(flow=other_flow, contact=alpha_contact)
+
+        response, _, _ = call({"version": "3.0", "action": "INIT", "flow_token": foreign.token},
+                              booking["key"].public_key_pem)
+    finally:
+        FLOW_ENDPOINT_HANDLERS.unregister("other_account_flow")
+
+    assert response.status_code == 427
+    assert response.json() == {"error_msg": "The flow token is no longer valid."}
+    assert other_seen == [] and booking["seen"] == []
+
+
+def _signed_post(raw: bytes):
+    headers: dict[str, Any] = {"HTTP_X_HUB_SIGNATURE_256": compute_signature(raw, APP_SECRET)}
+    return ApiClient("localhost").post(
+        f"/flows/endpoint/alpha/{PHONE_NUMBER_ID}", data=raw, content_type="application/json", **headers
+    )
+
+
+def _encrypted_text(plaintext: bytes, public_pem: str) -> bytes:
+    """A request whose decrypted payload is `plaintext` exactly (not necessarily JSON we could dump)."""
+    body, aes_key, iv = meta_encrypts({}, public_pem.encode())
+    body["encrypted_flow_data"] = base64.b64encode(AESGCM(aes_key).encrypt(iv, plaintext, None)).decode()
+    return json.dumps(body).encode()
+
+
+def test_a_body_nested_deeper_than_the_parser_allows_gets_421_not_a_500(booking, caplog):
+    response = _signed_post(b"[" * 100_000 + b"]" * 100_000)
+
+    assert response.status_code == 421
+    assert "Traceback" not in caplog.text
+
+
+def test_a_decrypted_payload_nested_too_deeply_gets_421_not_a_500(booking, caplog):
+    response = _signed_post(_encrypted_text(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, booking["key"].public_key_pem))
+
+    assert response.status_code == 421
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("action", [["INIT"], {"name": "INIT"}, None, 7])
+def test_an_action_that_is_not_a_string_gets_400(booking, action):
+    payload = {"version": "3.0", "action": action, "flow_token": booking["token"].token}
+
+    response, _, _ = call(payload, booking["key"].public_key_pem)
+
+    assert response.status_code == 400
+    assert booking["seen"] == []
+
+
+def test_nul_characters_and_lone_surrogates_after_decryption_are_replaced_not_a_500(booking):
+    pem = booking["key"].public_key_pem
+    token = booking["token"].token
+    raw = json.dumps({"version": "3.0", "action": "data_exchange", "screen": "PICK_DATE", "flow_token": token + "\x00",
+                      "data": {"date": "x"}}).encode()
+    forged, _, _ = call(json.loads(raw), pem)
+    assert forged.status_code == 427  # the token with U+FFFD is not a token we issued
+
+    response, aes_key, iv = call({"version": "3.0", "action": "data_exchange", "screen": "PICK_DATE",
+                                  "flow_token": token, "data": {"date": "3 Dec\x00 \ud83d"}}, pem)
+
+    assert response.status_code == 200
+    assert decrypt_answer(response, aes_key, iv)["data"] == {"summary": "Booked 3 Dec\ufffd \ufffd"}
+    assert booking["seen"][-1][2] == {"date": "3 Dec\ufffd \ufffd"}
+
+
+def test_a_number_id_holding_a_nul_is_not_found_not_a_500(booking):
+    raw = b"{}"
+    response = ApiClient("localhost").post(
+        "/flows/endpoint/alpha/1%00", data=raw, content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=compute_signature(raw, APP_SECRET),
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+

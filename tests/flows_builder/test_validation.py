@@ -957,3 +957,48 @@ def test_pointer_tokens_are_escaped():
     )
     error = only_error(validate_flow_json(document))
     assert error.pointer == "/screens/0/layout/children/0/cases/a~1b/0/type"
+
+
+# --- hostile input: errors, never exceptions -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a":' * 5000 + "1" + "}" * 5000])
+def test_text_nested_deeper_than_the_parser_allows_is_an_error(text):
+    error = only_error(validate_flow_json(text))
+
+    assert (error.error, error.pointer, error.error_type) == ("NESTED_TOO_DEEPLY", "", "JSON_SYNTAX_ERROR")
+
+
+def test_a_document_nested_deeper_than_any_flow_is_an_error_at_the_deep_value():
+    deep: Any = {"type": "TextBody", "text": "x"}
+    for _ in range(200):
+        deep = {"type": "Form", "name": "f", "children": [deep]}
+
+    error = only_error(validate_flow_json(one_screen(deep)))
+
+    assert error.error == "NESTED_TOO_DEEPLY"
+    assert error.pointer.startswith("/screens/0/layout/children/0/children/0/children/0")
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ({"version": ["7.1"], "screens": []}, "UNSUPPORTED_VERSION"),
+        (flow(screen("ONLY", complete_footer(), terminal=True), data_api_version={"v": 3}), "UNSUPPORTED_DATA_API_VERSION"),
+        (flow({"id": "ONLY", "terminal": True, "layout": {"type": ["SingleColumnLayout"], "children": []}}),
+         "INVALID_LAYOUT_TYPE"),
+        (one_screen({"type": "TextInput", "name": "n", "label": "N", "input-type": ["text"]}), "INVALID_INPUT_TYPE"),
+        (one_screen({"type": "Footer", "label": "Go", "on-click-action": {"name": ["complete"]}}), "INVALID_ACTION"),
+        (one_screen(data={"d": {"type": ["string"], "__example__": "x"}}), "INVALID_DATA_DECLARATION"),
+    ],
+)
+def test_a_list_where_a_name_belongs_is_an_error_not_a_crash(document, code):
+    assert code in codes(validate_flow_json(document))
+
+
+def test_a_list_as_a_component_type_or_routing_target_is_an_error_not_a_crash():
+    document = one_screen({"type": "TextBody", "text": "${data.x}"})
+    document["screens"][0]["layout"]["children"][0]["type"] = ["Form"]
+    document["routing_model"] = {"ONLY": [["ONLY"]]}
+
+    assert {"UNKNOWN_COMPONENT", "INVALID_ROUTING_MODEL"} <= set(codes(validate_flow_json(document)))

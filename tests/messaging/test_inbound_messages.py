@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -154,7 +155,6 @@ def test_service_window_is_open_for_24_hours_after_the_last_customer_message(
     payload = load_webhook_fixture("message_text")
     sent_at = datetime.now(tz=UTC).replace(microsecond=0) - timedelta(hours=23)
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(int(sent_at.timestamp()))
-    import json
 
     webhook.post(json.dumps(payload))
     process_journal()
@@ -240,3 +240,28 @@ def test_a_failing_handler_loses_neither_the_message_nor_other_handlers(webhook,
         assert Contact.objects.get().profile_name == "Kerry Fisher"  # the broken handler's write rolled back
     assert calls == ["text"]
     assert WebhookJournalEntry.objects.get().outcome == {"dispatch_failures": 1, "messages_stored": 1}
+
+
+def test_nul_characters_and_lone_surrogates_are_stored_replaced_and_the_raw_body_is_kept(
+    webhook, number_a, tenant_a, in_tenant
+):
+    """PostgreSQL cannot store U+0000 or a lone surrogate; the customer's message must still arrive."""
+    payload = load_webhook_fixture("message_text")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"][0]["text"]["body"] = "Table for two\x00 tonight \ud83d"
+    value["contacts"][0]["profile"]["name"] = "Kerry\x00 Fisher"
+    raw = json.dumps(payload).encode()  # JSON escapes them: \u0000, \ud83d
+
+    assert webhook.post(raw).status_code == 200
+    assert process_journal() == 1
+
+    with in_tenant(tenant_a):
+        message = Message.objects.select_related("contact").get()
+    assert message.body == "Table for two\ufffd tonight \ufffd"
+    assert message.content["body"] == message.body
+    assert message.contact.profile_name == "Kerry\ufffd Fisher"
+    entry = WebhookJournalEntry.objects.get()
+    assert entry.state == WebhookJournalEntry.State.PROCESSED
+    assert entry.outcome == {"messages_stored": 1}
+    assert bytes(entry.body) == raw and b"\\u0000" in bytes(entry.body)
+

@@ -388,6 +388,20 @@ def test_validate_rejects_unknown_types_and_non_objects():
     assert list(problems_of(caught)) == [""]
 
 
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"type": ["button"], "body": {"text": "x"}}, "type"),
+        ({"type": "button", "header": {"type": ["image"]}, "body": {"text": "x"},
+          "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "A"}}]}}, "header.type"),
+    ],
+)
+def test_a_list_or_object_where_a_name_belongs_is_a_problem_not_a_crash(raw, field):
+    with pytest.raises(MenuValidationError) as caught:
+        validate_interactive(raw)
+    assert list(problems_of(caught)) == [field]
+
+
 def test_validate_reports_malformed_raw_input_without_crashing():
     raw = {
         "type": "list",
@@ -453,6 +467,8 @@ def test_validate_accepts_a_flow_message():
         ({"flow_action": "teleport"}, "action.parameters.flow_action", "invalid"),
         ({"mode": "final"}, "action.parameters.mode", "invalid"),
         ({"flow_action_payload": {"data": {}}}, "action.parameters.flow_action_payload.screen", "required"),
+        ({"flow_action": ["navigate"], "flow_action_payload": None}, "action.parameters.flow_action", "invalid"),
+        ({"mode": {"draft": True}}, "action.parameters.mode", "invalid"),
     ],
 )
 def test_validate_refuses_bad_flow_parameters(parameters, field, kind):

@@ -104,6 +104,26 @@ def test_failed_is_recorded_with_code_title_and_details(webhook, number_a, tenan
     assert event.errors[0]["code"] == 131026
 
 
+def test_a_failure_whose_texts_hold_a_nul_is_recorded_with_the_nul_replaced(webhook, number_a, tenant_a, in_tenant):
+    with in_tenant(tenant_a):
+        message = MessageFactory(conversation=ConversationFactory(phone_number=number_a), wamid=FAILED_WAMID,
+                                 direction=Message.Direction.OUTBOUND, status=Message.Status.SENT)
+    payload = load_webhook_fixture("status_failed")
+    error = payload["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"][0]
+    error["title"] = "Message\x00undeliverable"
+    error["error_data"]["details"] = "Undeliverable \udc80"
+
+    webhook.post(json.dumps(payload))
+    assert process_journal() == 1
+
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+        event = StatusEvent.objects.get()
+    assert message.status == Message.Status.FAILED
+    assert (message.error_title, message.error_details) == ("Message\ufffdundeliverable", "Undeliverable \ufffd")
+    assert event.errors[0]["title"] == "Message\ufffdundeliverable"
+
+
 def test_a_failure_after_delivery_does_not_demote_the_message(outbound_a, tenant_a, in_tenant):
     with in_tenant(tenant_a):
         message_status_apply(event=_status_event("status_delivered"))

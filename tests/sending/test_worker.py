@@ -15,7 +15,7 @@ from messaging.models import Message, StatusEvent
 from sending.dispatcher import max_lateness_s
 from sending.limiter import rate_limiter
 from sending.services import message_send
-from sending.worker import pair_key
+from sending.worker import SendWorker, pair_key
 from tests.sending.factories import ConversationFactory, PhoneNumberFactory, simulator_seed_for
 from tests.sending.helpers import (
     PACING_LOGGER,
@@ -290,3 +290,87 @@ def test_an_account_without_a_token_keeps_its_messages_queued(sim, tenant_a, in_
     with in_tenant(tenant_a):
         message.refresh_from_db()
     assert message.status == "queued" and message.attempts == 0
+
+
+# --- suspended and deleted tenants --------------------------------------------------------------------
+
+
+def test_suspending_holds_a_queue_a_notification_or_a_sweep_had_made_due_and_resuming_releases_it(
+    sim, tenant_a, in_tenant, number_a, open_window_a
+):
+    from tenants.services import tenant_resume, tenant_suspend
+
+    with in_tenant(tenant_a):
+        messages = [queue_text(number_a, open_window_a.contact.wa_id, f"broadcast {n}") for n in range(3)]
+    worker = SendWorker(threads=2, name="test-worker")
+    worker._sweep()  # alpha is active: due now
+    worker.wake_for(tenant_a.schema_name)  # and its enqueue notified the workers
+
+    tenant_suspend(tenant=tenant_a, reason="unpaid")
+    worker.run(max_seconds=5, until_idle=True, listen=False)
+
+    assert graph_sends(sim, number_a) == []
+    with in_tenant(tenant_a):
+        held = list(Message.objects.filter(pk__in=[m.pk for m in messages]).values_list("status", "attempts"))
+    assert held == [("queued", 0)] * 3  # waiting, not failed, no attempt used
+
+    tenant_resume(tenant=tenant_a)
+    drain(tenant_a)
+
+    assert len(graph_sends(sim, number_a)) == 3
+    with in_tenant(tenant_a):
+        assert set(Message.objects.filter(pk__in=[m.pk for m in messages]).values_list("status", flat=True)) == {"sent"}
+
+
+def test_jobs_waiting_for_their_slot_are_handed_back_when_their_tenant_stops():
+    from sending.dispatcher import SendDispatcher, SendJob
+
+    dispatcher = SendDispatcher(threads=1, name="test", results_ready=lambda: None, flush_at=10)
+    try:
+        later = time.monotonic() + 3600
+        jobs = [SendJob(at=later, slot_at=0.0, schema=schema, message_id=n, attempts=1, account_id=1,
+                        phone_number_id="1", payload={}, client=None) for n, schema in enumerate(["t_a", "t_b"])]
+        dispatcher.schedule(jobs)
+
+        dispatcher.schema_stop("t_a")
+
+        assert dispatcher.take() == ([], [jobs[0]])
+        assert dispatcher.pending() == 1
+    finally:
+        dispatcher.close()
+
+
+def test_a_deleted_tenants_schema_leaves_the_send_loop_quietly(tenant_a, caplog):
+    from tenants.services import tenant_create, tenant_delete
+
+    gone = tenant_create(slug="gone-soon", name="Deleted while sending").tenant
+    worker = SendWorker(threads=1, name="test-worker")
+    worker._sweep()
+    assert gone.schema_name in worker._due
+
+    tenant_delete(tenant=gone, confirm="gone-soon")
+    worker.run(max_seconds=3, until_idle=True, listen=False)
+
+    assert gone.schema_name not in worker._due
+    assert not [r for r in caplog.records if r.name == "sending.worker" and r.levelno >= logging.ERROR]
+
+
+def test_a_schema_whose_cycle_fails_because_its_tenant_is_gone_is_dropped(tenant_a, monkeypatch, caplog):
+    from django.db import ProgrammingError
+
+    worker = SendWorker(threads=1, name="test-worker")
+    worker._sweep()
+    worker._due["t_dropped_meanwhile"] = 0.0
+    worker._active.add("t_dropped_meanwhile")  # active at the last sweep, deleted since
+
+    def cycle(schema):
+        if schema == "t_dropped_meanwhile":
+            raise ProgrammingError('relation "waba_phonenumber" does not exist')
+        return None
+
+    monkeypatch.setattr(worker, "_cycle", cycle)
+    worker._cycle_due_tenants()
+
+    assert "t_dropped_meanwhile" not in worker._due
+    assert not [r for r in caplog.records if r.name == "sending.worker" and r.levelno >= logging.ERROR]
+    assert any("t_dropped_meanwhile" in r.getMessage() for r in caplog.records if r.name == "sending.worker")

@@ -45,7 +45,7 @@ def test_create_key_shows_it_once_and_stores_only_its_hash(api_a, tenant_a):
     assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert key not in {getattr(stored, field.attname) for field in ApiKey._meta.fields}
 
-    listed = api_a.get("/api/v1/api-keys").json()
+    listed = api_a.get("/api/v1/api-keys").json()["items"]
     assert any(item["id"] == body["id"] for item in listed)
     assert all("key" not in item for item in listed)
     assert ApiClient("alpha.localhost", key).get("/api/v1/me").status_code == 200
@@ -54,7 +54,7 @@ def test_create_key_shows_it_once_and_stores_only_its_hash(api_a, tenant_a):
 def test_list_shows_only_this_tenants_keys(api_a, tenant_b):
     other = api_key_for(tenant_b)
 
-    ids = {item["id"] for item in api_a.get("/api/v1/api-keys").json()}
+    ids = {item["id"] for item in api_a.get("/api/v1/api-keys").json()["items"]}
     assert other.api_key.id not in ids
 
 

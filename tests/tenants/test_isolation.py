@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
+from django.test import RequestFactory
 
 from tests.conftest import ApiClient
 from tests.factories import TenantUserFactory
@@ -24,11 +25,13 @@ def test_tenant_users_log_in_only_on_their_own_host(tenant_a, tenant_b, in_tenan
     with in_tenant(tenant_a):
         TenantUserFactory(username="olivia")
 
+    # Logins are throttled per request (django-axes), so authenticate() needs one.
+    login = RequestFactory().post("/admin/login/")
     with in_tenant(tenant_a):
-        assert authenticate(username="olivia", password="correct horse battery staple") is not None
+        assert authenticate(login, username="olivia", password="correct horse battery staple") is not None
     with in_tenant(tenant_b):
-        assert authenticate(username="olivia", password="correct horse battery staple") is None
-    assert authenticate(username="olivia", password="correct horse battery staple") is None
+        assert authenticate(login, username="olivia", password="correct horse battery staple") is None
+    assert authenticate(login, username="olivia", password="correct horse battery staple") is None
 
     credentials = {"username": "olivia", "password": "correct horse battery staple"}
     own = ApiClient("alpha.localhost")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
-from tenants.models import Domain, Tenant
+from tenants.models import ApiKey, Domain, Tenant
 from tests.conftest import ApiClient
 from tests.factories import api_key_for
 
 
-def test_create_tenant_makes_schema_domain_and_one_time_admin(platform_api):
+def test_create_tenant_makes_schema_domain_and_invited_admin(platform_api):
     response = platform_api.post_json("/api/platform/tenants", {"slug": "gamma-shop", "name": "Gamma Shop"})
 
     assert response.status_code == 201, response.content
@@ -23,11 +25,11 @@ def test_create_tenant_makes_schema_domain_and_one_time_admin(platform_api):
     assert body["admin"]["login_url"].startswith("http://gamma-shop.localhost")
     assert schema_exists("t_gamma_shop")
     assert Domain.objects.get(domain="gamma-shop.localhost").tenant.slug == "gamma-shop"
-    password = body["admin"]["password"]
+    assert "password" not in body["admin"]
+    assert body["admin"]["invitation_url"].startswith("http://gamma-shop.localhost")
     with schema_context("t_gamma_shop"):
-        user = authenticate(username="admin", password=password)
-        assert user is not None and user.is_superuser
-        assert get_user_model().objects.get(username="admin").password != password
+        user = get_user_model().objects.get(username="admin")
+        assert user.is_superuser and not user.has_usable_password()  # set through the invitation
     # The tenant's admin user does not exist in the public schema.
     assert not get_user_model().objects.filter(username="admin").exists()
     # The new schema is a copy of the migrated template: its tables are there.
@@ -70,7 +72,7 @@ def test_list_shows_customer_tenants_only(platform_api):
     response = platform_api.get("/api/platform/tenants")
 
     assert response.status_code == 200
-    slugs = [tenant["slug"] for tenant in response.json()]
+    slugs = [tenant["slug"] for tenant in response.json()["items"]]
     assert slugs == ["alpha", "beta"]
 
 
@@ -147,3 +149,26 @@ def test_unknown_host_gets_a_json_404(db):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "unknown_host"
+
+
+def test_a_new_tenant_gets_a_first_api_key_that_works_at_once_on_its_own_host_only(platform_api, tenant_a):
+    response = platform_api.post_json("/api/platform/tenants", {"slug": "kappa", "name": "Kappa Bakery"})
+
+    assert response.status_code == 201, response.content
+    first = response.json()["api_key"]
+    assert first["key"].startswith("wak_") and first["key"].startswith(first["prefix"])
+    assert first["api_url"] == "http://kappa.localhost:8000/api/v1/"
+    assert first["docs_url"] == "http://kappa.localhost:8000/api/v1/docs"
+    stored = ApiKey.objects.get(id=first["id"])
+    assert stored.tenant.slug == "kappa" and stored.revoked_at is None
+    assert stored.key_hash == hashlib.sha256(first["key"].encode()).hexdigest()  # only the hash is kept
+    assert stored.created_by.startswith("platform-key:wpk_")
+    assert platform_api.key.startswith(stored.created_by.removeprefix("platform-key:"))
+
+    me = ApiClient("kappa.localhost", first["key"]).get("/api/v1/me")
+    assert me.status_code == 200, me.content
+    assert me.json()["tenant_slug"] == "kappa" and me.json()["api_key_id"] == first["id"]
+    elsewhere = ApiClient("alpha.localhost", first["key"]).get("/api/v1/me")
+    assert elsewhere.status_code == 401
+    assert elsewhere.json()["error"]["code"] == "unauthorized"
+    assert ApiClient("localhost", first["key"]).get("/api/platform/tenants").status_code == 401

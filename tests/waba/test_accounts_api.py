@@ -16,7 +16,7 @@ def test_create_list_and_get_show_masked_secrets(api_a, tenant_a, in_tenant):
         account = AccountFactory(waba_id="999", display_name="Live")
         PhoneNumberFactory(account=account, phone_number_id="998")
 
-    listed = api_a.get("/api/v1/accounts").json()
+    listed = api_a.get("/api/v1/accounts").json()["items"]
     assert [item["display_name"] for item in listed] == ["Shop", "Live"]
     live = api_a.get(f"/api/v1/accounts/{account.pk}").json()
     assert live["access_token"] == {"set": True, "last4": TOKEN[-4:]}
@@ -93,8 +93,8 @@ def test_every_account_endpoint_refuses_another_tenants_id(api_a, api_b, tenant_
         response = getattr(api_b, method)(path, *body)
         assert response.status_code == 404, (method, path, response.content)
         assert response.json()["error"]["code"] == "not_found"
-    assert api_b.get(f"/api/v1/templates?account_id={account.pk}").json() == []
-    assert api_b.get("/api/v1/accounts").json() == []
+    assert api_b.get(f"/api/v1/templates?account_id={account.pk}").json() == {"items": [], "count": 0}
+    assert api_b.get("/api/v1/accounts").json() == {"items": [], "count": 0}
     with in_tenant(tenant_a):
         assert WhatsAppAccount.objects.filter(pk=account.pk, display_name="Alpha Coffee").exists()
         assert PhoneNumber.objects.filter(pk=phone.pk).exists() and MessageTemplate.objects.filter(pk=template.pk).exists()

@@ -37,7 +37,7 @@ def test_claims_are_idempotent_for_the_owner_and_409_for_anyone_else(tenant_a, t
 def test_meta_apps_belong_to_the_first_tenant_and_the_platform_app_is_never_overwritten(tenant_a, tenant_b):
     app = meta_app_register(tenant=tenant_a, app_id="77", app_secret="secret-one-0001", verify_token="verify-one")
     again = meta_app_register(tenant=tenant_a, app_id="77", app_secret="secret-two-0002", verify_token="verify-two")
-    assert again.pk == app.pk and again.app_secret.reveal() == "secret-two-0002" and again.verify_token == "verify-two"
+    assert again.pk == app.pk and again.app_secret.reveal() == "secret-two-0002" and again.verify_token.reveal() == "verify-two"
 
     with pytest.raises(AlreadyClaimed):
         meta_app_register(tenant=tenant_b, app_id="77", app_secret="x" * 10, verify_token="y" * 10)
@@ -47,6 +47,19 @@ def test_meta_apps_belong_to_the_first_tenant_and_the_platform_app_is_never_over
     used = meta_app_register(tenant=tenant_a, app_id="88", app_secret="tenant-guess", verify_token="tenant-verify")
     assert used.pk == platform.pk and used.tenant_id is None
     platform.refresh_from_db()
-    assert platform.app_secret.reveal() == "platform-secret" and platform.verify_token == "platform-verify"
+    assert platform.app_secret.reveal() == "platform-secret" and platform.verify_token.reveal() == "platform-verify"
     assert meta_app_release(tenant=tenant_a, app_id="77")
     assert not meta_app_release(tenant=tenant_a, app_id="88")
+
+
+def test_no_tenant_can_register_or_claim_the_platform_app_from_settings(tenant_a, settings):
+    from tenants.routing import MetaAppReserved, meta_app_check
+
+    settings.META_APP_ID = "99"
+
+    with pytest.raises(MetaAppReserved) as raised:
+        meta_app_register(tenant=tenant_a, app_id="99", app_secret="tenant-typo-0001", verify_token="tenant-verify")
+    assert (raised.value.status, raised.value.code) == (422, "app_id_reserved")
+    with pytest.raises(MetaAppReserved):
+        meta_app_check(tenant=tenant_a, app_id="99")
+    assert not MetaApp.objects.filter(app_id="99").exists()

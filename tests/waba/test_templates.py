@@ -171,7 +171,7 @@ def test_list_filters(api_a, tenant_a, in_tenant):
         TemplateFactory(account=other, name="order_update", category="UTILITY", status="APPROVED")
 
     def names(query: str) -> list[tuple[str, int]]:
-        return [(t["name"], t["account_id"]) for t in api_a.get(f"/api/v1/templates{query}").json()]
+        return [(t["name"], t["account_id"]) for t in api_a.get(f"/api/v1/templates{query}").json()["items"]]
 
     assert len(names("")) == 3
     assert names("?status=approved&category=marketing") == [("welcome_offer", account.pk)]

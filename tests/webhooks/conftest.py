@@ -180,3 +180,13 @@ def committed_number(db):
         yield tenant, number
     finally:
         run_committed(delete, tenant, number, app, marks)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_inbound_throttle():
+    """Every test client request comes from 127.0.0.1: no test inherits another's refusals."""
+    from webhooks.throttle import inbound_throttle_reset
+
+    inbound_throttle_reset()
+    yield
+    inbound_throttle_reset()

@@ -76,6 +76,15 @@ def test_unknown_app_is_404_for_get_and_post(meta_app, public_client):
     assert WebhookJournalEntry.objects.count() == 0
 
 
+@pytest.mark.parametrize("app_id", ["1%00", "1%0A2", "%E2%80%8B", "9" * 65])
+def test_an_app_id_that_cannot_be_one_is_an_unknown_app_not_a_500(meta_app, public_client, app_id):
+    response = public_client.post(f"/webhooks/whatsapp/{app_id}", data=BODY, content_type="application/json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_app"
+    assert WebhookJournalEntry.objects.count() == 0
+
+
 def test_the_platform_default_app_comes_from_settings(db, public_client, settings):
     settings.META_APP_ID = "555000111"
     settings.META_APP_SECRET = "settings-secret-abcdef0123456789"
@@ -208,3 +217,22 @@ def test_webhooks_are_not_served_on_a_tenant_host(meta_app, tenant_a):
 
     assert response.status_code == 404
     assert WebhookJournalEntry.objects.count() == 0
+
+
+def test_a_tenant_row_for_the_platform_app_id_never_shadows_the_settings(tenant_b, public_client, settings):
+    """A row left by a tenant (or made by a typo) for the platform's app id must not take its webhooks over."""
+    settings.META_APP_ID = "555000111"
+    settings.META_APP_SECRET = "settings-secret-abcdef0123456789"
+    settings.META_VERIFY_TOKEN = "settings-verify-token"
+    meta_app_create(app_id="555000111", secret="tenant-secret-0123456789abcdef", verify_token="tenant-token",
+                    tenant=tenant_b)
+
+    genuine = WebhookPoster(public_client, app_id="555000111", secret="settings-secret-abcdef0123456789").post(BODY)
+    forged = WebhookPoster(public_client, app_id="555000111", secret="tenant-secret-0123456789abcdef").post(BODY)
+    verify = _verify(public_client, app_id="555000111", **{"hub.verify_token": "settings-verify-token"})
+    tenant_verify = _verify(public_client, app_id="555000111", **{"hub.verify_token": "tenant-token"})
+
+    assert genuine.status_code == 200
+    assert forged.status_code == 403
+    assert (verify.status_code, tenant_verify.status_code) == (200, 403)
+    assert list(WebhookJournalEntry.objects.values_list("app_id", flat=True)) == ["555000111"]

@@ -40,15 +40,18 @@ def test_claims_are_oldest_first_and_exclusive_while_the_lease_runs(db):
     assert second == ids[2:]
     assert journal_entries_claim(limit=5, worker="w3") == []
     entry = WebhookJournalEntry.objects.get(pk=ids[0])
-    assert (entry.state, entry.claimed_by, entry.attempts) == (State.PROCESSING, "w1", 1)
+    assert (entry.state, entry.claimed_by, entry.attempts) == (State.PROCESSING, "w1", 0)  # claimed, not started
 
 
 def test_a_dead_workers_rows_are_claimed_again_when_the_lease_ends(db):
     [entry_id] = _record()
     journal_entries_claim(limit=1, worker="dead", lease_s=60)
+    assert journal.journal_entry_start(entry_id=entry_id, worker="dead")
     WebhookJournalEntry.objects.filter(pk=entry_id).update(available_at=timezone.now() - timedelta(seconds=1))
 
     assert journal_entries_claim(limit=1, worker="alive") == [entry_id]
+    assert journal.journal_entry_start(entry_id=entry_id, worker="alive")
+    assert not journal.journal_entry_start(entry_id=entry_id, worker="dead")  # no longer the dead one's
     assert WebhookJournalEntry.objects.get(pk=entry_id).attempts == 2
 
 
@@ -60,7 +63,7 @@ def test_a_stopping_worker_gives_back_what_it_did_not_start(db):
 
     assert done == 0
     assert journal_entries_claim(limit=3, worker="other") == ids
-    assert set(WebhookJournalEntry.objects.values_list("attempts", flat=True)) == {1}
+    assert set(WebhookJournalEntry.objects.values_list("attempts", flat=True)) == {0}
 
 
 def test_release_only_touches_the_callers_rows(db):
@@ -146,3 +149,71 @@ def test_a_retry_waits_a_full_jitter_backoff(db, monkeypatch, highest):
     ceiling = timedelta(seconds=journal.RETRY_BASE_S * 2)  # the second attempt failed
     low, high = (before + ceiling, after + ceiling) if highest else (before, after)
     assert low <= available_at <= high
+
+
+class WorkerKilled(BaseException):
+    """What a worker that dies or hangs mid-entry looks like from the journal: the entry never finishes."""
+
+
+def _die_on(poison_id: int, processed: list[int]):
+    def process(*, entry_id):
+        if entry_id == poison_id:
+            raise WorkerKilled()
+        processed.append(entry_id)
+
+    return process
+
+
+def _lease_runs_out(entry_ids: list[int]) -> None:
+    WebhookJournalEntry.objects.filter(id__in=entry_ids, state=State.PROCESSING).update(
+        available_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_an_entry_that_never_finishes_ends_failed_at_claim_time_with_the_reason(db, monkeypatch, caplog):
+    [poison] = _record()
+    monkeypatch.setattr("webhooks.tasks.journal_entry_process", _die_on(poison, []))
+    for _ in range(journal.MAX_ATTEMPTS):
+        with pytest.raises(WorkerKilled):
+            journal_entries_work(entry_ids=journal_entries_claim(limit=5, worker="w"), worker="w",
+                                 should_stop=lambda: False)
+        _lease_runs_out([poison])
+
+    assert journal_entries_claim(limit=5, worker="w") == []
+
+    entry = WebhookJournalEntry.objects.get(pk=poison)
+    assert (entry.state, entry.attempts, entry.claimed_by) == (State.FAILED, journal.MAX_ATTEMPTS, "")
+    assert f"started {journal.MAX_ATTEMPTS} times" in entry.last_error
+    assert "never finished within its budget" in entry.last_error
+    assert journal_backlog() == {"claimable": 0, "waiting": 0, "failed": 1}
+    [logged] = [r for r in caplog.records if r.name == "webhooks.journal" and r.levelname == "ERROR"]
+    assert str(poison) in logged.getMessage()
+
+
+def test_entries_claimed_with_a_poison_one_are_not_charged_for_it(db, monkeypatch):
+    first, poison, after = _record(3)
+    processed: list[int] = []
+    monkeypatch.setattr("webhooks.tasks.journal_entry_process", _die_on(poison, processed))
+
+    with pytest.raises(WorkerKilled):
+        journal_entries_work(entry_ids=journal_entries_claim(limit=5, worker="w"), worker="w",
+                             should_stop=lambda: False)
+    _lease_runs_out([poison, after])
+
+    attempts = dict(WebhookJournalEntry.objects.values_list("id", "attempts"))
+    assert (attempts[first], attempts[poison], attempts[after]) == (1, 1, 0)
+    assert processed == [first]
+
+
+def test_each_entry_gets_its_own_budget_when_it_starts(db):
+    ids = _record(2)
+    journal_entries_claim(limit=2, worker="w", lease_s=60)
+
+    assert journal.journal_entry_start(entry_id=ids[1], worker="w") is True
+    assert journal.journal_entry_start(entry_id=ids[0], worker="someone-else") is False
+
+    started = WebhookJournalEntry.objects.get(pk=ids[1])
+    budget_left = (started.available_at - timezone.now()).total_seconds()
+    assert journal.ENTRY_BUDGET_S - 5 < budget_left <= journal.ENTRY_BUDGET_S
+    assert started.attempts == 1
+    assert WebhookJournalEntry.objects.get(pk=ids[0]).attempts == 0

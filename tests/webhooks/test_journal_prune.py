@@ -25,7 +25,7 @@ def journal_entry(*, age_days: float, state: str = "processed") -> WebhookJourna
 
 
 def test_prune_deletes_only_processed_entries_past_the_retention_in_batches(db):
-    failed = journal_entry(age_days=20, state="failed")  # not processed: kept whatever its age
+    failed = journal_entry(age_days=20, state="failed")  # failed rows have a retention of their own (30 days)
     old = [journal_entry(age_days=15) for _ in range(7)]
     pending = journal_entry(age_days=15, state="pending")
     recent = journal_entry(age_days=13)  # inside the 14 days: kept
@@ -55,3 +55,24 @@ def test_retention_is_a_setting(db, settings):
 def test_prune_refuses_to_run_inside_a_tenant(tenant_a, in_tenant):
     with in_tenant(tenant_a), pytest.raises(RuntimeError, match="public schema"):
         journal.webhook_journal_prune()
+
+
+def test_failed_entries_and_dead_letters_are_deleted_after_their_own_retention(db, settings):
+    """Both hold raw customer messages: kept long enough for a replay, never forever."""
+    settings.WEBHOOK_FAILED_RETENTION_DAYS = 30
+    settings.WEBHOOK_DEAD_LETTER_RETENTION_DAYS = 20
+    old_failed = journal_entry(age_days=31, state="failed")
+    recent_failed = journal_entry(age_days=29, state="failed")
+    pending = journal_entry(age_days=40, state="pending")  # still to be processed: never pruned
+    letters = {
+        age: WebhookDeadLetter.objects.create(app_id="1", envelope={}, envelope_hash=f"h{age}", reason="unrouted")
+        for age in (21, 19)
+    }
+    for age, letter in letters.items():
+        WebhookDeadLetter.objects.filter(pk=letter.pk).update(created_at=timezone.now() - timedelta(days=age))
+
+    assert tasks.webhook_journal_prune_run() == 2
+
+    assert set(WebhookJournalEntry.objects.values_list("pk", flat=True)) >= {recent_failed.pk, pending.pk}
+    assert not WebhookJournalEntry.objects.filter(pk=old_failed.pk).exists()
+    assert list(WebhookDeadLetter.objects.values_list("pk", flat=True)) == [letters[19].pk]

@@ -395,6 +395,16 @@ def test_unsupported_message_keeps_errors():
     assert [error["code"] for error in content["errors"]] == [131051]
 
 
+@pytest.mark.parametrize("unsupported", [True, "edit", ["edit"], None])
+def test_unsupported_message_whose_unsupported_part_is_not_an_object_keeps_no_original_type(unsupported):
+    payload = load_webhook_fixture("message_unsupported")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["unsupported"] = unsupported
+
+    [event] = parse_envelope(payload)
+
+    assert (event.type, event.content["original_type"]) == ("unsupported", None)
+
+
 def test_unknown_message_type_becomes_unsupported():
     event = only_message("message_unknown_type")
 

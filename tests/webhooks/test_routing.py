@@ -204,6 +204,30 @@ def test_a_suspended_tenants_events_wait_as_dead_letters(webhook, number_a, tena
         assert Message.objects.count() == 1
 
 
+def test_resuming_a_tenant_delivers_what_waited_for_it_and_only_that(
+    sync_jobs, webhook, number_a, number_b, tenant_a, tenant_b, in_tenant
+):
+    tenant_suspend(tenant=tenant_a, reason="unpaid")
+    tenant_suspend(tenant=tenant_b, reason="unpaid")
+    webhook.post(load_webhook_fixture_bytes("message_text"))  # to alpha's number
+    webhook.post(load_webhook_fixture_bytes("batch_two_numbers"))  # to alpha's and beta's
+    process_journal()
+    waiting = WebhookDeadLetter.objects.filter(reason="tenant_inactive", resolved_at__isnull=True)
+    assert waiting.count() >= 3
+
+    tenant_resume(tenant=tenant_a)
+
+    resolved = WebhookDeadLetter.objects.filter(resolved_at__isnull=False)
+    assert resolved.exists() and set(resolved.values_list("resolved_tenant", flat=True)) == {tenant_a.pk}
+    assert not WebhookDeadLetter.objects.filter(reason="tenant_inactive", resolved_at__isnull=True,
+                                                routing_id=FIXTURE_PHONE_ID).exists()
+    assert WebhookDeadLetter.objects.filter(resolved_at__isnull=True, routing_id=SECOND_PHONE_ID).exists()
+    with in_tenant(tenant_a):
+        assert Message.objects.filter(direction=Message.Direction.INBOUND).count() == 2
+    with in_tenant(tenant_b):
+        assert not Message.objects.exists()  # beta is still suspended: its letters wait
+
+
 def test_routed_but_missing_number_row_is_dead_lettered(webhook, tenant_a, in_tenant):
     route_claim(tenant=tenant_a, waba_id=FIXTURE_WABA_ID, phone_number_ids=[FIXTURE_PHONE_ID])
 

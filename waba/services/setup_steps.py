@@ -6,6 +6,7 @@ sent as null clear an optional field. Rules across fields of one step live in `r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -13,7 +14,9 @@ from typing import Annotated, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from tenants.routing import meta_app_is_reserved
 from waba import meta
 from waba.validation import ClockTime, MetaId, PhoneNumberText, SecretText, StrictInput, TimeZoneName
 
@@ -43,11 +46,34 @@ def _vertical(value: str) -> str:
     return value
 
 
+VERIFY_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_.~-]{8,128}")
+
+
+def _verify_token(value: str) -> str:
+    if not VERIFY_TOKEN_PATTERN.fullmatch(value):
+        raise PydanticCustomError(
+            "string_pattern_mismatch",
+            "The webhook verify token must be 8 to 128 characters long and use only letters, digits "
+            "and the characters . _ ~ - (no spaces), e.g. my-verify-token-2024.",
+        )
+    return value
+
+
 def _webhook_fields(value: list[str]) -> list[str]:
     unknown = [item for item in value if item not in meta.WEBHOOK_FIELDS]
     if unknown:
         raise ValueError(f"Unknown webhook fields {unknown}; choose from {list(meta.WEBHOOK_FIELDS)}.")
     return list(dict.fromkeys(value))
+
+
+def _tenant_app_id(value: str) -> str:
+    if meta_app_is_reserved(value):
+        raise PydanticCustomError(
+            "app_id_reserved",
+            "This is the platform's own Meta app; enter the id of your own Meta app "
+            "(App settings > Basic in Meta's developer dashboard).",
+        )
+    return value
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -58,14 +84,15 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
 Vertical = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_vertical)]
 Website = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_website)]
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=meta.TEXT_MESSAGE_MAX_CHARS)]
-VerifyToken = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.~-]{8,128}$")]
+TenantAppId = Annotated[MetaId, AfterValidator(_tenant_app_id)]
+VerifyToken = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_verify_token)]
 
 
 class BusinessAccountStep(StrictInput):
     display_name: Name | None = None
     waba_id: MetaId | None = None
     business_account_id: MetaId | None = None
-    app_id: MetaId | None = None
+    app_id: TenantAppId | None = None
     app_secret: SecretText | None = None
 
 
