@@ -320,6 +320,9 @@ SEND_BACKOFF_MAX_S = env_float("SEND_BACKOFF_MAX_S", 300.0)
 # A message whose outcome is unknown (timeout after the request left, worker killed) waits
 # this long for a status webhook carrying its id before it is sent again.
 SEND_RECONCILE_GRACE_S = env_float("SEND_RECONCILE_GRACE_S", 60.0)
+# While the number's status webhooks are not arriving (messages Meta accepted have no status
+# either), such a message is held rather than sent again, for at most this long after its attempt.
+SEND_RECONCILE_MAX_HOLD_S = env_float("SEND_RECONCILE_MAX_HOLD_S", 6 * 3600.0)
 # Threads per worker process doing Graph requests.
 SEND_WORKER_THREADS = env_int("SEND_WORKER_THREADS", 16)
 # How often a worker looks at every active tenant (notifications wake it sooner).

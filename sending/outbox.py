@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -338,6 +339,7 @@ class Reconciled:
     confirmed: int = 0  # a status webhook proved it went out: not sent again
     requeued: int = 0  # no trace at Meta after the grace period: sent again
     failed: int = 0  # out of attempts
+    held: int = 0  # the number's status webhooks are not arriving: its absence proves nothing yet
 
 
 def outbox_reconcile(*, max_attempts: int, limit: int = 200) -> Reconciled:
@@ -346,25 +348,41 @@ def outbox_reconcile(*, max_attempts: int, limit: int = 200) -> Reconciled:
     A status webhook carrying the message's id in `biz_opaque_callback_data` (or a wamid already
     attached by webhook processing) proves Meta accepted it: it becomes `sent` and is not sent
     again. Without such proof it is queued again, or failed once its attempts are used up.
+
+    The absence of a status proves something only while statuses arrive. When messages Meta
+    accepted from the same number around the same time have no status either, the app's webhooks
+    are failing (Meta retries them for days): the message is held for another grace period, up to
+    `SEND_RECONCILE_MAX_HOLD_S` after its last attempt, rather than sent a second time.
     """
-    confirmed = requeued = failed = 0
+    confirmed = requeued = failed = held = 0
     now = timezone.now()
+    grace = timedelta(seconds=settings.SEND_RECONCILE_GRACE_S)
+    max_hold = timedelta(seconds=settings.SEND_RECONCILE_MAX_HOLD_S)
+    silent_numbers: dict[int, bool] = {}
     with transaction.atomic():
         stale = list(
             Message.objects.select_for_update(skip_locked=True)
             .filter(status=S.SENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at")
-            .values_list("pk", "wamid", "attempts")[:limit]
+            .values_list("pk", "wamid", "attempts", "phone_number_id", "last_attempt_at")[:limit]
         )
         if not stale:
             return Reconciled()
-        evidence = _status_evidence([pk for pk, wamid, _ in stale if not wamid])
+        evidence = _status_evidence([pk for pk, wamid, *_ in stale if not wamid])
         sent: list[tuple[int, str, datetime]] = []
-        for pk, wamid, attempts in stale:
+        for pk, wamid, attempts, number_id, last_attempt_at in stale:
             proof = (wamid, now) if wamid else evidence.get(pk)
             if proof is not None:
                 sent.append((pk, proof[0], proof[1]))
                 confirmed += 1
+            elif (
+                last_attempt_at is not None
+                and now - last_attempt_at < max_hold
+                and _statuses_silent(number_id, since=last_attempt_at - grace, until=now - grace,
+                                     cache=silent_numbers)
+            ):
+                Message.objects.filter(pk=pk).update(next_attempt_at=now + grace, updated_at=now)
+                held += 1
             elif attempts >= max_attempts:
                 outbox_record_failed(
                     message_id=pk,
@@ -379,7 +397,34 @@ def outbox_reconcile(*, max_attempts: int, limit: int = 200) -> Reconciled:
         outbox_record_sent(sent=sent)
     if confirmed or requeued or failed:
         logger.info("reconciled: %s confirmed by webhooks, %s queued again, %s failed", confirmed, requeued, failed)
-    return Reconciled(confirmed=confirmed, requeued=requeued, failed=failed)
+    if held:
+        silent = sorted(number for number, is_silent in silent_numbers.items() if is_silent)
+        logger.warning(
+            "status webhooks are not arriving for phone number row(s) %s: %s message(s) whose outcome is "
+            "unknown are held instead of sent again (check the app's webhook subscription in Meta's App "
+            "Dashboard)", silent, held,
+        )
+    return Reconciled(confirmed=confirmed, requeued=requeued, failed=failed, held=held)
+
+
+def _statuses_silent(number_id: int, *, since: datetime, until: datetime, cache: dict[int, bool]) -> bool:
+    """Whether messages Meta accepted from this number in [since, until] all lack a status webhook.
+
+    False when there are none to judge by: an idle number's silence says nothing about webhooks.
+    """
+    if number_id not in cache:
+        accepted = list(
+            Message.objects.filter(
+                phone_number_id=number_id,
+                direction=Message.Direction.OUTBOUND,
+                wamid__isnull=False,
+                last_attempt_at__range=(since, until),
+            )
+            .order_by("-last_attempt_at")
+            .values_list("wamid", flat=True)[:20]
+        )
+        cache[number_id] = bool(accepted) and not StatusEvent.objects.filter(wamid__in=accepted).exists()
+    return cache[number_id]
 
 
 def _status_evidence(message_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:

@@ -65,3 +65,73 @@ def test_a_claim_takes_at_most_its_limit_whatever_plan_postgres_picks(tenant_a, 
         claimed = outbox.outbox_claim(phone_number_pk=number.pk, limit=4, lease_s=60)
         assert len(claimed) == 4
         assert Message.objects.filter(phone_number=number, status="sending").count() == 4
+
+
+def _unknown_outcome_and_an_accepted_neighbour(number, wa_id, *, unknown_since: timedelta):
+    """A message whose outcome is unknown, and another from the same number that Meta accepted before it."""
+    now = timezone.now()
+    unknown = queue_text(number, wa_id, "Where is my order?")
+    Message.objects.filter(pk=unknown.pk).update(
+        status="sending", attempts=1, last_attempt_at=now - unknown_since, next_attempt_at=now - timedelta(seconds=1)
+    )
+    accepted = queue_text(number, wa_id, "Thanks for your order")
+    Message.objects.filter(pk=accepted.pk).update(
+        status="sent", attempts=1, wamid="wamid.ACCEPTED", last_attempt_at=now - unknown_since - timedelta(seconds=30)
+    )
+    return unknown
+
+
+@pytest.fixture
+def grace_60s(settings):
+    settings.SEND_RECONCILE_GRACE_S = 60
+    settings.SEND_RECONCILE_MAX_HOLD_S = 3600
+
+
+def test_an_unknown_outcome_is_held_while_the_numbers_status_webhooks_are_not_arriving(tenant_a, in_tenant, number_a, open_window_a, grace_60s, caplog):
+    with in_tenant(tenant_a):
+        unknown = _unknown_outcome_and_an_accepted_neighbour(number_a, open_window_a.contact.wa_id,
+                                                             unknown_since=timedelta(minutes=2))
+
+        result = outbox.outbox_reconcile(max_attempts=8)
+
+        unknown.refresh_from_db()
+    assert result == outbox.Reconciled(held=1)
+    assert unknown.status == "sending" and unknown.attempts == 1
+    assert unknown.next_attempt_at > timezone.now() + timedelta(seconds=50)  # another grace period
+    assert "status webhooks are not arriving" in caplog.text
+
+
+def test_an_unknown_outcome_is_sent_again_when_statuses_arrive_for_the_number(tenant_a, in_tenant, number_a, open_window_a, grace_60s):
+    with in_tenant(tenant_a):
+        unknown = _unknown_outcome_and_an_accepted_neighbour(number_a, open_window_a.contact.wa_id,
+                                                             unknown_since=timedelta(minutes=2))
+        StatusEvent.objects.create(wamid="wamid.ACCEPTED", status="delivered", timestamp=timezone.now())
+
+        result = outbox.outbox_reconcile(max_attempts=8)
+
+        unknown.refresh_from_db()
+    assert result == outbox.Reconciled(requeued=1)
+    assert unknown.status == "queued"
+
+
+def test_an_idle_numbers_silence_proves_nothing_and_the_message_is_sent_again(tenant_a, in_tenant, number_a, open_window_a, grace_60s):
+    with in_tenant(tenant_a):
+        unknown = queue_text(number_a, open_window_a.contact.wa_id)
+        Message.objects.filter(pk=unknown.pk).update(
+            status="sending", attempts=1, last_attempt_at=timezone.now() - timedelta(minutes=2),
+            next_attempt_at=timezone.now() - timedelta(seconds=1),
+        )
+
+        assert outbox.outbox_reconcile(max_attempts=8) == outbox.Reconciled(requeued=1)
+
+
+def test_a_hold_ends_after_the_longest_hold_and_the_message_is_sent_again(tenant_a, in_tenant, number_a, open_window_a, grace_60s):
+    with in_tenant(tenant_a):
+        unknown = _unknown_outcome_and_an_accepted_neighbour(number_a, open_window_a.contact.wa_id,
+                                                             unknown_since=timedelta(hours=2))
+
+        result = outbox.outbox_reconcile(max_attempts=8)
+
+        unknown.refresh_from_db()
+    assert result == outbox.Reconciled(requeued=1)
+    assert unknown.status == "queued"
