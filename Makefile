@@ -20,11 +20,13 @@ run: $(STAMP)
 # The tests start the embedded PostgreSQL when it is not running; it is stopped again at the end
 # unless another process (make run, another test run, a shell) is connected to it then.
 test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/lint-imports
-	$(BIN)/mypy
+	@# mypy's Django plugin loads the settings, which start the embedded PostgreSQL: look before anything runs.
 	@db_was_running=$$($(BIN)/python -c "from platform_core.db import embedded_running; print(int(embedded_running()))"); \
-	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	status=0; \
+	{ echo "ruff check ." && $(BIN)/ruff check . && \
+	  echo "lint-imports" && $(BIN)/lint-imports && \
+	  echo "mypy" && $(BIN)/mypy && \
+	  echo "pytest $(PYTEST_ARGS)" && $(BIN)/python -m pytest $(PYTEST_ARGS); } || status=$$?; \
 	if [ "$$db_was_running" = 0 ]; then \
 		$(BIN)/python -c "from platform_core.db import embedded_running, embedded_stop_unless_in_use as stop; embedded_running() and print(stop())"; \
 	fi; \

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin import AdminSite
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_tenants.utils import get_public_schema_name
@@ -33,3 +34,9 @@ def landing_page(request: TenantRequest, *, admin_site: AdminSite, api: NinjaAPI
         "key_prefix": settings.API_KEY_PREFIX if workspace else settings.PLATFORM_API_KEY_PREFIX,
     }
     return render(request, "platform_core/landing.html", context)
+
+
+@require_safe
+def favicon(request: TenantRequest) -> HttpResponse:
+    """Browsers ask every host for /favicon.ico; the admin pages name none."""
+    return HttpResponseRedirect(static("platform_core/favicon.svg"))

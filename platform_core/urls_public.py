@@ -6,7 +6,7 @@ from analytics.platform_api import platform_router as analytics_platform_router
 from flows_builder.endpoint.views import flow_data_exchange
 from platform_core.admin_sites import platform_admin_site
 from platform_core.api import build_api
-from platform_core.landing import landing_page
+from platform_core.landing import favicon, landing_page
 from tenants.api import platform_router
 from tenants.auth import PlatformApiKeyAuth
 
@@ -21,6 +21,7 @@ api.add_router("/", platform_router)
 api.add_router("/", analytics_platform_router)
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", landing_page, {"admin_site": platform_admin_site, "api": api}, name="landing"),
     path("api/platform/", api.urls),
     path("admin/", platform_admin_site.urls),

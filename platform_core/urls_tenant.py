@@ -9,7 +9,7 @@ from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
-from platform_core.landing import landing_page
+from platform_core.landing import favicon, landing_page
 from sending.api import message_send_operations_add
 from tenants.api import tenant_router
 from tenants.auth import TenantApiKeyAuth
@@ -33,6 +33,7 @@ api.add_router("/", analytics_router)
 api.add_router("/", menus_router)
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", landing_page, {"admin_site": tenant_admin_site, "api": api}, name="landing"),
     path("api/v1/", api.urls),
     path("admin/", tenant_admin_site.urls),

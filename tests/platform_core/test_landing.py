@@ -61,3 +61,14 @@ def test_view_site_in_either_admin_leads_to_the_landing_page(request, admin):
 
     assert '<a href="/">View site</a>' in index
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
+def test_every_host_has_a_favicon(tenant_a, host):
+    client = ApiClient(host)
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content if icon.streaming else [icon.content])
