@@ -183,8 +183,8 @@ def test_a_program_that_ignores_sigterm_is_killed_with_its_group(tmp_path, caplo
                              stop_timeout_s=0.5)
     supervisor.start()
     leader = supervisor.pids()["job cluster"]
-    wait_for(child_pid_file.exists)
-    child = int(child_pid_file.read_text())
+    wait_for(lambda: pids_in(child_pid_file))  # exists once opened, holds the pid once written
+    child = pids_in(child_pid_file)[0]
 
     with caplog.at_level(logging.INFO, logger="platform_core.supervisor"):
         supervisor.stop()
@@ -200,8 +200,8 @@ def test_what_a_dead_program_left_in_its_group_is_killed_before_it_restarts(tmp_
                              restart_base_s=0.05)
     supervisor.start()
     first_leader = supervisor.pids()["job cluster"]
-    wait_for(child_pid_file.exists)
-    first_child = int(child_pid_file.read_text())
+    wait_for(lambda: pids_in(child_pid_file))
+    first_child = pids_in(child_pid_file)[0]
     child_pid_file.unlink()
 
     os.kill(first_leader, signal.SIGKILL)
