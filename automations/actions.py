@@ -4,6 +4,7 @@
     order_summary          reads `product` + `quantity`; sets `summary` ("Coffee x 2 = 240") and `total`
     create_order           places the summarised order; sets `order_id`
     lookup_order_status    reads `order_id`; sets `order_status` (only the contact's own orders)
+    lookup_order_from_message  the same for the number at the end of the inbound text ("track ORD-42")
     create_support_ticket  reads `issue_type` (+ `_title`) and `description`; sets `ticket_id`
 
 Context keys can be renamed per step with `params` (e.g. `{"item_key": "drink"}`).
@@ -11,8 +12,11 @@ Context keys can be renamed per step with `params` (e.g. `{"item_key": "drink"}`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+
+from django.db.models import Q
 
 from automations.errors import ActionFailed
 from automations.models import CatalogueItem, Order
@@ -24,6 +28,7 @@ from messaging.interactive import Row, Section, build_list
 from waba import meta
 
 ITEM_ID_PREFIX = "item:"
+ORDER_NUMBER_AT_END = re.compile(r"(\d{1,10})\D*$")
 
 
 @workflow_renderer("catalogue_list")
@@ -76,14 +81,30 @@ def create_order(run: ActionContext) -> Mapping[str, Any]:
     return {"order_id": order.pk, "total": money(order.total)}
 
 
-@workflow_action("lookup_order_status")
-def lookup_order_status(run: ActionContext) -> Mapping[str, Any]:
-    """A contact sees the status of their own orders only: another customer's id reads as unknown."""
-    order_id = run.context.get(run.params.get("order_key", "order_id"))
-    order = Order.objects.filter(pk=order_id, contact=run.contact).first() if isinstance(order_id, int) else None
+def _own_order_status(run: ActionContext, order_id: object) -> Mapping[str, Any]:
+    """A contact sees the status of their own orders only (placed by this contact, or under their
+    WhatsApp id): another customer's id reads exactly as an unknown one."""
+    owner = Q(contact=run.contact) | Q(customer_wa_id=run.contact.wa_id)
+    order = Order.objects.filter(owner, pk=order_id).first() if isinstance(order_id, int) else None
     if order is None:
         raise ActionFailed(f"I could not find order #{order_id} for your number.")
-    return {"order_status": order.get_status_display(), "order_total": money(order.total)}
+    return {"order_id": order.pk, "order_status": order.get_status_display(), "order_total": money(order.total)}
+
+
+@workflow_action("lookup_order_status")
+def lookup_order_status(run: ActionContext) -> Mapping[str, Any]:
+    return _own_order_status(run, run.context.get(run.params.get("order_key", "order_id")))
+
+
+@workflow_action("lookup_order_from_message")
+def lookup_order_from_message(run: ActionContext) -> Mapping[str, Any]:
+    """The order number at the end of the inbound text ("track ORD-1234" -> 1234)."""
+    content = run.message.content if run.message is not None and isinstance(run.message.content, dict) else {}
+    text = str(content.get("body") or (run.message.body if run.message is not None else "") or "")
+    found = ORDER_NUMBER_AT_END.search(text)
+    if found is None:
+        raise ActionFailed("Please send the order number after track, for example: track ORD-42.")
+    return _own_order_status(run, int(found.group(1)))
 
 
 @workflow_action("create_support_ticket")

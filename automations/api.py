@@ -149,9 +149,11 @@ def workflow_create(request: TenantRequest, payload: WorkflowIn):
 @router.post("/workflows/install-builtins", response={200: BuiltinsInstalledOut, 201: BuiltinsInstalledOut})
 def workflow_install_builtins(request: TenantRequest):
     """Main menu, ordering, tracking and support, with their menus and a small catalogue. Idempotent:
-    what already exists under a built-in name is kept (200 when nothing was missing, 201 otherwise)."""
+    what already exists under a built-in name is kept (200 when nothing was missing or upgraded, 201
+    otherwise)."""
     installed = builtins_install(changed_by=_changed_by(request))
-    created = installed.created_templates or installed.created_workflows or installed.created_catalogue_items
+    created = (installed.created_templates or installed.created_workflows or installed.created_catalogue_items
+               or installed.upgraded)
     return Status(201 if created else 200, installed)
 
 

@@ -133,6 +133,7 @@ class BuiltinsInstalledOut(Schema):
     created_workflows: list[str]
     created_catalogue_items: list[str]
     kept: list[str]
+    upgraded: list[str]
 
 
 # --- conversation states and handoffs -----------------------------------------------------------------

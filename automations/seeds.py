@@ -1,7 +1,10 @@
-"""The built-in menus and workflows a tenant installs with one call: main menu, ordering, tracking, support.
+"""The built-in menus and workflows a tenant installs with one call: main menu, ordering, tracking
+(by steps, or "track ORD-1234" in one message), support.
 
 `builtins_install` is idempotent: what already exists under a built-in name is kept as the
-tenant left it (their edits win), only what is missing is created. A small catalogue is added
+tenant left it (their edits win), only what is missing is created; so installing again adds the
+built-ins of a newer release. One upgrade in place: a main menu whose keywords are exactly those
+an earlier release installed gets today's keywords. A small catalogue is added
 when the tenant has none, so the ordering workflow works at once (Coffee costs 120).
 """
 
@@ -25,6 +28,15 @@ NEW_ORDER = "new_order"
 ORDER_TRACKING = "order_tracking"
 SUPPORT = "support"
 
+MAIN_MENU_KEYWORDS = ["hi", "hello", "hey", "start", "menu", "help"]
+# Keyword lists the main menu was installed with before: a template still holding one of them
+# exactly was never edited by the tenant, so `builtins_install` brings it up to MAIN_MENU_KEYWORDS.
+MAIN_MENU_EARLIER_KEYWORDS = [["hi", "hello", "hey", "start"]]
+TRACK_ORDER_QUICK = "track_order_quick"
+# "track ORD-1234", "Track #1234", "track order 1234": the whole message, searched in the folded
+# form (keywords.fold); lookup_order_from_message reads the number back from the same text.
+TRACK_ORDER_PATTERN = r"^\s*track\s+(?:order\s+)?(?:ord\s*-?\s*)?#?\s*\d{1,10}\s*[.!?]*\s*$"
+
 CATALOGUE: list[tuple[str, Decimal, str]] = [
     ("Coffee", Decimal("120"), "Freshly brewed, 250 ml"),
     ("Tea", Decimal("90"), "Black or green, 250 ml"),
@@ -41,7 +53,7 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         "template_name": "main_menu",
         "description": "The main menu: track, order, support.",
         "type": "button",
-        "trigger_keywords": ["hi", "hello", "hey", "start"],
+        "trigger_keywords": MAIN_MENU_KEYWORDS,
         "match_mode": "contains",
         "structure": _buttons("Hello! How can we help you today?", ("track_order", "Track Order"),
                               ("place_order", "Place Order"), ("get_support", "Get Support")),
@@ -58,6 +70,15 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         "description": "An order's status, with Track Again and Main Menu.",
         "type": "button",
         "structure": _buttons("Order #{order_id}: {order_status}.", ("track_again", "Track Again"),
+                              (conf.MENU_ID, "Main Menu")),
+    },
+    {
+        "template_name": "order_tracking_quick",
+        "description": 'One message "track ORD-1234": that order\'s status at once.',
+        "type": "button",
+        "trigger_keywords": [TRACK_ORDER_PATTERN],
+        "match_mode": "regex",
+        "structure": _buttons("To follow an order, choose Track Order in the main menu.",
                               (conf.MENU_ID, "Main Menu")),
     },
     {
@@ -124,6 +145,20 @@ BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
         },
     },
     {
+        "name": TRACK_ORDER_QUICK,
+        "description": 'Answers "track <order number>" with the status of that order of the contact.',
+        "definition": {
+            "start": "answer",
+            "steps": {
+                "answer": {
+                    "action": "lookup_order_from_message",
+                    "send": {"template": "order_tracking_result"},
+                    "input": {"type": "choice", "choices": [{"id": "track_again", "workflow": ORDER_TRACKING}]},
+                },
+            },
+        },
+    },
+    {
         "name": SUPPORT,
         "description": "Issue type, then a description: opens a SupportTicket.",
         "definition": {
@@ -164,7 +199,7 @@ BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
     },
 ]
 # Which template starts which workflow when its keywords match.
-TEMPLATE_STARTS = {"main_menu": MAIN_MENU}
+TEMPLATE_STARTS = {"main_menu": MAIN_MENU, "order_tracking_quick": TRACK_ORDER_QUICK}
 
 
 @dataclass
@@ -173,6 +208,7 @@ class BuiltinsInstalled:
     created_workflows: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     created_catalogue_items: list[str] = field(default_factory=list)
+    upgraded: list[str] = field(default_factory=list)
 
 
 def builtins_install(*, changed_by: str = "builtin") -> BuiltinsInstalled:
@@ -199,8 +235,20 @@ def builtins_install(*, changed_by: str = "builtin") -> BuiltinsInstalled:
             if template_name in result.created_templates:
                 workflow_template_update(template=WorkflowTemplate.objects.get(template_name=template_name),
                                          workflow=Workflow.objects.get(name=workflow_name), changed_by=changed_by)
+        if _main_menu_keywords_upgrade(changed_by=changed_by):
+            result.upgraded.append(f"template:{MAIN_MENU}")
         if not CatalogueItem.objects.exists():
             for position, (name, price, description) in enumerate(CATALOGUE):
                 catalogue_item_create(name=name, price=price, description=description, position=position)
                 result.created_catalogue_items.append(name)
     return result
+
+
+def _main_menu_keywords_upgrade(*, changed_by: str) -> bool:
+    """Give an unedited main menu (keywords exactly as an earlier release installed them) today's
+    keywords, as a new template version. True when it did."""
+    template = WorkflowTemplate.objects.filter(template_name="main_menu").first()
+    if template is None or list(template.trigger_keywords or []) not in MAIN_MENU_EARLIER_KEYWORDS:
+        return False
+    workflow_template_update(template=template, trigger_keywords=MAIN_MENU_KEYWORDS, changed_by=changed_by)
+    return True

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from automations import errors
-from automations.keywords import Candidate, best_match
+from automations.keywords import CONTAINS, Candidate, best_match
 from automations.models import (
     CatalogueItem,
     ConversationState,
@@ -18,6 +19,10 @@ from automations.models import (
     Workflow,
     WorkflowTemplate,
 )
+from flows_builder.models import WhatsAppFlow
+
+# A WhatsApp Flow's trigger keywords match as whole words anywhere in the message.
+FLOW_KEYWORD_MODE = CONTAINS
 
 
 def workflow_template_matching(*, text: str) -> WorkflowTemplate | None:
@@ -33,6 +38,58 @@ def workflow_template_matching(*, text: str) -> WorkflowTemplate | None:
         for template in templates.values()
     ))
     return templates[match.key] if match else None
+
+
+@dataclass(frozen=True)
+class KeywordTrigger:
+    """What a customer's text triggers: a published WhatsApp Flow to send (`flow`), a workflow to
+    start (a template's, or the conversational flow an unpublished Flow falls back to), or a
+    template's menu sent on its own (`template` with no `workflow`)."""
+
+    template: WorkflowTemplate | None = None
+    flow: WhatsAppFlow | None = None
+    workflow: Workflow | None = None
+
+
+def keyword_trigger_matching(*, text: str, account_id: int) -> KeywordTrigger | None:
+    """The best match of `text` among the active templates and the active WhatsApp Flows of the
+    number's account (one ranking, keywords.best_match; a Flow's keywords match in `contains`
+    mode). A Flow takes part when it can be sent published, or when the conversational flow it is
+    linked to exists and is active; otherwise its keywords are not offered at all."""
+    templates = {
+        ("template", template.pk): template
+        for template in WorkflowTemplate.objects.filter(is_active=True).exclude(trigger_keywords=[])
+        .select_related("workflow").order_by("pk")
+    }
+    flows = list(WhatsAppFlow.objects.filter(account_id=account_id, is_active=True).exclude(trigger_keywords=[])
+                 .order_by("pk"))
+    linked = {workflow.name: workflow for workflow in Workflow.objects.filter(
+        is_active=True, name__in=[flow.flow_definition_name for flow in flows if flow.flow_definition_name])}
+    triggers: dict[object, KeywordTrigger] = {
+        key: KeywordTrigger(template=template, workflow=template.workflow)
+        for key, template in templates.items()
+    }
+    for flow in flows:
+        if flow.meta_flow_id and flow.can_send_published:
+            triggers[("flow", flow.pk)] = KeywordTrigger(flow=flow)
+        elif flow.flow_definition_name in linked:
+            triggers[("flow", flow.pk)] = KeywordTrigger(workflow=linked[flow.flow_definition_name])
+    candidates = [
+        Candidate(key=key, keywords=template.trigger_keywords, mode=template.match_mode,
+                  priority=template.priority, created_order=template.pk)
+        for key, template in templates.items()
+    ] + [
+        Candidate(key=("flow", flow.pk), keywords=flow.trigger_keywords, mode=FLOW_KEYWORD_MODE, priority=0,
+                  created_order=flow.pk)
+        for flow in flows if ("flow", flow.pk) in triggers
+    ]
+    match = best_match(text, candidates)
+    if match is None:
+        return None
+    trigger = triggers[match.key]
+    if trigger.workflow is not None and not trigger.workflow.is_active:
+        return replace(trigger, workflow=None)
+    return trigger
 
 
 def workflow_template_get(*, template_id: int) -> WorkflowTemplate:

@@ -11,9 +11,11 @@ seeing the state the previous one left. In order:
 3. "menu", "cancel" and "human" (typed, or the ids `menu`, `cancel`, `human`) always work;
 4. an active conversation state takes the answer to its step (a tapped option, or text that its
    validator accepts) and moves the workflow on;
-5. otherwise a keyword may start a workflow (or send a one-off menu); a button of an earlier
-   menu resumes that menu; an active state re-prompts, and after three misses offers the main
-   menu or a human; with no state, text that matched nothing gets the fallback.
+5. otherwise a keyword may start a workflow (or send a one-off menu), or send a WhatsApp Flow
+   (a published Flow whose trigger keyword matched; an unpublished one starts the conversational
+   flow it is linked to); a button of an earlier menu resumes that menu; an active state
+   re-prompts, and after three misses offers the main menu or a human; with no state, text that
+   matched nothing gets the fallback.
 
 Every reply goes through `replies.reply_send` (the send pipeline) and is recorded with the
 workflow and step that produced it.
@@ -42,7 +44,7 @@ from automations.models import (
 )
 from automations.registry import WORKFLOW_ACTIONS, WORKFLOW_RENDERERS, ActionContext
 from automations.replies import FlowReply, OutboundReply
-from automations.selectors import workflow_template_matching
+from automations.selectors import keyword_trigger_matching
 from automations.services.handoffs import handoff_open, handoff_open_for
 from automations.services.state import (
     conversation_state_active,
@@ -279,14 +281,22 @@ class _Run:
     # --- starting, choosing, entering steps ----------------------------------------------------
 
     def _keyword_start(self, text: str) -> bool:
-        template = workflow_template_matching(text=text)
-        if template is None:
+        trigger = keyword_trigger_matching(text=text, account_id=self.phone.account_id)
+        if trigger is None:
             return False
         self.outcome = "keyword"
-        workflow = template.workflow
-        if workflow is not None and workflow.is_active:
-            self._start(workflow)
+        if trigger.flow is not None:
+            # A published WhatsApp Flow whose keyword matched: sent as it is, ending any workflow.
+            flow = trigger.flow
+            self._end_current(StateStatus.REPLACED)
+            self._reply(OutboundReply(purpose=Purpose.MENU, step=f"flow:{flow.name}", flow=FlowReply(
+                body=flow.description or flow.friendly_name, cta=_linked_cta(), flow_id=flow.pk)))
             return True
+        if trigger.workflow is not None:
+            self._start(trigger.workflow)
+            return True
+        template = trigger.template
+        assert template is not None
         interactive = self._render_template(template, {}, step_name="")
         if interactive is not None:
             self._reply(OutboundReply.interactive_message(interactive, purpose=Purpose.MENU,

@@ -124,14 +124,40 @@ def test_install_builtins_is_idempotent(api_a, tenant_a, in_tenant):
     second = api_a.post_json(f"{BASE}/workflows/install-builtins")
 
     assert first.status_code == 201
-    assert sorted(first.json()["created_workflows"]) == ["main_menu", "new_order", "order_tracking", "support"]
+    assert sorted(first.json()["created_workflows"]) == [
+        "main_menu", "new_order", "order_tracking", "support", "track_order_quick"]
     assert first.json()["created_catalogue_items"] == ["Coffee", "Tea", "Croissant"]
     assert second.status_code == 200
-    assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 8
+    assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 10
+    assert second.json()["upgraded"] == []
     with in_tenant(tenant_a):
         assert Workflow.objects.get(is_main_menu=True).name == "main_menu"
         assert WorkflowTemplate.objects.get(template_name="main_menu").workflow.name == "main_menu"
         assert CatalogueItem.objects.get(name="Coffee").price == 120
+
+
+def test_install_builtins_gives_an_unedited_main_menu_the_new_keywords_and_keeps_edited_ones(
+    api_a, tenant_a, in_tenant
+):
+    api_a.post_json(f"{BASE}/workflows/install-builtins")
+    with in_tenant(tenant_a):
+        menu = WorkflowTemplate.objects.get(template_name="main_menu")
+        WorkflowTemplate.objects.filter(pk=menu.pk).update(trigger_keywords=["hi", "hello", "hey", "start"])
+
+    upgraded = api_a.post_json(f"{BASE}/workflows/install-builtins")
+
+    assert upgraded.status_code == 201 and upgraded.json()["upgraded"] == ["template:main_menu"]
+    with in_tenant(tenant_a):
+        menu = WorkflowTemplate.objects.get(template_name="main_menu")
+        assert menu.trigger_keywords == ["hi", "hello", "hey", "start", "menu", "help"]
+        assert menu.versions.first().snapshot["trigger_keywords"] == menu.trigger_keywords
+        WorkflowTemplate.objects.filter(pk=menu.pk).update(trigger_keywords=["hola"])
+
+    again = api_a.post_json(f"{BASE}/workflows/install-builtins")
+
+    assert again.status_code == 200 and again.json()["upgraded"] == []
+    with in_tenant(tenant_a):
+        assert WorkflowTemplate.objects.get(template_name="main_menu").trigger_keywords == ["hola"]
 
 
 def test_workflow_crud_validates_the_definition(api_a, tenant_a, in_tenant):

@@ -111,3 +111,34 @@ def test_the_match_endpoint_refuses_a_text_longer_than_a_whatsapp_message(api_a)
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "body.payload.text"
     assert api_a.post_json("/api/v1/workflow-templates/match", {"text": "a" * 4096}).status_code == 200
+
+
+def test_menus_and_flows_are_ranked_by_one_rule_and_only_flows_that_can_act_take_part(
+    tenant_a, in_tenant, number_a, builtins_a
+):
+    from automations.selectors import keyword_trigger_matching
+    from tests.flows_builder.factories import WhatsAppFlowFactory
+
+    with in_tenant(tenant_a):
+        starlink = WhatsAppFlowFactory(account=number_a.account, meta_flow_id="7200000000001",
+                                       meta_status="PUBLISHED", trigger_keywords=["starlink"])
+        WhatsAppFlowFactory(definition="solar_installation", account=number_a.account,
+                            trigger_keywords=["solar installation"])  # unpublished, no workflow of its name
+
+        def matched(text: str) -> object:
+            trigger = keyword_trigger_matching(text=text, account_id=number_a.account_id)
+            if trigger is None:
+                return None
+            return trigger.flow.name if trigger.flow else trigger.workflow.name if trigger.workflow else None
+
+        assert matched("STARLINK!") == "starlink_installation"
+        assert matched("hi, starlink please") == "starlink_installation"  # the longer keyword wins
+        assert matched("hi") == "main_menu"
+        assert matched("help") == "main_menu"
+        assert matched("track ORD-12") == "track_order_quick"
+        assert matched("track my parcel") is None
+        assert matched("solar installation") is None
+        assert keyword_trigger_matching(text="starlink", account_id=number_a.account_id + 1000) is None
+        starlink.is_active = False
+        starlink.save()
+        assert matched("starlink") is None

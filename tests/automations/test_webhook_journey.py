@@ -9,10 +9,13 @@ import time
 
 import pytest
 
-from automations.models import AutomatedReply, ConversationState, Order
+from automations.models import AutomatedReply, AutomationRun, ConversationState, Order
 from automations.seeds import builtins_install
+from automations.services import workflow_create
+from flows_builder.models import FlowToken
 from messaging.models import Message
 from tests.conftest import ApiClient
+from tests.factories import ContactFactory
 from tests.messaging.factories import PhoneNumberFactory, meta_app_create, route_claim
 from tests.sending.factories import simulator_seed_for
 from tests.sending.helpers import drain, graph_sends
@@ -122,3 +125,156 @@ def test_whatsapp_users_meta_names_get_the_menu_whatever_libphonenumber_thinks(
     with in_tenant(tenant_a):
         reply = AutomatedReply.objects.get()
         assert reply.error_code == "" and reply.outbound_message.status == "sent"
+
+
+@pytest.fixture
+def say(shop, tenant_a, graph_simulator):
+    """Send one signed text webhook from CUSTOMER, process it, send the replies: the Graph bodies sent."""
+    number, webhook = shop
+
+    def send(body: str) -> list[dict]:
+        before = len(graph_sends(graph_simulator, number))
+        assert webhook.post(_envelope(number, text(body))).status_code == 200
+        process_journal()
+        drain(tenant_a)
+        return [request["body"] for request in graph_sends(graph_simulator, number)[before:]]
+
+    return send
+
+
+MAIN_MENU_BODY = "Hello! How can we help you today?"
+
+
+def _without_correlation(sent: dict) -> dict:
+    """A Graph request body without the pipeline's own correlation id."""
+    return {key: value for key, value in sent.items() if key != "biz_opaque_callback_data"}
+
+
+def _text_sent(body: str) -> dict:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER, "type": "text",
+            "text": {"body": body, "preview_url": False}}
+
+
+@pytest.mark.parametrize("word", ["help", "HELP", "Help!", "hi", "Hello", "menu", "START"])
+def test_help_and_the_other_greetings_open_the_main_menu(say, word):
+    [menu] = say(word)
+
+    assert menu["to"] == CUSTOMER and menu["type"] == "interactive"
+    assert menu["interactive"]["body"]["text"] == MAIN_MENU_BODY
+    assert [(b["reply"]["id"], b["reply"]["title"]) for b in menu["interactive"]["action"]["buttons"]] == [
+        ("track_order", "Track Order"), ("place_order", "Place Order"), ("get_support", "Get Support")]
+
+
+def test_help_in_the_middle_of_a_workflow_goes_back_to_the_main_menu(say, tenant_a, in_tenant):
+    [menu] = say("hi")
+    [products] = say("Place Order")
+    assert products["interactive"]["type"] == "list"
+
+    [again] = say("help")
+
+    assert again["interactive"]["body"]["text"] == MAIN_MENU_BODY
+    with in_tenant(tenant_a):
+        assert ConversationState.objects.get(status="active").workflow_name == "main_menu"
+
+
+def _flow(number, definition: str, **fields):
+    from flows_builder.definitions import BUILTIN_FLOWS
+    from tests.flows_builder.factories import WhatsAppFlowFactory
+
+    return WhatsAppFlowFactory(account=number.account, definition=definition,
+                               description=BUILTIN_FLOWS[definition].description,
+                               trigger_keywords=list(BUILTIN_FLOWS[definition].trigger_keywords), **fields)
+
+
+def test_a_published_flows_trigger_keyword_sends_that_flow(shop, say, tenant_a, in_tenant):
+    number, _ = shop
+    with in_tenant(tenant_a):
+        flow = _flow(number, "starlink_installation", meta_flow_id="7100000000001", meta_status="PUBLISHED")
+
+    [sent] = say("Starlink")
+
+    with in_tenant(tenant_a):
+        token = FlowToken.objects.get(flow=flow)
+        assert token.contact.wa_id == CUSTOMER
+        reply = AutomatedReply.objects.get()
+        assert (reply.purpose, reply.step, reply.error_code) == ("menu", "flow:starlink_installation", "")
+    assert _without_correlation(sent) == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": CUSTOMER,
+        "type": "interactive",
+        "interactive": {
+            "type": "flow",
+            "body": {"text": "Book a Starlink installation: contact details, kit and mount, date and address."},
+            "action": {"name": "flow", "parameters": {
+                "flow_message_version": "3",
+                "flow_token": token.token,
+                "flow_id": "7100000000001",
+                "flow_cta": "Start",
+                "mode": "published",
+                "flow_action": "navigate",
+                "flow_action_payload": {"screen": "CUSTOMER_INFO"},
+            }},
+        },
+    }
+
+
+def test_an_unpublished_flows_keyword_starts_its_linked_conversational_flow_or_nothing(
+    shop, say, tenant_a, in_tenant
+):
+    number, _ = shop
+    with in_tenant(tenant_a):
+        _flow(number, "solar_panel_cleaning", meta_flow_id="7100000000002", meta_status="DRAFT")
+        _flow(number, "solar_installation")  # never synced, and no conversational flow of its name
+        workflow_create(name="solar_cleaning", definition={"start": "ask", "steps": {"ask": {
+            "send": {"text": "Which town are your panels in?"},
+            "input": {"type": "text", "validator": "any_text", "save_as": "town", "next": "done"}},
+            "done": {"send": {"text": "Thank you, we will call you about {town}."}}}})
+
+    [question] = say("I need solar cleaning")
+
+    assert _without_correlation(question) == _text_sent("Which town are your panels in?")
+    [done] = say("Potsdam")
+    assert done["text"]["body"] == "Thank you, we will call you about Potsdam."
+    assert say("solar installation") == []
+    with in_tenant(tenant_a):
+        assert not FlowToken.objects.exists()
+        assert AutomationRun.objects.order_by("-pk").first().outcome == "no_match"
+
+
+def test_track_order_in_one_message_answers_with_the_callers_own_order_only(shop, say, tenant_a, in_tenant):
+    with in_tenant(tenant_a):
+        mine = Order.objects.create(contact=ContactFactory(wa_id=CUSTOMER), customer_wa_id=CUSTOMER,
+                                    status=Order.Status.PREPARING)
+        theirs = Order.objects.create(contact=ContactFactory(wa_id="4915100000999"), customer_wa_id="4915100000999",
+                                      status=Order.Status.SHIPPED)
+        unknown = theirs.pk + 1000
+
+    [status] = say(f"track ORD-{mine.pk}")
+
+    assert status["to"] == CUSTOMER and status["type"] == "interactive"
+    assert status["interactive"]["body"]["text"] == f"Order #{mine.pk}: Being prepared."
+    assert [(b["reply"]["id"], b["reply"]["title"]) for b in status["interactive"]["action"]["buttons"]] == [
+        ("track_again", "Track Again"), ("menu", "Main Menu")]
+    [same] = say(f"TRACK #{mine.pk}")
+    assert same["interactive"]["body"]["text"] == f"Order #{mine.pk}: Being prepared."
+
+    [other] = say(f"Track ord-{theirs.pk}")
+    [missing] = say(f"track ORD-{unknown}")
+
+    assert _without_correlation(other) == _text_sent(f"I could not find order #{theirs.pk} for your number.")
+    assert _without_correlation(missing) == _text_sent(f"I could not find order #{unknown} for your number.")
+    with in_tenant(tenant_a):
+        assert not ConversationState.objects.filter(status="active").exists()
+
+
+def test_track_again_after_a_one_message_answer_asks_for_the_next_number(shop, say, tenant_a, in_tenant):
+    with in_tenant(tenant_a):
+        mine = Order.objects.create(contact=ContactFactory(wa_id=CUSTOMER), customer_wa_id=CUSTOMER)
+    say(f"track ORD-{mine.pk}")
+
+    [ask] = say("Track Again")
+
+    assert ask["text"]["body"] == "Please send your order number, for example 42."
+    [answer] = say(str(mine.pk))
+    assert answer["interactive"]["body"]["text"] == f"Order #{mine.pk}: Confirmed."
