@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 
 from django.core.management import call_command
@@ -15,9 +16,10 @@ def test_bench_orders_coffee_and_rolls_back(tenant_a, in_tenant):
     customers = int(os.environ.get("MENUS_BENCH_CUSTOMERS", "2"))
     out = io.StringIO()
 
-    call_command("bench_automations", schema=tenant_a.schema_name, customers=customers, stdout=out)
+    call_command("bench_automations", schema=tenant_a.schema_name, customers=customers, json=True, stdout=out,
+                 stderr=io.StringIO())
 
-    print(out.getvalue())
-    assert f"messages={customers * 6} orders={customers} " in out.getvalue()
+    figures = json.loads(out.getvalue())
+    assert (figures["messages"], figures["orders"]) == (customers * 6, customers)
     with in_tenant(tenant_a):
         assert not Order.objects.exists() and not Workflow.objects.exists() and not Message.objects.exists()

@@ -19,6 +19,7 @@ from messaging.models import Contact, Conversation, Message
 from messaging.status_order import MessageStatus as S
 from tenants.context import connection
 from tenants.models import Tenant
+from tenants.readiness import platform_migrate_if_needed
 from tenants.services import api_key_create, tenant_create, tenant_delete
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 from webhooks.journal import webhook_journal_prune
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             help="Also time the journal prune over this many old processed webhook journal rows "
             "(it prunes like the real job would: every processed row past the retention).",
         )
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--json", action="store_true", help="print one JSON object of figures on stdout")
 
     def handle(  # noqa: A002
         self,
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         json: bool,
         **options,
     ) -> None:
+        platform_migrate_if_needed(log=self.stderr.write)
         created = tenant_create(
             slug=f"bench-analytics-{int(time.time()) % 100000}", name="Analytics benchmark"
         )
@@ -65,6 +67,7 @@ class Command(BaseCommand):
             figures = self._run(tenant, days, per_day, numbers, requests)
             if journal_rows:
                 connection.set_schema_to_public()  # the test client left us in the tenant's schema
+                self.stderr.write(f"Timing the journal prune over {journal_rows} rows...")
                 figures.update(_journal_prune_timing(journal_rows))
             if json:
                 self.stdout.write(_dumps(figures))
@@ -73,14 +76,17 @@ class Command(BaseCommand):
                 for name, value in figures.items():
                     self.stdout.write(f"  {name:<34} {value}")
         finally:
+            self.stderr.write("Removing the benchmark tenant...")
             tenant_delete(tenant=tenant, confirm=tenant.slug)
 
     def _run(self, tenant: Tenant, days: int, per_day: int, numbers: int, requests: int) -> dict:
         first_day = date(2026, 1, 1)
         with schema_context(tenant.schema_name):
+            self.stderr.write(f"Seeding {days} days of {per_day} messages...")
             started = time.perf_counter()
             conversations, templates = _seed(first_day, days, per_day, numbers)
             seeded_s = time.perf_counter() - started
+            self.stderr.write(f"Seeded in {seeded_s:.1f}s; rolling up {days} days...")
             rollup_times = []
             for offset in range(days):
                 started = time.perf_counter()
@@ -92,6 +98,7 @@ class Command(BaseCommand):
         )
         last_day = first_day + timedelta(days=days - 1)
         url = f"/api/v1/analytics/dashboard?date_from={first_day}&date_to={last_day}"
+        self.stderr.write(f"Timing {requests} dashboard requests over the month, then over a live today...")
         with override_settings(ALLOWED_HOSTS=["*"]):
             latencies = []
             for _ in range(requests):

@@ -4,11 +4,13 @@ Each simulated customer orders a coffee (Hi, Place Order, Coffee, abc, 2, Confir
 messages stored by `messaging.inbound.inbound_message_store`, which dispatches them to the
 automation engine, which queues its replies through the send pipeline. Reports messages per
 second, latency percentiles and database queries per message. Runs inside one transaction in
-the named tenant's schema that is rolled back at the end: nothing it wrote remains.
+the named tenant's schema that is rolled back at the end: nothing it wrote remains. With no
+tenant to run in (a fresh database), it creates a throwaway tenant and removes it after.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 import uuid
@@ -22,7 +24,9 @@ from django_tenants.utils import schema_context
 from automations.models import CatalogueItem, Order
 from automations.seeds import builtins_install
 from messaging.inbound import inbound_message_store
+from tenants.readiness import platform_migrate_if_needed
 from tenants.selectors import customer_tenants
+from tenants.services import tenant_create, tenant_delete
 from waba.models import PhoneNumber, WhatsAppAccount
 from waba.webhook_events import InboundMessage
 
@@ -33,19 +37,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--schema", default=None, help="tenant schema (default: the first customer tenant)")
         parser.add_argument("--customers", type=int, default=100)
+        parser.add_argument("--json", action="store_true", help="print one JSON object of figures on stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        platform_migrate_if_needed(log=self.stderr.write)
         schema = options["schema"] or customer_tenants().values_list("schema_name", flat=True).first()
+        throwaway = None
+        if options["schema"] and not customer_tenants().filter(schema_name=schema).exists():
+            raise CommandError(f"No tenant has the schema {schema!r}.")
         if not schema:
-            raise CommandError("No tenant to run in: create one or pass --schema.")
-        with schema_context(schema), transaction.atomic():
-            figures = self._run(options["customers"])
-            transaction.set_rollback(True)
-        self.stdout.write(
-            f"messages={figures['messages']} orders={figures['orders']} "
-            f"rate={figures['rate']:.0f}/s p50={figures['p50']:.1f}ms p95={figures['p95']:.1f}ms "
-            f"max={figures['max']:.1f}ms statements/message={figures['queries']:.1f}"
-        )
+            self.stderr.write("No tenant yet: creating a throwaway tenant for the run...")
+            throwaway = tenant_create(slug=f"bench-automations-{uuid.uuid4().hex[:8]}", name="Automations benchmark")
+            schema = throwaway.tenant.schema_name
+        try:
+            self.stderr.write(f"Running {options['customers']} coffee orders in {schema} (rolled back after)...")
+            with schema_context(schema), transaction.atomic():
+                figures = self._run(options["customers"])
+                transaction.set_rollback(True)
+        finally:
+            if throwaway is not None:
+                tenant_delete(tenant=throwaway.tenant, confirm=throwaway.tenant.slug)
+        figures = {"schema": schema, **{name: round(value, 1) for name, value in figures.items()}}
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+            return
+        self.stdout.write("Coffee orders through inbound storage and the automations:")
+        labels = {"rate": "messages_per_s", "p50": "p50_ms", "p95": "p95_ms", "max": "max_ms",
+                  "queries": "statements_per_message"}
+        for name, value in figures.items():
+            self.stdout.write(f"  {labels.get(name, name):<24} {value}")
 
     def _run(self, customers: int) -> dict[str, float]:
         run = uuid.uuid4().hex[:8]

@@ -27,8 +27,6 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
 
 from broadcasts.schemas import BroadcastIn, BroadcastRecipientIn, BroadcastTemplateIn
@@ -37,6 +35,7 @@ from messaging.models import Message
 from messaging.status_order import ACCEPTED, IN_OUTBOX
 from platform_core.crypto import Secret
 from sending.limiter import rate_limiter
+from tenants.readiness import platform_migrate_if_needed
 from tenants.services import tenant_create, tenant_delete
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
 
@@ -59,10 +58,10 @@ class Command(BaseCommand):
             action="store_true",
             help="queue every message before starting the workers (measures the send path alone)",
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON object of figures")
+        parser.add_argument("--json", action="store_true", help="print one JSON object of figures on stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        _require_migrated()
+        platform_migrate_if_needed(log=self.stderr.write)
         bench = SendBenchmark(
             messages=options["messages"],
             throughput=options["throughput"],
@@ -71,7 +70,7 @@ class Command(BaseCommand):
             timeout=options["timeout"],
             simulator_url=options["simulator_url"],
             queue_first=options["queue_first"],
-            log=(lambda line: None) if options["json"] else (lambda line: self.stderr.write(line)),
+            log=self.stderr.write,
         )
         figures = bench.run()
         if options["json"]:
@@ -80,13 +79,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Send pipeline: {figures['messages']} template messages, {figures['workers']} workers")
         for name, value in figures.items():
             self.stdout.write(f"  {name:<28} {value}")
-
-
-def _require_migrated() -> None:
-    connection = connections[DEFAULT_DB_ALIAS]
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        raise CommandError("The database has unapplied migrations: run `python manage.py migrate_platform` first.")
 
 
 def _free_port() -> int:
@@ -124,14 +116,17 @@ class SendBenchmark:
     def run(self) -> dict[str, Any]:
         tenant = None
         try:
+            self.log("Starting the Graph API simulator and a benchmark tenant...")
             sim = self._simulator_start()
             tenant = tenant_create(slug=f"bench-send-{self.run_id}", name="Send benchmark").tenant
             with schema_context(tenant.schema_name):
                 phone, template = self._account_create()
             self._simulator_seed(sim, phone, template)
             if not self.queue_first:
+                self.log(f"Starting {self.workers} send workers...")
                 self._workers_start(sim)
             started = time.monotonic()
+            self.log(f"Queueing {self.messages} messages...")
             with schema_context(tenant.schema_name):
                 self._enqueue(phone, template)
                 enqueued = time.monotonic() - started
@@ -321,6 +316,7 @@ class SendBenchmark:
     # --- clean-up -------------------------------------------------------------------------------------
 
     def _cleanup(self, tenant: Any) -> None:
+        self.log("Stopping the processes and removing the benchmark tenant...")
         for process in reversed(self.processes):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)

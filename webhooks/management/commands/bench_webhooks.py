@@ -35,6 +35,7 @@ from messaging.models import Conversation, Message
 from platform_core.db import embedded_database_url
 from tenants.context import connection
 from tenants.models import MetaApp, MetaRoute, Tenant
+from tenants.readiness import platform_migrate_if_needed
 from tenants.services import tenant_create, tenant_delete
 from waba.meta import WEBHOOK_SIGNATURE_HEADER
 from waba.models import PhoneNumber, WhatsAppAccount
@@ -73,9 +74,10 @@ class Command(BaseCommand):
                             help="seconds to wait for processing (what is left is reported as still_queued)")
         parser.add_argument("--wsgi", default="platform_core.wsgi:application",
                             help="WSGI application granian serves (default: the platform's, with the webhook fast path)")
-        parser.add_argument("--json", action="store_true", help="print one JSON object of figures")
+        parser.add_argument("--json", action="store_true", help="print one JSON object of figures on stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        platform_migrate_if_needed(log=self.stderr.write)
         run_id = secrets.token_hex(3)
         created = tenant_create(slug=f"bench-webhooks-{run_id}", name="Webhook benchmark")
         tenant = created.tenant
@@ -86,6 +88,7 @@ class Command(BaseCommand):
         try:
             self._prepare(tenant, target)
             env = _production_env()
+            self.stderr.write(f"Starting granian and {options['workers']} webhook workers...")
             processes.append(_start_web(target.port, options, env))
             _wait_ready(target.port, processes[0])
             processes += [_start_worker(env) for _ in range(options["workers"])]
@@ -112,6 +115,7 @@ class Command(BaseCommand):
     def _clean_up(self, tenant: Tenant, slug: str, target: Target) -> None:
         """Every step runs even if an earlier one failed; a failure is reported, not hidden."""
         connection.set_schema_to_public()
+        self.stderr.write("Removing the benchmark tenant, app and journal rows...")
         steps = [
             lambda: WebhookDeadLetter.objects.filter(app_id=target.app_id).delete(),
             lambda: WebhookJournalEntry.objects.filter(app_id=target.app_id).delete(),
@@ -139,6 +143,7 @@ class Command(BaseCommand):
                                                   options["events_per_request"], results))
             for index, count in enumerate(per_client)
         ]
+        self.stderr.write(f"Posting {total} signed webhooks from {clients} client processes...")
         for child in children:
             child.start()
         outcomes = [results.get(timeout=600) for _ in children]
@@ -150,6 +155,7 @@ class Command(BaseCommand):
         accepted = len(latencies)
         events_sent = accepted * options["events_per_request"]
 
+        self.stderr.write(f"Load done in {load_s:.1f}s; waiting for the workers to store {events_sent} events...")
         processed, drained_at = self._wait_processed(tenant, events_sent, options["drain_timeout"])
         processing_s = drained_at - started
         with schema_context(tenant.schema_name):
@@ -196,6 +202,8 @@ class Command(BaseCommand):
             if stored >= expected or now > deadline or (stored == last and now - last_change > 30):
                 return stored, now
             if stored != last:
+                if stored // 5_000 != last // 5_000:
+                    self.stderr.write(f"  {stored}/{expected} events stored")
                 last, last_change = stored, now
             time.sleep(0.1)
 
