@@ -16,6 +16,7 @@ import dj_database_url
 
 from platform_core.db import DATA_DIR, embedded_database_url
 from platform_core.env import (
+    ConfigurationError,
     env_bool,
     env_float,
     env_header,
@@ -97,6 +98,8 @@ PUBLIC_SCHEMA_URLCONF = "platform_core.urls_public"
 ROOT_URLCONF = "platform_core.urls_tenant"
 
 MIDDLEWARE = [
+    # First: answers /healthz and /readyz on any host, before the tenant lookup (platform_core.health).
+    "platform_core.health.HealthProbeMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -211,8 +214,9 @@ SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Paths (regexes, without the leading slash) still served on plain HTTP with SECURE_SSL_REDIRECT, e.g. a
 # load balancer's health check. Webhooks by default: their fast path (webhooks.wsgi) never redirects, and
-# the same request routed through Django answers alike.
-SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^webhooks/"])
+# the same request routed through Django answers alike. The probes /healthz and /readyz as well (their
+# middleware answers before any redirect; listed so that they stay exempt wherever they are answered).
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^webhooks/", r"^healthz$", r"^readyz$"])
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
 # Tenants are subdomains of PLATFORM_DOMAIN, all served by this platform over HTTPS.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
@@ -347,6 +351,27 @@ WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE = env_int("WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE", 5
 # (a dead letter counts from when it was first recorded), then deleted by the same prune.
 WEBHOOK_FAILED_RETENTION_DAYS = env_int("WEBHOOK_FAILED_RETENTION_DAYS", 30, minimum=0)
 WEBHOOK_DEAD_LETTER_RETENTION_DAYS = env_int("WEBHOOK_DEAD_LETTER_RETENTION_DAYS", 30, minimum=0)
+
+# --- Operations: probes, heartbeats, metrics ---
+# Each worker loop (webhook worker, send worker) writes its heartbeat this often.
+HEARTBEAT_INTERVAL_S = env_float("HEARTBEAT_INTERVAL_S", 5.0)
+# A process type whose freshest heartbeat is older than this is stale.
+HEARTBEAT_STALE_AFTER_S = env_float("HEARTBEAT_STALE_AFTER_S", 30.0)
+# Process types /readyz requires a fresh heartbeat of (comma-separated: webhook_worker, send_worker);
+# none by default, so a web process is ready whatever runs beside it.
+READINESS_REQUIRED_PROCESSES = env_list("READINESS_REQUIRED_PROCESSES")
+_unknown_processes = set(READINESS_REQUIRED_PROCESSES) - {"webhook_worker", "send_worker"}
+if _unknown_processes:
+    raise ConfigurationError(
+        f"READINESS_REQUIRED_PROCESSES names unknown process types {sorted(_unknown_processes)}: "
+        "use webhook_worker, send_worker."
+    )
+# Bearer token that /metrics requires. Unset: /metrics answers 404, unless DEBUG is on (then it is open).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /metrics counts the outbox of at most this many tenant schemas (in one statement), and gives each of
+# its database statements at most this long.
+METRICS_OUTBOX_MAX_TENANTS = env_int("METRICS_OUTBOX_MAX_TENANTS", 500, minimum=0)
+METRICS_STATEMENT_TIMEOUT_MS = env_int("METRICS_STATEMENT_TIMEOUT_MS", 2_000, minimum=1)
 
 # --- `manage.py run_platform` (local development) ---
 RUN_HOST = env_str("RUN_HOST", "127.0.0.1")

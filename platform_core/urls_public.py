@@ -7,6 +7,7 @@ from flows_builder.endpoint.views import flow_data_exchange
 from platform_core.admin_sites import platform_admin_site
 from platform_core.api import build_api
 from platform_core.landing import favicon, landing_page
+from platform_core.metrics import metrics_view
 from tenants.api import platform_router
 from tenants.auth import PlatformApiKeyAuth
 
@@ -26,6 +27,8 @@ urlpatterns = [
     path("api/platform/", api.urls),
     path("admin/", platform_admin_site.urls),
     path("webhooks/", include("webhooks.urls")),
+    # /healthz and /readyz are answered on every host by platform_core.health.HealthProbeMiddleware.
+    path("metrics", metrics_view, name="metrics"),
     path(
         "flows/endpoint/<slug:tenant_slug>/<str:phone_number_id>",
         flow_data_exchange,

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from platform_core.errors import DomainError
+from platform_core.heartbeats import SEND_WORKER, Heartbeat
 from sending import outbox, retry
 from sending.dispatcher import PairReservation, SendDispatcher, SendJob, SendResult, pacing_logger
 from sending.limiter import rate_limiter
@@ -85,6 +86,7 @@ class SendWorker:
             threads=self.threads, name=name, results_ready=self._wake_up, flush_at=FLUSH_AT
         )
         self.sent_total = 0
+        self.heartbeat = Heartbeat(SEND_WORKER)
 
     # --- running -------------------------------------------------------------------------------------
 
@@ -105,6 +107,7 @@ class SendWorker:
         next_sweep = next_purge = 0.0
         try:
             while not self.stop_event.is_set() and time.monotonic() < deadline:
+                self.heartbeat.beat()
                 now = time.monotonic()
                 if now >= next_sweep:
                     self._sweep()

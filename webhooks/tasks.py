@@ -21,6 +21,7 @@ from collections.abc import Callable
 from django.db import connection
 from django_q.tasks import async_task
 
+from platform_core.heartbeats import WEBHOOK_WORKER, Heartbeat
 from tenants.jobs import JOB_TIMEOUT_S
 from webhooks import dead_letters, journal
 from webhooks.journal import (
@@ -86,8 +87,15 @@ def webhook_worker_run(
     nothing is claimable). `lease_s` is both a claim's lease and each started entry's budget.
     Returns how many entries ran."""
     worker = worker_name()
+    heartbeat = Heartbeat(WEBHOOK_WORKER)
+
+    def beat_and_should_stop() -> bool:
+        """Asked before each batch and each entry: the heartbeat stays fresh through a slow batch."""
+        heartbeat.beat()
+        return should_stop()
+
     processed = 0
-    while not should_stop():
+    while not beat_and_should_stop():
         try:
             entry_ids = journal_entries_claim(limit=batch_size, worker=worker, lease_s=lease_s)
         except Exception:
@@ -100,7 +108,7 @@ def webhook_worker_run(
                 break
             time.sleep(idle_sleep_s)
             continue
-        processed += journal_entries_work(entry_ids=entry_ids, worker=worker, should_stop=should_stop,
+        processed += journal_entries_work(entry_ids=entry_ids, worker=worker, should_stop=beat_and_should_stop,
                                           budget_s=lease_s)
     return processed
 

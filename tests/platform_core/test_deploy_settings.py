@@ -127,7 +127,7 @@ def test_production_defaults_and_environment_overrides():
     )
     assert defaults["SECURE_HSTS_SECONDS"] == 31_536_000 and defaults["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
     assert defaults["SECURE_HSTS_PRELOAD"] is False and defaults["SECURE_PROXY_SSL_HEADER"] is None
-    assert defaults["SECURE_REDIRECT_EXEMPT"] == ["^webhooks/"]
+    assert defaults["SECURE_REDIRECT_EXEMPT"] == ["^webhooks/", "^healthz$", "^readyz$"]
     assert defaults["CSRF_TRUSTED_ORIGINS"] == ["https://wa.example.com", "https://*.wa.example.com"]
     assert defaults["SECRET_KEY_FALLBACKS"] == [] and defaults["ALLOW_DEBUG_ON_NETWORK"] is False
     assert defaults["TRUSTED_PROXY_COUNT"] == 0 and defaults["INVITATION_TTL_HOURS"] == 72
