@@ -1,8 +1,15 @@
 """The built-in actions and renderers that workflow definitions can name.
 
-    catalogue_list         (renderer) the active catalogue as a list message, rows `item:<id>`
-    order_summary          reads `product` + `quantity`; sets `summary` ("Coffee x 2 = 240") and `total`
-    create_order           places the summarised order; sets `order_id`
+    catalogue_list         (renderer) one page of the active catalogue as a list message: a section
+                           per category, rows `item:<id>`, and a "More" row (`catalogue:more`) when
+                           later pages follow; the page is `catalogue_page` of the context
+    catalogue_next_page    sets `catalogue_page` to the next page (back to the first after the last)
+    cart_add               adds `product` x `quantity` to `cart` ([{item, quantity}]); sets `summary`,
+                           `total`, `product_title`
+    order_summary          reads `cart` (or, without one, `product` + `quantity`); sets `summary`
+                           (one line per product, "Coffee × 2 = 240") and `total`
+    create_order           places the summarised order; sets `order_number` ("ORD-4821"), `order_id`
+                           (the same number), `summary` and `total`
     lookup_order_status    reads `order_id`; sets `order_status` (only the contact's own orders)
     lookup_order_from_message  the same for the number at the end of the inbound text ("track ORD-42")
     create_support_ticket  reads `issue_type` (+ `_title`) and `description`; sets `ticket_id`
@@ -14,12 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
 
+from automations import conf
 from automations.errors import ActionFailed
-from automations.models import CatalogueItem, Order
+from automations.models import CatalogueItem, Order, order_number_format
 from automations.registry import ActionContext, workflow_action, workflow_renderer
 from automations.services.catalogue import money
 from automations.services.orders import order_create
@@ -29,25 +38,76 @@ from waba import meta
 
 ITEM_ID_PREFIX = "item:"
 ORDER_NUMBER_AT_END = re.compile(r"(\d{1,10})\D*$")
+PAGE_KEY = "catalogue_page"
+CART_KEY = "cart"
+
+
+def _catalogue() -> list[CatalogueItem]:
+    """The active items, categories in the order their first item comes, items in catalogue order."""
+    items = list(CatalogueItem.objects.filter(is_active=True))
+    rank: dict[str, int] = {}
+    for item in items:
+        rank.setdefault(item.category, len(rank))
+    return sorted(items, key=lambda item: rank[item.category])  # stable: catalogue order within a category
+
+
+def _pages(count: int) -> list[tuple[int, int]]:
+    """(start, end) of each page: all 10 rows when the rest fits, else 9 items and the "More" row."""
+    pages, start = [], 0
+    while True:
+        if count - start <= meta.LIST_ROWS_MAX_TOTAL:
+            pages.append((start, count))
+            return pages
+        pages.append((start, start + meta.LIST_ROWS_MAX_TOTAL - 1))
+        start += meta.LIST_ROWS_MAX_TOTAL - 1
+
+
+def _page_number(run: ActionContext, pages: int) -> int:
+    page = run.context.get(PAGE_KEY)
+    return page if isinstance(page, int) and 0 <= page < pages else 0
 
 
 @workflow_renderer("catalogue_list")
 def catalogue_list(run: ActionContext) -> dict[str, Any]:
-    """Up to 10 active items (Meta's row limit) in catalogue order, each row with its price."""
-    items = list(CatalogueItem.objects.filter(is_active=True)[: meta.LIST_ROWS_MAX_TOTAL])
+    """One page of the active catalogue, a section per category, each row with its price. Meta allows
+    10 rows in all: a longer catalogue shows 9 items and a "More" row per page."""
+    items = _catalogue()
     if not items:
         raise ActionFailed("Sorry, there is nothing to order right now.")
-    rows = [
-        Row(id=f"{ITEM_ID_PREFIX}{item.pk}", title=item.name,
-            description=" - ".join(part for part in (money(item.price), item.description) if part))
-        for item in items
-    ]
+    pages = _pages(len(items))
+    page = _page_number(run, len(pages))
+    start, end = pages[page]
+    shown = items[start:end]
+    categorised = any(item.category for item in items)
+    groups: list[tuple[str | None, list[Row]]] = []
+    for item in shown:
+        title = (item.category or conf.CATALOGUE_OTHER_SECTION) if categorised else None
+        if not groups or groups[-1][0] != title:
+            groups.append((title, []))
+        groups[-1][1].append(Row(
+            id=f"{ITEM_ID_PREFIX}{item.pk}", title=item.name,
+            description=" - ".join(part for part in (money(item.price), item.description) if part)))
+    if page + 1 < len(pages):
+        more = Row(id=conf.CATALOGUE_MORE_ID, title=conf.CATALOGUE_MORE_TITLE,
+                   description=f"Page {page + 2} of {len(pages)}")
+        if categorised:
+            groups.append((conf.CATALOGUE_MORE_TITLE, [more]))
+        else:
+            groups[-1][1].append(more)
+    sections = [Section(title=title, rows=rows) for title, rows in groups]
     return build_list(
         body=str(run.params.get("body", "What would you like to order?")),
         button_text=str(run.params.get("button", "Products")),
-        sections=[Section(title=None, rows=rows)],
+        sections=sections,
         truncate=True,
     )
+
+
+@workflow_action("catalogue_next_page")
+def catalogue_next_page(run: ActionContext) -> Mapping[str, Any]:
+    pages = len(_pages(CatalogueItem.objects.filter(is_active=True).count()))
+    page = _page_number(run, pages) + 1
+    return {PAGE_KEY: page if page < pages else 0}
 
 
 def _item(run: ActionContext) -> CatalogueItem:
@@ -66,29 +126,92 @@ def _quantity(run: ActionContext) -> int:
     return quantity
 
 
+def _cart(run: ActionContext) -> list[dict[str, int]] | None:
+    """The cart as [{item, quantity}], or None when this conversation never had one."""
+    cart = run.context.get(run.params.get("cart_key", CART_KEY))
+    if cart is None:
+        return None
+    if not isinstance(cart, list):
+        return []
+    return [line for line in cart if isinstance(line, dict) and isinstance(line.get("item"), int)
+            and isinstance(line.get("quantity"), int) and line["quantity"] >= 1]
+
+
+def _lines(run: ActionContext) -> list[tuple[CatalogueItem, int]]:
+    """The order's (item, quantity): the cart's, or the one `product` of a conversation without a cart."""
+    cart = _cart(run)
+    return [(_item(run), _quantity(run))] if cart is None else _cart_lines(cart)
+
+
+def _cart_lines(cart: list[dict[str, int]]) -> list[tuple[CatalogueItem, int]]:
+    """The cart's (item, quantity) at today's catalogue; a product gone meanwhile is said by name."""
+    if not cart:
+        raise ActionFailed("Your cart is empty. Please choose a product.")
+    items = CatalogueItem.objects.in_bulk([line["item"] for line in cart])
+    lines = []
+    for line in cart:
+        item = items.get(line["item"])
+        if item is None or not item.is_active:
+            name = item.name if item is not None else "One of the products"
+            raise ActionFailed(f"Sorry, {name} is no longer available. Please choose again.")
+        lines.append((item, line["quantity"]))
+    return lines
+
+
+def _summary(lines: list[tuple[CatalogueItem, int]]) -> dict[str, str]:
+    total = sum((item.price * quantity for item, quantity in lines), start=Decimal("0"))
+    return {"summary": "\n".join(f"{item.name} × {quantity} = {money(item.price * quantity)}"
+                                 for item, quantity in lines),
+            "total": money(total)}
+
+
+@workflow_action("cart_add")
+def cart_add(run: ActionContext) -> Mapping[str, Any]:
+    """`product` x `quantity` into the cart (the same product again adds to its quantity)."""
+    item, quantity = _item(run), _quantity(run)
+    cart = [dict(line) for line in _cart(run) or []]
+    line = next((line for line in cart if line["item"] == item.pk), None)
+    if line is not None:
+        line["quantity"] += quantity
+    elif len(cart) >= conf.CART_LINES_MAX:
+        raise ActionFailed(f"Your cart holds {conf.CART_LINES_MAX} different products, the most one order can. "
+                           "Please check out.")
+    else:
+        cart.append({"item": item.pk, "quantity": quantity})
+    return {run.params.get("cart_key", CART_KEY): cart, "product_title": item.name, **_summary(_cart_lines(cart))}
+
+
 @workflow_action("order_summary")
 def order_summary(run: ActionContext) -> Mapping[str, Any]:
-    item, quantity = _item(run), _quantity(run)
-    total = item.price * quantity
-    return {"summary": f"{item.name} x {quantity} = {money(total)}", "total": money(total),
-            "product_title": item.name}
+    lines = _lines(run)
+    return {**_summary(lines), "product_title": lines[0][0].name}
 
 
 @workflow_action("create_order")
 def create_order(run: ActionContext) -> Mapping[str, Any]:
-    order = order_create(contact=run.contact, phone_number=run.phone_number,
-                         lines=[(_item(run), _quantity(run))], now=run.now)
-    return {"order_id": order.pk, "total": money(order.total)}
+    lines = _lines(run)
+    order = order_create(contact=run.contact, phone_number=run.phone_number, lines=lines, now=run.now)
+    return {**_summary(lines), "order_id": order.number, "order_number": order.number, "total": money(order.total)}
 
 
-def _own_order_status(run: ActionContext, order_id: object) -> Mapping[str, Any]:
+def _order_number(value: object) -> str | None:
+    """"ORD-1234" for 1234, "1234", "ORD-1234" or "ord 1234"; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return order_number_format(value) if value > 0 else None
+    found = ORDER_NUMBER_AT_END.search(value) if isinstance(value, str) else None
+    return order_number_format(found.group(1)) if found else None
+
+
+def _own_order_status(run: ActionContext, wanted: object) -> Mapping[str, Any]:
     """A contact sees the status of their own orders only (placed by this contact, or under their
-    WhatsApp id): another customer's id reads exactly as an unknown one."""
+    WhatsApp id): another customer's number reads exactly as an unknown one."""
+    number = _order_number(wanted)
     owner = Q(contact=run.contact) | Q(customer_wa_id=run.contact.wa_id)
-    order = Order.objects.filter(owner, pk=order_id).first() if isinstance(order_id, int) else None
+    order = Order.objects.filter(owner, number=number).first() if number else None
     if order is None:
-        raise ActionFailed(f"I could not find order #{order_id} for your number.")
-    return {"order_id": order.pk, "order_status": order.get_status_display(), "order_total": money(order.total)}
+        raise ActionFailed(f"I could not find order {number or wanted} for your number.")
+    return {"order_id": order.number, "order_number": order.number, "order_status": order.get_status_display(),
+            "order_total": money(order.total)}
 
 
 @workflow_action("lookup_order_status")
@@ -98,13 +221,13 @@ def lookup_order_status(run: ActionContext) -> Mapping[str, Any]:
 
 @workflow_action("lookup_order_from_message")
 def lookup_order_from_message(run: ActionContext) -> Mapping[str, Any]:
-    """The order number at the end of the inbound text ("track ORD-1234" -> 1234)."""
+    """The order number at the end of the inbound text ("track ORD-1234" -> ORD-1234)."""
     content = run.message.content if run.message is not None and isinstance(run.message.content, dict) else {}
     text = str(content.get("body") or (run.message.body if run.message is not None else "") or "")
     found = ORDER_NUMBER_AT_END.search(text)
     if found is None:
-        raise ActionFailed("Please send the order number after track, for example: track ORD-42.")
-    return _own_order_status(run, int(found.group(1)))
+        raise ActionFailed("Please send the order number after track, for example: track ORD-1234.")
+    return _own_order_status(run, found.group(1))
 
 
 @workflow_action("create_support_ticket")

@@ -213,9 +213,9 @@ class HumanHandoffAdmin(ReadOnlyAdmin):
 
 @admin.register(CatalogueItem, site=tenant_admin_site)
 class CatalogueItemAdmin(ServiceSavedAdmin):
-    list_display = ["name", "price", "is_active", "position"]
-    search_fields = ["name"]
-    fields = ["name", "description", "price", "is_active", "position"]
+    list_display = ["name", "category", "price", "is_active", "position"]
+    search_fields = ["name", "category"]
+    fields = ["name", "description", "category", "price", "is_active", "position"]
     editable_fields = tuple(flatten(fields))
 
     def create(self, values: dict[str, Any], who: str) -> CatalogueItem:
@@ -237,9 +237,9 @@ class OrderItemInline(ReadOnlyInline):
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["__str__", "customer_wa_id", "status", "total", "created_at"]
     list_filter = ["status"]
-    search_fields = ["customer_wa_id", "contact__profile_name"]
-    fields = ["status", "customer_wa_id", "contact", "phone_number", "total", "created_at"]
-    readonly_fields = ["customer_wa_id", "contact", "phone_number", "total", "created_at"]
+    search_fields = ["number", "customer_wa_id", "contact__profile_name"]
+    fields = ["number", "status", "customer_wa_id", "contact", "phone_number", "total", "created_at"]
+    readonly_fields = ["number", "customer_wa_id", "contact", "phone_number", "total", "created_at"]
     inlines = [OrderItemInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -34,3 +34,11 @@ ESCALATION_HUMAN_TITLE = "Talk to a human"
 CHOICE_REPROMPT_TEXT = "Please choose one of the options."
 NON_TEXT_REPROMPT_TEXT = "Please answer with a text message."
 ACTION_ERROR_TEXT = "Sorry, something went wrong on our side. " + WAY_OUT_HINT
+
+# The ordering workflow's catalogue list: the row that shows the next page, and the section title
+# of items without a category when other items have one.
+CATALOGUE_MORE_ID = "catalogue:more"
+CATALOGUE_MORE_TITLE = "More"
+CATALOGUE_OTHER_SECTION = "Other"
+# Different products one cart holds (each with its quantity): keeps the summary message short.
+CART_LINES_MAX = 10

@@ -8,7 +8,9 @@ step that sent it. Catalogue, orders and support tickets are what the built-in w
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -260,8 +262,12 @@ class HumanHandoff(models.Model):
 
 
 class CatalogueItem(models.Model):
+    """A product of the ordering workflow. Items of one `category` are listed together under that
+    title (a list section); items without one come under "Other" when others have one."""
+
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=72, blank=True, default="")
+    category = models.CharField(max_length=24, blank=True, default="")
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
@@ -277,6 +283,9 @@ class CatalogueItem(models.Model):
 
 
 class Order(models.Model):
+    """A placed order: its lines are `items` (OrderItem). `number` ("ORD-4821") is what the customer
+    reads and tracks by; unique in the tenant. Orders from before numbers existed read "ORD-<id>"."""
+
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         PREPARING = "preparing", "Being prepared"
@@ -289,6 +298,7 @@ class Order(models.Model):
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="orders")
     customer_wa_id = models.CharField(max_length=32, blank=True, default="")
+    number = models.CharField(max_length=16, unique=True, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
@@ -298,7 +308,37 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Order #{self.pk}"
+        return f"Order {self.number or self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.number:
+            self.number = order_number_unused()
+        super().save(*args, **kwargs)
+
+
+ORDER_NUMBER_PREFIX = "ORD-"
+# Digits of a new order number: the shortest length first; one more digit whenever
+# ORDER_NUMBER_TRIES random numbers of a length were all taken.
+ORDER_NUMBER_MIN_DIGITS = 4
+ORDER_NUMBER_MAX_DIGITS = 10
+ORDER_NUMBER_TRIES = 8
+
+
+def order_number_format(digits: str | int) -> str:
+    """"ORD-1234" for 1234 or "1234": the one spelling numbers are stored and looked up in."""
+    return f"{ORDER_NUMBER_PREFIX}{int(digits)}"
+
+
+def order_number_unused() -> str:
+    """A random order number no order of this tenant holds yet (the unique constraint guards the race)."""
+    for digits in range(ORDER_NUMBER_MIN_DIGITS, ORDER_NUMBER_MAX_DIGITS + 1):
+        candidates = {order_number_format(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
+                      for _ in range(ORDER_NUMBER_TRIES)}
+        taken = set(Order.objects.filter(number__in=candidates).values_list("number", flat=True))
+        free = sorted(candidates - taken)
+        if free:
+            return secrets.choice(free)
+    raise RuntimeError("No free order number.")
 
 
 class OrderItem(models.Model):

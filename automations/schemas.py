@@ -197,6 +197,7 @@ class CatalogueItemIn(Schema):
     name: str
     price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
     description: str = ""
+    category: str = ""
     is_active: bool = True
     position: NonNegativeInt32 = 0
 
@@ -205,6 +206,7 @@ class CatalogueItemPatch(Schema):
     name: str | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=2)
     description: str | None = None
+    category: str | None = None
     is_active: bool | None = None
     position: NonNegativeInt32 | None = None
 
@@ -213,6 +215,7 @@ class CatalogueItemOut(Schema):
     id: int
     name: str
     description: str
+    category: str
     price: Decimal
     is_active: bool
     position: int
@@ -228,6 +231,7 @@ class OrderItemOut(Schema):
 
 class OrderOut(Schema):
     id: int
+    number: str
     contact_id: int | None
     customer_wa_id: str
     phone_number_id: str | None

@@ -3,9 +3,10 @@
 
 `builtins_install` is idempotent: what already exists under a built-in name is kept as the
 tenant left it (their edits win), only what is missing is created; so installing again adds the
-built-ins of a newer release. One upgrade in place: a main menu whose keywords are exactly those
-an earlier release installed gets today's keywords. A small catalogue is added
-when the tenant has none, so the ordering workflow works at once (Coffee costs 120).
+built-ins of a newer release. Upgrades in place: a main menu whose keywords are exactly those
+an earlier release installed gets today's keywords, and a built-in workflow or menu still exactly as
+an earlier release installed it gets today's (EARLIER_*). A small catalogue in two categories is
+added when the tenant has none, so the ordering workflow works at once (Coffee costs 120).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from automations import conf
 from automations.models import CatalogueItem, Workflow, WorkflowTemplate
 from automations.services.catalogue import catalogue_item_create
 from automations.services.templates import workflow_template_create, workflow_template_update
-from automations.services.workflows import workflow_create
+from automations.services.workflows import workflow_create, workflow_update
 from messaging.interactive import Button, build_reply_buttons
 
 MAIN_MENU = "main_menu"
@@ -37,10 +38,10 @@ TRACK_ORDER_QUICK = "track_order_quick"
 # form (keywords.fold); lookup_order_from_message reads the number back from the same text.
 TRACK_ORDER_PATTERN = r"^\s*track\s+(?:order\s+)?(?:ord\s*-?\s*)?#?\s*\d{1,10}\s*[.!?]*\s*$"
 
-CATALOGUE: list[tuple[str, Decimal, str]] = [
-    ("Coffee", Decimal("120"), "Freshly brewed, 250 ml"),
-    ("Tea", Decimal("90"), "Black or green, 250 ml"),
-    ("Croissant", Decimal("150"), "Butter croissant"),
+CATALOGUE: list[tuple[str, Decimal, str, str]] = [
+    ("Coffee", Decimal("120"), "Freshly brewed, 250 ml", "Drinks"),
+    ("Tea", Decimal("90"), "Black or green, 250 ml", "Drinks"),
+    ("Croissant", Decimal("150"), "Butter croissant", "Bakery"),
 ]
 
 
@@ -59,6 +60,13 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
                               ("place_order", "Place Order"), ("get_support", "Get Support")),
     },
     {
+        "template_name": "order_cart",
+        "description": "The cart after a product was added: add another product or check out.",
+        "type": "button",
+        "structure": _buttons("Added {product_title} × {quantity}.\n\nYour cart:\n{summary}\nTotal: {total}",
+                              ("add_more", "Add another"), ("checkout", "Checkout"), (conf.CANCEL_ID, "Cancel")),
+    },
+    {
         "template_name": "order_confirm",
         "description": "The order summary with confirm, cancel and edit.",
         "type": "button",
@@ -69,7 +77,7 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         "template_name": "order_tracking_result",
         "description": "An order's status, with Track Again and Main Menu.",
         "type": "button",
-        "structure": _buttons("Order #{order_id}: {order_status}.", ("track_again", "Track Again"),
+        "structure": _buttons("Order {order_number}: {order_status}.", ("track_again", "Track Again"),
                               (conf.MENU_ID, "Main Menu")),
     },
     {
@@ -93,33 +101,45 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
 BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
     {
         "name": NEW_ORDER,
-        "description": "Product from the catalogue, quantity, summary, confirm: creates an Order.",
+        "description": "Products from the catalogue into a cart, each with a quantity; summary, confirm: "
+                       "creates an Order.",
         "definition": {
             "start": "choose_product",
             "steps": {
+                "browse": {"set": {"catalogue_page": 0}, "next": "choose_product"},
                 "choose_product": {
                     "send": {"render": "catalogue_list"},
                     "params": {"body": "What would you like to order?", "button": "Products"},
                     "input": {"type": "choice", "accept_offered": True, "save_as": "product",
+                              "choices": [{"id": conf.CATALOGUE_MORE_ID, "next": "next_page"}],
                               "next": "ask_quantity", "reprompt": "Please pick a product from the list."},
                 },
+                "next_page": {"action": "catalogue_next_page", "next": "choose_product"},
                 "ask_quantity": {
                     "send": {"text": "How many {product_title} would you like?"},
                     "input": {"type": "text", "validator": "positive_integer", "save_as": "quantity",
-                              "next": "summary"},
+                              "next": "add_to_cart"},
+                },
+                "add_to_cart": {
+                    "action": "cart_add",
+                    "on_error": "summary",
+                    "send": {"template": "order_cart"},
+                    "input": {"type": "choice", "choices": [{"id": "add_more", "next": "browse"},
+                                                            {"id": "checkout", "next": "summary"}]},
                 },
                 "summary": {
                     "action": "order_summary",
-                    "on_error": "choose_product",
+                    "on_error": "browse",
                     "send": {"template": "order_confirm"},
-                    "input": {"type": "choice", "choices": [{"id": "confirm", "next": "place"},
-                                                            {"id": "edit", "next": "choose_product"}]},
+                    "input": {"type": "choice", "choices": [
+                        {"id": "confirm", "next": "place"},
+                        {"id": "edit", "set": {"cart": [], "catalogue_page": 0}, "next": "choose_product"}]},
                 },
                 "place": {
                     "action": "create_order",
-                    "on_error": "choose_product",
-                    "send": {"text": "Thank you! Your order #{order_id} is placed. Total: {total}.\n"
-                                     "Send \"menu\" and choose Track Order to follow it."},
+                    "on_error": "browse",
+                    "send": {"text": "Thank you! Your order {order_number} is placed.\n{summary}\nTotal: {total}\n\n"
+                                     "Send \"track {order_number}\" to follow it."},
                 },
             },
         },
@@ -131,9 +151,9 @@ BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
             "start": "ask_order_id",
             "steps": {
                 "ask_order_id": {
-                    "send": {"text": "Please send your order number, for example 42."},
-                    "input": {"type": "text", "validator": "positive_integer", "save_as": "order_id",
-                              "next": "answer", "reprompt": "Please send the order number as digits, for example 42."},
+                    "send": {"text": "Please send your order number, for example ORD-1234."},
+                    "input": {"type": "text", "validator": "order_number", "save_as": "order_id",
+                              "next": "answer", "reprompt": "Please send the order number, for example ORD-1234."},
                 },
                 "answer": {
                     "action": "lookup_order_status",
@@ -198,6 +218,59 @@ BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
         },
     },
 ]
+# Definitions and menus as an earlier release installed them: a tenant's copy still equal to one
+# was never edited, so `builtins_install` brings it up to today's (cart, paged catalogue, order numbers).
+EARLIER_WORKFLOW_DEFINITIONS: dict[str, list[dict[str, Any]]] = {
+    NEW_ORDER: [{
+        "start": "choose_product",
+        "steps": {
+            "choose_product": {
+                "send": {"render": "catalogue_list"},
+                "params": {"body": "What would you like to order?", "button": "Products"},
+                "input": {"type": "choice", "accept_offered": True, "save_as": "product",
+                          "next": "ask_quantity", "reprompt": "Please pick a product from the list."},
+            },
+            "ask_quantity": {
+                "send": {"text": "How many {product_title} would you like?"},
+                "input": {"type": "text", "validator": "positive_integer", "save_as": "quantity",
+                          "next": "summary"},
+            },
+            "summary": {
+                "action": "order_summary",
+                "on_error": "choose_product",
+                "send": {"template": "order_confirm"},
+                "input": {"type": "choice", "choices": [{"id": "confirm", "next": "place"},
+                                                        {"id": "edit", "next": "choose_product"}]},
+            },
+            "place": {
+                "action": "create_order",
+                "on_error": "choose_product",
+                "send": {"text": "Thank you! Your order #{order_id} is placed. Total: {total}.\n"
+                                 "Send \"menu\" and choose Track Order to follow it."},
+            },
+        },
+    }],
+    ORDER_TRACKING: [{
+        "start": "ask_order_id",
+        "steps": {
+            "ask_order_id": {
+                "send": {"text": "Please send your order number, for example 42."},
+                "input": {"type": "text", "validator": "positive_integer", "save_as": "order_id",
+                          "next": "answer", "reprompt": "Please send the order number as digits, for example 42."},
+            },
+            "answer": {
+                "action": "lookup_order_status",
+                "on_error": "ask_order_id",
+                "send": {"template": "order_tracking_result"},
+                "input": {"type": "choice", "choices": [{"id": "track_again", "next": "ask_order_id"}]},
+            },
+        },
+    }],
+}
+EARLIER_TEMPLATE_STRUCTURES: dict[str, list[dict[str, Any]]] = {
+    "order_tracking_result": [_buttons("Order #{order_id}: {order_status}.", ("track_again", "Track Again"),
+                                       (conf.MENU_ID, "Main Menu"))],
+}
 # Which template starts which workflow when its keywords match.
 TEMPLATE_STARTS = {"main_menu": MAIN_MENU, "order_tracking_quick": TRACK_ORDER_QUICK}
 
@@ -237,11 +310,31 @@ def builtins_install(*, changed_by: str = "builtin") -> BuiltinsInstalled:
                                          workflow=Workflow.objects.get(name=workflow_name), changed_by=changed_by)
         if _main_menu_keywords_upgrade(changed_by=changed_by):
             result.upgraded.append(f"template:{MAIN_MENU}")
+        result.upgraded.extend(_unedited_builtins_upgrade(changed_by=changed_by))
         if not CatalogueItem.objects.exists():
-            for position, (name, price, description) in enumerate(CATALOGUE):
-                catalogue_item_create(name=name, price=price, description=description, position=position)
+            for position, (name, price, description, category) in enumerate(CATALOGUE):
+                catalogue_item_create(name=name, price=price, description=description, category=category,
+                                      position=position)
                 result.created_catalogue_items.append(name)
     return result
+
+
+def _unedited_builtins_upgrade(*, changed_by: str) -> list[str]:
+    """Bring templates and workflows still exactly as an earlier release installed them up to today's,
+    each as a new version; returns what was upgraded ("template:<name>", "workflow:<name>")."""
+    upgraded = []
+    structures = {spec["template_name"]: spec["structure"] for spec in BUILTIN_TEMPLATES}
+    for template in WorkflowTemplate.objects.filter(template_name__in=list(EARLIER_TEMPLATE_STRUCTURES)):
+        if template.structure in EARLIER_TEMPLATE_STRUCTURES[template.template_name]:
+            workflow_template_update(template=template, structure=structures[template.template_name],
+                                     changed_by=changed_by)
+            upgraded.append(f"template:{template.template_name}")
+    definitions = {spec["name"]: spec["definition"] for spec in BUILTIN_WORKFLOWS}
+    for workflow in Workflow.objects.filter(name__in=list(EARLIER_WORKFLOW_DEFINITIONS)):
+        if workflow.definition in EARLIER_WORKFLOW_DEFINITIONS[workflow.name]:
+            workflow_update(workflow=workflow, definition=definitions[workflow.name], changed_by=changed_by)
+            upgraded.append(f"workflow:{workflow.name}")
+    return upgraded
 
 
 def _main_menu_keywords_upgrade(*, changed_by: str) -> bool:

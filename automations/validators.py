@@ -58,6 +58,15 @@ def positive_integer(text: str) -> int:
     return int(cleaned)
 
 
+@input_validator("order_number")
+def order_number(text: str) -> str:
+    """An order number as customers write it ("ORD-1234", "ord 1234", "#1234", "1234") as stored: "ORD-1234"."""
+    found = re.fullmatch(r"\s*(?:ord\s*-?\s*)?#?\s*(\d{1,10})\s*[.!?]*\s*", text, flags=re.IGNORECASE)
+    if found is None or int(found.group(1)) == 0:
+        raise InputInvalid("Please send the order number, for example ORD-1234.")
+    return f"ORD-{int(found.group(1))}"
+
+
 @input_validator("date")
 def date_value(text: str) -> str:
     cleaned = text.strip()

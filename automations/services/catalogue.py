@@ -10,10 +10,12 @@ from automations.models import CatalogueItem
 from automations.services.saving import unique_name_save
 from waba import meta
 
-EDITABLE_FIELDS = ("name", "description", "price", "is_active", "position")
+EDITABLE_FIELDS = ("name", "description", "category", "price", "is_active", "position")
 NAME_MAX_CHARS = 100
 # The description is shown as a list row's description.
 DESCRIPTION_MAX_CHARS = meta.LIST_ROW_DESCRIPTION_MAX_CHARS
+# The category is shown as a list section's title.
+CATEGORY_MAX_CHARS = meta.LIST_SECTION_TITLE_MAX_CHARS
 
 
 def money(amount: Decimal) -> str:
@@ -23,9 +25,11 @@ def money(amount: Decimal) -> str:
 
 
 def catalogue_item_create(
-    *, name: str, price: Decimal | str | int, description: str = "", is_active: bool = True, position: int = 0
+    *, name: str, price: Decimal | str | int, description: str = "", category: str = "", is_active: bool = True,
+    position: int = 0,
 ) -> CatalogueItem:
-    item = CatalogueItem(name=name, price=price, description=description, is_active=is_active, position=position)
+    item = CatalogueItem(name=name, price=price, description=description, category=category, is_active=is_active,
+                         position=position)
     _check_and_save(item)
     return item
 
@@ -53,6 +57,9 @@ def _check_and_save(item: CatalogueItem) -> None:
         problems.append({"field": "name", "message": f"1 to {NAME_MAX_CHARS} characters"})
     if len(item.description or "") > DESCRIPTION_MAX_CHARS:
         problems.append({"field": "description", "message": f"at most {DESCRIPTION_MAX_CHARS} characters"})
+    item.category = (item.category or "").strip()
+    if len(item.category) > CATEGORY_MAX_CHARS:
+        problems.append({"field": "category", "message": f"at most {CATEGORY_MAX_CHARS} characters"})
     try:
         item.price = Decimal(str(item.price))
         if not item.price.is_finite() or item.price < 0 or item.price != item.price.quantize(Decimal("0.01")):

@@ -17,7 +17,7 @@ from automations.models import (
     Workflow,
     WorkflowTemplate,
 )
-from automations.seeds import builtins_install
+from automations.seeds import EARLIER_TEMPLATE_STRUCTURES, EARLIER_WORKFLOW_DEFINITIONS, builtins_install
 from automations.services import (
     conversation_state_start,
     handoff_open,
@@ -128,7 +128,7 @@ def test_install_builtins_is_idempotent(api_a, tenant_a, in_tenant):
         "main_menu", "new_order", "order_tracking", "support", "track_order_quick"]
     assert first.json()["created_catalogue_items"] == ["Coffee", "Tea", "Croissant"]
     assert second.status_code == 200
-    assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 10
+    assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 11
     assert second.json()["upgraded"] == []
     with in_tenant(tenant_a):
         assert Workflow.objects.get(is_main_menu=True).name == "main_menu"
@@ -158,6 +158,31 @@ def test_install_builtins_gives_an_unedited_main_menu_the_new_keywords_and_keeps
     assert again.status_code == 200 and again.json()["upgraded"] == []
     with in_tenant(tenant_a):
         assert WorkflowTemplate.objects.get(template_name="main_menu").trigger_keywords == ["hola"]
+
+
+def test_install_builtins_brings_an_unedited_earlier_order_workflow_up_to_the_cart_and_keeps_edited_ones(
+    api_a, tenant_a, in_tenant
+):
+    api_a.post_json(f"{BASE}/workflows/install-builtins")
+    with in_tenant(tenant_a):
+        Workflow.objects.filter(name="new_order").update(definition=EARLIER_WORKFLOW_DEFINITIONS["new_order"][0])
+        edited = {**EARLIER_WORKFLOW_DEFINITIONS["order_tracking"][0], "start": "answer"}
+        Workflow.objects.filter(name="order_tracking").update(definition=edited)
+        WorkflowTemplate.objects.filter(template_name="order_tracking_result").update(
+            structure=EARLIER_TEMPLATE_STRUCTURES["order_tracking_result"][0])
+
+    upgraded = api_a.post_json(f"{BASE}/workflows/install-builtins")
+
+    assert upgraded.status_code == 201
+    assert upgraded.json()["upgraded"] == ["template:order_tracking_result", "workflow:new_order"]
+    with in_tenant(tenant_a):
+        new_order = Workflow.objects.get(name="new_order")
+        assert new_order.definition["steps"]["add_to_cart"]["action"] == "cart_add"
+        assert new_order.versions.first().definition == new_order.definition
+        assert Workflow.objects.get(name="order_tracking").definition == edited
+        result = WorkflowTemplate.objects.get(template_name="order_tracking_result")
+        assert result.structure["body"]["text"] == "Order {order_number}: {order_status}."
+    assert api_a.post_json(f"{BASE}/workflows/install-builtins").json()["upgraded"] == []
 
 
 def test_workflow_crud_validates_the_definition(api_a, tenant_a, in_tenant):
@@ -264,6 +289,14 @@ def test_catalogue_crud(api_a, tenant_a, in_tenant):
     assert api_a.delete_json(f"{BASE}/catalogue-items/{item['id']}").status_code == 204
     with in_tenant(tenant_a):
         assert not CatalogueItem.objects.exists()
+
+
+def test_a_catalogue_items_category_is_a_section_title_of_at_most_24_characters(api_a):
+    created = api_a.post_json(f"{BASE}/catalogue-items", {"name": "Latte", "price": "4", "category": " Drinks "})
+    assert created.status_code == 201 and created.json()["category"] == "Drinks"
+    too_long = api_a.patch_json(f"{BASE}/catalogue-items/{created.json()['id']}", {"category": "x" * 25})
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["details"] == [{"field": "category", "message": "at most 24 characters"}]
 
 
 @pytest.fixture

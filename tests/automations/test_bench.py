@@ -20,6 +20,6 @@ def test_bench_orders_coffee_and_rolls_back(tenant_a, in_tenant):
                  stderr=io.StringIO())
 
     figures = json.loads(out.getvalue())
-    assert (figures["messages"], figures["orders"]) == (customers * 6, customers)
+    assert (figures["messages"], figures["orders"]) == (customers * 7, customers)
     with in_tenant(tenant_a):
         assert not Order.objects.exists() and not Workflow.objects.exists() and not Message.objects.exists()

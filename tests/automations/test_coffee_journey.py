@@ -34,9 +34,12 @@ def test_hi_to_confirmed_order(tenant_a, in_tenant, builtins_a, customer_a, numb
     assert reprompt.text.startswith("Please send a whole number greater than 0")
     assert '"menu"' in reprompt.text and '"cancel"' in reprompt.text
 
-    [summary] = customer_a.says("2")
-    assert "Coffee x 2 = 240" in summary.text
-    assert "Total: 240" in summary.text
+    [cart] = customer_a.says("2")
+    assert cart.text == "Added Coffee × 2.\n\nYour cart:\nCoffee × 2 = 240\nTotal: 240"
+    assert _buttons(cart) == [("add_more", "Add another"), ("checkout", "Checkout"), ("cancel", "Cancel")]
+
+    [summary] = customer_a.taps("checkout", "Checkout")
+    assert summary.text == "Your order:\nCoffee × 2 = 240\nTotal: 240\n\nShall we place it?"
     assert _buttons(summary) == [("confirm", "Confirm"), ("cancel", "Cancel"), ("edit", "Edit")]
 
     [confirmation] = customer_a.taps("confirm", "Confirm")
@@ -49,13 +52,14 @@ def test_hi_to_confirmed_order(tenant_a, in_tenant, builtins_a, customer_a, numb
         [line] = order.items.all()
         assert (line.name, line.quantity, line.unit_price, line.line_total) == (
             "Coffee", 2, Decimal("120.00"), Decimal("240.00"))
-        assert f"#{order.pk}" in confirmation.text
+        assert confirmation.text == (f"Thank you! Your order {order.number} is placed.\nCoffee × 2 = 240\n"
+                                     f"Total: 240\n\nSend \"track {order.number}\" to follow it.")
         assert not ConversationState.objects.filter(status="active").exists()
         assert ConversationState.objects.get(workflow_name="new_order").status == "completed"
 
         # Every reply is a queued outbound message with the exact Graph body, linked to its step.
         outbound = list(Message.objects.filter(direction="out").order_by("id"))
-        assert len(outbound) == 6
+        assert len(outbound) == 7
         assert all(m.status == "queued" and m.contact_id == customer_a.contact.pk for m in outbound)
         assert outbound[0].request_payload["interactive"] == menu.content["interactive"]
         assert outbound[0].request_payload["to"] == "4915112345678"
@@ -67,10 +71,11 @@ def test_hi_to_confirmed_order(tenant_a, in_tenant, builtins_a, customer_a, numb
             ("new_order", "choose_product", "step"),
             ("new_order", "ask_quantity", "step"),
             ("new_order", "ask_quantity", "reprompt"),
+            ("new_order", "add_to_cart", "step"),
             ("new_order", "summary", "step"),
             ("new_order", "place", "step"),
         ]
-        assert AutomationRun.objects.count() == 6
+        assert AutomationRun.objects.count() == 7
 
 
 def test_a_duplicated_message_does_not_advance_twice(tenant_a, in_tenant, builtins_a, customer_a):

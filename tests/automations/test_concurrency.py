@@ -81,7 +81,7 @@ def committed_customer(db, sent):
             WorkflowTemplate.objects.filter(template_name__in=[t["template_name"] for t in seeds.BUILTIN_TEMPLATES]
                                             ).delete()
             Workflow.objects.filter(name__in=[w["name"] for w in seeds.BUILTIN_WORKFLOWS]).delete()
-            CatalogueItem.objects.filter(name__in=[name for name, _, _ in seeds.CATALOGUE]).delete()
+            CatalogueItem.objects.filter(name__in=[name for name, *_ in seeds.CATALOGUE]).delete()
             account = number.account
             number.delete()
             account.delete()
@@ -139,8 +139,8 @@ def test_two_replies_at_once_are_applied_one_after_the_other(committed_customer,
     assert blocked
     answers = [(wamid, reply.purpose, reply.text) for wamid, reply in sent if wamid in (two.wamid, three.wamid)]
     summary = [text for wamid, purpose, text in answers if wamid == two.wamid]
-    assert len(summary) == 1 and "Coffee x 2 = 240" in summary[0]
-    # "3" arrived while the summary waited for Confirm / Cancel / Edit: a re-prompt, not a second summary.
+    assert len(summary) == 1 and "Coffee × 2 = 240" in summary[0]
+    # "3" arrived while the cart waited for Add another / Checkout / Cancel: a re-prompt, not a second cart.
     assert [purpose for wamid, purpose, _ in answers if wamid == three.wamid] == ["reprompt", "reprompt"]
 
     def final_state():
@@ -149,7 +149,7 @@ def test_two_replies_at_once_are_applied_one_after_the_other(committed_customer,
                 "current_step", "failed_attempts", "context", "last_processed_wamid").get()
 
     state = run_committed(final_state)
-    assert (state["current_step"], state["failed_attempts"], state["context"]["quantity"]) == ("summary", 1, 2)
+    assert (state["current_step"], state["failed_attempts"], state["context"]["quantity"]) == ("add_to_cart", 1, 2)
     assert state["last_processed_wamid"] == three.wamid
 
 

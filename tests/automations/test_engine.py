@@ -16,8 +16,16 @@ from automations.models import (
     HumanHandoff,
     Order,
     SupportTicket,
+    Workflow,
 )
-from automations.services import handoff_close, order_create, workflow_create, workflow_template_create
+from automations.seeds import EARLIER_WORKFLOW_DEFINITIONS, builtins_install
+from automations.services import (
+    handoff_close,
+    order_create,
+    workflow_create,
+    workflow_template_create,
+    workflow_update,
+)
 from messaging.models import Message
 from tests.automations.factories import Customer
 from tests.messaging.factories import ContactFactory
@@ -110,8 +118,8 @@ def test_three_misses_offer_the_main_menu_or_a_human(tenant_a, in_tenant, at_qua
         state = ConversationState.objects.get(status="active")
         assert (state.current_step, state.failed_attempts) == ("ask_quantity", 0)
 
-    [summary] = at_quantity.says("3")  # a good answer still works
-    assert "Coffee x 3 = 360" in summary.text
+    [cart] = at_quantity.says("3")  # a good answer still works
+    assert "Coffee × 3 = 360" in cart.text
 
 
 def test_a_choice_step_reprompts_with_its_options(customer_a, builtins_a):
@@ -153,12 +161,12 @@ def test_tracking_answers_only_for_the_contacts_own_orders(tenant_a, in_tenant, 
     [ask] = customer_a.taps("track_order", "Track Order")
     assert ask.text.startswith("Please send your order number")
 
-    not_found, ask_again = customer_a.says(f"#{someone_else.pk}")
-    assert not_found.text == f"I could not find order #{someone_else.pk} for your number."
+    not_found, ask_again = customer_a.says(someone_else.number)
+    assert not_found.text == f"I could not find order {someone_else.number} for your number."
     assert ask_again.step == "ask_order_id"
 
-    [status] = customer_a.says(str(mine.pk))
-    assert status.text == f"Order #{mine.pk}: Confirmed."
+    [status] = customer_a.says(mine.number.removeprefix("ORD-"))  # the digits alone name it too
+    assert status.text == f"Order {mine.number}: Confirmed."
     assert _button_ids(status) == ["track_again", "menu"]
 
     [again] = customer_a.taps("track_again", "Track Again")
@@ -181,10 +189,13 @@ def test_support_opens_a_ticket(tenant_a, in_tenant, customer_a, builtins_a):
     assert done.text == f"Thank you. We opened ticket #{ticket.pk} and will answer you here."
 
 
-def test_edit_goes_back_to_the_products(at_quantity):
+def test_edit_goes_back_to_the_products_with_an_empty_cart(tenant_a, in_tenant, at_quantity):
     at_quantity.says("2")
+    at_quantity.taps("checkout", "Checkout")
     [products] = at_quantity.taps("edit", "Edit")
     assert products.step == "choose_product"
+    with in_tenant(tenant_a):
+        assert ConversationState.objects.get(status="active").context["cart"] == []
 
 
 def test_a_button_of_an_old_menu_resumes_it(tenant_a, in_tenant, customer_a, builtins_a, clock):
@@ -300,6 +311,28 @@ def test_a_reply_meta_would_refuse_is_kept_failed_with_the_problem(tenant_a, in_
     assert "text.body: at most 4096 characters allowed, got 5000" in shown["error"]["details"]
 
 
+def test_an_order_begun_on_the_earlier_single_product_workflow_is_placed_after_the_upgrade(
+    tenant_a, in_tenant, customer_a, builtins_a
+):
+    with in_tenant(tenant_a):
+        workflow_update(workflow=Workflow.objects.get(name="new_order"),
+                        definition=EARLIER_WORKFLOW_DEFINITIONS["new_order"][0])
+    customer_a.says("Hi")
+    [products] = customer_a.taps("place_order", "Place Order")
+    customer_a.taps(_coffee(products), "Coffee", row=True)
+    [summary] = customer_a.says("2")
+    assert summary.text == "Your order:\nCoffee × 2 = 240\nTotal: 240\n\nShall we place it?"
+    with in_tenant(tenant_a):
+        assert builtins_install().upgraded == ["workflow:new_order"]
+
+    [confirmation] = customer_a.taps("confirm", "Confirm")
+
+    with in_tenant(tenant_a):
+        order = Order.objects.get()
+        assert [(line.name, line.quantity) for line in order.items.all()] == [("Coffee", 2)]
+    assert confirmation.text.startswith(f"Thank you! Your order {order.number} is placed.\nCoffee × 2 = 240\n")
+
+
 def test_a_crashing_action_leaves_no_half_order(tenant_a, in_tenant, customer_a, builtins_a, monkeypatch):
     def explode(run):
         Order.objects.create(contact=run.contact, total=Decimal("1"))
@@ -310,6 +343,7 @@ def test_a_crashing_action_leaves_no_half_order(tenant_a, in_tenant, customer_a,
     [products] = customer_a.taps("place_order", "Place Order")
     customer_a.taps(_coffee(products), "Coffee", row=True)
     customer_a.says("1")
+    customer_a.taps("checkout", "Checkout")
 
     replies = customer_a.taps("confirm", "Confirm")
 

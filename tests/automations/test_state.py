@@ -118,7 +118,7 @@ def test_after_30_minutes_of_silence_the_conversation_starts_fresh(tenant_a, in_
         assert (fresh.workflow_name, fresh.current_step) == ("main_menu", "menu")
         assert set(fresh.context) == {"_offered"}
         assert fresh.expires_at == clock.now + timedelta(minutes=30)
-        assert not Message.objects.filter(direction="out", body__contains="Coffee x 2").exists()
+        assert not Message.objects.filter(direction="out", body__contains="Coffee × 2").exists()
 
 
 def test_29_minutes_later_the_conversation_goes_on(tenant_a, in_tenant, builtins_a, customer_a, clock):
@@ -130,4 +130,4 @@ def test_29_minutes_later_the_conversation_goes_on(tenant_a, in_tenant, builtins
     clock.advance(minutes=29)
     [summary] = customer_a.says("2")
 
-    assert "Coffee x 2 = 240" in summary.text
+    assert "Coffee × 2 = 240" in summary.text

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from automations.models import AutomatedReply, AutomationRun, ConversationState, Order
 from automations.seeds import builtins_install
 from automations.services import workflow_create
+from automations.services.catalogue import catalogue_item_create
+from automations.services.orders import order_create
 from flows_builder.models import FlowToken
 from messaging.models import Message
 from tests.conftest import ApiClient
@@ -88,19 +92,21 @@ def test_the_coffee_order_through_webhooks_and_the_simulator(shop, tenant_a, in_
     assert ask["text"]["body"] == "How many Coffee would you like?"
     [reprompt] = say(text("abc"))
     assert reprompt["text"]["body"].startswith("Please send a whole number")
-    [summary] = say(text("2"), times=3)
-    assert "Coffee x 2 = 240" in summary["interactive"]["body"]["text"]
+    [cart] = say(text("2"), times=3)
+    assert "Coffee × 2 = 240" in cart["interactive"]["body"]["text"]
+    [summary] = say(tap("button_reply", "checkout", "Checkout"))
+    assert "Coffee × 2 = 240" in summary["interactive"]["body"]["text"]
     [confirmation] = say(tap("button_reply", "confirm", "Confirm"))
 
     with in_tenant(tenant_a):
         order = Order.objects.get()
-        assert f"#{order.pk}" in confirmation["text"]["body"]
+        assert f"Your order {order.number} is placed." in confirmation["text"]["body"]
         assert str(order.total) == "240.00"
         assert not ConversationState.objects.filter(status="active").exists()
         outbound = Message.objects.filter(direction="out")
-        assert outbound.count() == 6 and all(m.status == "sent" and m.wamid for m in outbound)
-        assert AutomatedReply.objects.filter(outbound_message__in=outbound).count() == 6
-        assert Message.objects.filter(direction="in").count() == 6  # the redeliveries were stored once
+        assert outbound.count() == 7 and all(m.status == "sent" and m.wamid for m in outbound)
+        assert AutomatedReply.objects.filter(outbound_message__in=outbound).count() == 7
+        assert Message.objects.filter(direction="in").count() == 7  # the redeliveries were stored once
 
 
 @pytest.mark.parametrize(
@@ -248,22 +254,25 @@ def test_track_order_in_one_message_answers_with_the_callers_own_order_only(shop
                                     status=Order.Status.PREPARING)
         theirs = Order.objects.create(contact=ContactFactory(wa_id="4915100000999"), customer_wa_id="4915100000999",
                                       status=Order.Status.SHIPPED)
-        unknown = theirs.pk + 1000
 
-    [status] = say(f"track ORD-{mine.pk}")
+    digits = mine.number.removeprefix("ORD-")
+    theirs_digits = theirs.number.removeprefix("ORD-")
+    unknown = next(f"{n}" for n in range(1000, 10000) if f"ORD-{n}" not in (mine.number, theirs.number))
+
+    [status] = say(f"track {mine.number}")
 
     assert status["to"] == CUSTOMER and status["type"] == "interactive"
-    assert status["interactive"]["body"]["text"] == f"Order #{mine.pk}: Being prepared."
+    assert status["interactive"]["body"]["text"] == f"Order {mine.number}: Being prepared."
     assert [(b["reply"]["id"], b["reply"]["title"]) for b in status["interactive"]["action"]["buttons"]] == [
         ("track_again", "Track Again"), ("menu", "Main Menu")]
-    [same] = say(f"TRACK #{mine.pk}")
-    assert same["interactive"]["body"]["text"] == f"Order #{mine.pk}: Being prepared."
+    [same] = say(f"TRACK #{digits}")
+    assert same["interactive"]["body"]["text"] == f"Order {mine.number}: Being prepared."
 
-    [other] = say(f"Track ord-{theirs.pk}")
+    [other] = say(f"Track ord-{theirs_digits}")
     [missing] = say(f"track ORD-{unknown}")
 
-    assert _without_correlation(other) == _text_sent(f"I could not find order #{theirs.pk} for your number.")
-    assert _without_correlation(missing) == _text_sent(f"I could not find order #{unknown} for your number.")
+    assert _without_correlation(other) == _text_sent(f"I could not find order {theirs.number} for your number.")
+    assert _without_correlation(missing) == _text_sent(f"I could not find order ORD-{unknown} for your number.")
     with in_tenant(tenant_a):
         assert not ConversationState.objects.filter(status="active").exists()
 
@@ -271,10 +280,131 @@ def test_track_order_in_one_message_answers_with_the_callers_own_order_only(shop
 def test_track_again_after_a_one_message_answer_asks_for_the_next_number(shop, say, tenant_a, in_tenant):
     with in_tenant(tenant_a):
         mine = Order.objects.create(contact=ContactFactory(wa_id=CUSTOMER), customer_wa_id=CUSTOMER)
-    say(f"track ORD-{mine.pk}")
+    say(f"track {mine.number}")
 
     [ask] = say("Track Again")
 
-    assert ask["text"]["body"] == "Please send your order number, for example 42."
-    [answer] = say(str(mine.pk))
-    assert answer["interactive"]["body"]["text"] == f"Order #{mine.pk}: Confirmed."
+    assert ask["text"]["body"] == "Please send your order number, for example ORD-1234."
+    [answer] = say(mine.number.lower())
+    assert answer["interactive"]["body"]["text"] == f"Order {mine.number}: Confirmed."
+
+
+def _sections(sent: dict) -> list[tuple[str | None, list[str]]]:
+    return [(section.get("title"), [row["title"] for row in section["rows"]])
+            for section in sent["interactive"]["action"]["sections"]]
+
+
+def _row_id(sent: dict, title: str) -> str:
+    return next(row["id"] for section in sent["interactive"]["action"]["sections"] for row in section["rows"]
+                if row["title"] == title)
+
+
+def test_the_catalogue_lists_categories_as_sections_and_pages_with_more(shop, tenant_a, in_tenant, graph_simulator):
+    number, webhook = shop
+    with in_tenant(tenant_a):
+        for n in range(1, 10):
+            catalogue_item_create(name=f"Cake {n}", price=200 + n, category="Cakes", position=10 + n)
+
+    def send(message: dict) -> list[dict]:
+        before = len(graph_sends(graph_simulator, number))
+        assert webhook.post(_envelope(number, message)).status_code == 200
+        process_journal()
+        drain(tenant_a)
+        return [request["body"] for request in graph_sends(graph_simulator, number)[before:]]
+
+    send(text("Hi"))
+    [first] = send(tap("button_reply", "place_order", "Place Order"))
+
+    assert first["interactive"]["type"] == "list"
+    assert _sections(first) == [
+        ("Drinks", ["Coffee", "Tea"]), ("Bakery", ["Croissant"]),
+        ("Cakes", ["Cake 1", "Cake 2", "Cake 3", "Cake 4", "Cake 5", "Cake 6"]), ("More", ["More"])]
+    assert first["interactive"]["action"]["sections"][-1]["rows"] == [
+        {"id": "catalogue:more", "title": "More", "description": "Page 2 of 2"}]
+
+    [second] = send(tap("list_reply", "catalogue:more", "More"))
+    assert _sections(second) == [("Cakes", ["Cake 7", "Cake 8", "Cake 9"])]
+    with in_tenant(tenant_a):
+        state = ConversationState.objects.get(status="active")
+        assert (state.current_step, state.context["catalogue_page"]) == ("choose_product", 1)
+
+    [ask] = send(tap("list_reply", _row_id(second, "Cake 8"), "Cake 8"))
+    assert ask["text"]["body"] == "How many Cake 8 would you like?"
+    [cart] = send(text("1"))
+    assert cart["interactive"]["body"]["text"] == "Added Cake 8 × 1.\n\nYour cart:\nCake 8 × 1 = 208\nTotal: 208"
+    [again] = send(tap("button_reply", "add_more", "Add another"))
+    assert _sections(again) == _sections(first)  # back on the first page
+
+
+def test_a_three_item_order_is_placed_then_tracked_by_its_number_in_one_message(
+    shop, say, tenant_a, in_tenant, graph_simulator
+):
+    number, webhook = shop
+
+    def send(message: dict) -> list[dict]:
+        before = len(graph_sends(graph_simulator, number))
+        assert webhook.post(_envelope(number, message)).status_code == 200
+        process_journal()
+        drain(tenant_a)
+        return [_without_correlation(request["body"]) for request in graph_sends(graph_simulator, number)[before:]]
+
+    send(text("Hi"))
+    [products] = send(tap("button_reply", "place_order", "Place Order"))
+    send(tap("list_reply", _row_id(products, "Coffee"), "Coffee"))
+    send(text("2"))
+    [products] = send(tap("button_reply", "add_more", "Add another"))
+    send(tap("list_reply", _row_id(products, "Tea"), "Tea"))
+    send(text("1"))
+    [products] = send(tap("button_reply", "add_more", "Add another"))
+    send(tap("list_reply", _row_id(products, "Croissant"), "Croissant"))
+    [cart] = send(text("3"))
+    assert cart == {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER, "type": "interactive",
+        "interactive": {"type": "button", "body": {"text": (
+            "Added Croissant × 3.\n\nYour cart:\nCoffee × 2 = 240\nTea × 1 = 90\nCroissant × 3 = 450\nTotal: 780")},
+            "action": {"buttons": [
+                {"type": "reply", "reply": {"id": "add_more", "title": "Add another"}},
+                {"type": "reply", "reply": {"id": "checkout", "title": "Checkout"}},
+                {"type": "reply", "reply": {"id": "cancel", "title": "Cancel"}}]}},
+    }
+    [summary] = send(tap("button_reply", "checkout", "Checkout"))
+    assert summary["interactive"]["body"]["text"] == (
+        "Your order:\nCoffee × 2 = 240\nTea × 1 = 90\nCroissant × 3 = 450\nTotal: 780\n\nShall we place it?")
+    [confirmation] = send(tap("button_reply", "confirm", "Confirm"))
+
+    with in_tenant(tenant_a):
+        order = Order.objects.get()
+        lines = [(line.name, line.quantity, str(line.line_total)) for line in order.items.all()]
+    assert lines == [("Coffee", 2, "240.00"), ("Tea", 1, "90.00"), ("Croissant", 3, "450.00")]
+    assert str(order.total) == "780.00"
+    assert re.fullmatch(r"ORD-\d{4}", order.number)
+    assert confirmation == _text_sent(
+        f"Thank you! Your order {order.number} is placed.\nCoffee × 2 = 240\nTea × 1 = 90\nCroissant × 3 = 450\n"
+        f"Total: 780\n\nSend \"track {order.number}\" to follow it.")
+
+    [status] = say(f"track {order.number}")
+    assert status["interactive"]["body"]["text"] == f"Order {order.number}: Confirmed."
+
+
+def test_order_numbers_are_unique_and_a_taken_one_is_drawn_again(tenant_a, in_tenant, monkeypatch):
+    with in_tenant(tenant_a):
+        coffee = catalogue_item_create(name="Coffee", price=120)
+        contact = ContactFactory(wa_id=CUSTOMER)
+        first = order_create(contact=contact, phone_number=None, lines=[(coffee, 1)])
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Order.objects.create(contact=contact, number=first.number)
+        free = "ORD-5555" if first.number != "ORD-5555" else "ORD-5556"
+        drawn = iter([first.number, free])  # a concurrent order took the first draw
+        monkeypatch.setattr(Order, "save", _save_drawing(Order.save, drawn))
+        second = order_create(contact=contact, phone_number=None, lines=[(coffee, 2)])
+        assert second.number == free
+        assert Order.objects.count() == 2 and second.items.get().quantity == 2
+
+
+def _save_drawing(save, drawn):
+    def numbered(self, *args, **kwargs):
+        if not self.number:
+            self.number = next(drawn)
+        save(self, *args, **kwargs)
+
+    return numbered

@@ -1,7 +1,7 @@
 """`manage.py bench_automations --schema t_alpha`: coffee orders through the inbound path, measured.
 
-Each simulated customer orders a coffee (Hi, Place Order, Coffee, abc, 2, Confirm): six inbound
-messages stored by `messaging.inbound.inbound_message_store`, which dispatches them to the
+Each simulated customer orders a coffee (Hi, Place Order, Coffee, abc, 2, Checkout, Confirm): seven
+inbound messages stored by `messaging.inbound.inbound_message_store`, which dispatches them to the
 automation engine, which queues its replies through the send pipeline. Reports messages per
 second, latency percentiles and database queries per message. Runs inside one transaction in
 the named tenant's schema that is rolled back at the end: nothing it wrote remains. With no
@@ -81,6 +81,7 @@ class Command(BaseCommand):
             ("interactive", {"kind": "list_reply", "id": f"item:{coffee}", "title": "Coffee"}),
             ("text", {"body": "abc"}),
             ("text", {"body": "2"}),
+            ("interactive", {"kind": "button_reply", "id": "checkout", "title": "Checkout"}),
             ("interactive", {"kind": "button_reply", "id": "confirm", "title": "Confirm"}),
         ]
         latencies, queries = [], []
