@@ -143,11 +143,15 @@ def _lines(run: ActionContext) -> list[tuple[CatalogueItem, int]]:
     return [(_item(run), _quantity(run))] if cart is None else _cart_lines(cart)
 
 
-def _cart_lines(cart: list[dict[str, int]]) -> list[tuple[CatalogueItem, int]]:
-    """The cart's (item, quantity) at today's catalogue; a product gone meanwhile is said by name."""
+def _cart_lines(cart: list[dict[str, int]], *, read: CatalogueItem | None = None) -> list[tuple[CatalogueItem, int]]:
+    """The cart's (item, quantity) at today's catalogue; a product gone meanwhile is said by name.
+
+    `read`: an item this action has just read, not read again."""
     if not cart:
         raise ActionFailed("Your cart is empty. Please choose a product.")
-    items = CatalogueItem.objects.in_bulk([line["item"] for line in cart])
+    known = {read.pk: read} if read is not None else {}
+    missing = [line["item"] for line in cart if line["item"] not in known]
+    items = {**known, **(CatalogueItem.objects.in_bulk(missing) if missing else {})}
     lines = []
     for line in cart:
         item = items.get(line["item"])
@@ -178,7 +182,7 @@ def cart_add(run: ActionContext) -> Mapping[str, Any]:
                            "Please check out.")
     else:
         cart.append({"item": item.pk, "quantity": quantity})
-    return {run.params.get("cart_key", CART_KEY): cart, "product_title": item.name, **_summary(_cart_lines(cart))}
+    return {run.params.get("cart_key", CART_KEY): cart, "product_title": item.name, **_summary(_cart_lines(cart, read=item))}
 
 
 @workflow_action("order_summary")

@@ -11,8 +11,11 @@ from messaging.models import Message
 
 
 def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
-    """Every newly stored inbound message goes through the automation engine once."""
-    automation_handle_inbound(message=message)
+    """Every newly stored inbound message goes through the automation engine once.
+
+    `send_in_savepoints` runs each receiver in a savepoint of its own, so the engine adds none.
+    """
+    automation_handle_inbound(message=message, savepoint=False)
 
 
 def flow_link_check(sender: Any, flow: WhatsAppFlow, **kwargs: Any) -> list[str]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from automations import bot, conf, replies
@@ -94,17 +94,20 @@ def inbound_input(message: Message) -> InboundInput:
     return InboundInput("other", "", None, replied_to)
 
 
-def automation_handle_inbound(*, message: Message, now: datetime | None = None) -> list[OutboundReply]:
+def automation_handle_inbound(
+    *, message: Message, now: datetime | None = None, savepoint: bool = True
+) -> list[OutboundReply]:
     """Run the automations for one inbound message and send their replies; returns the replies.
 
     Idempotent per message. Runs in the tenant's schema, in the caller's transaction if there is
     one (the inbound pipeline's), so the new state, the queued replies and the run record commit
-    together with the message or not at all.
+    together with the message or not at all. Inside that transaction it runs in a savepoint of its
+    own; `savepoint=False` is for a caller that already wrapped the call in one.
     """
     if message.direction != Message.Direction.INBOUND:
         return []
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         run_record = _claim(message, now)
         if run_record is None:
             return []
@@ -122,13 +125,24 @@ def automation_handle_inbound(*, message: Message, now: datetime | None = None) 
     return run.replies
 
 
+_CLAIM = f"""
+    INSERT INTO {AutomationRun._meta.db_table} (message_id, outcome, workflow_name, step_before, step_after, processed_at)
+    VALUES (%(message)s, '', '', '', '', %(at)s)
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING id
+"""
+
+
 def _claim(message: Message, now: datetime) -> AutomationRun | None:
-    try:
-        with transaction.atomic():
-            return AutomationRun.objects.create(message=message, processed_at=now)
-    except IntegrityError:
+    """The message's run record, or None when it has one already. One statement: no savepoint, and
+    a concurrent claim of the same message waits for this transaction and then claims nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, {"message": message.pk, "at": now})
+        row = cursor.fetchone()
+    if row is None:
         logger.info("Message %s was already handled by the automations; skipped.", message.pk)
         return None
+    return AutomationRun(pk=row[0], message=message, processed_at=now)
 
 
 @dataclass
@@ -157,6 +171,7 @@ class _Run:
         self.session: _Session | None = None
         self.outcome = ""
         self.bot_spoke = False
+        self.templates: dict[str, WorkflowTemplate] = {}  # by name: those already read for this message
 
     # --- the decision --------------------------------------------------------------------------
 
@@ -199,7 +214,7 @@ class _Run:
         definition = _definition(workflow) if workflow is not None and workflow.is_active else None
         step = definition.steps.get(state.current_step) if definition else None
         if workflow is None or definition is None or step is None or step.input is None:
-            conversation_state_end(state=state, status=StateStatus.CANCELLED, now=self.now)
+            conversation_state_end(state=state, status=StateStatus.CANCELLED, now=self.now, locked=True)
             self.state = None
             return None
         return _Session(workflow=workflow, definition=definition, step=state.current_step,
@@ -292,6 +307,8 @@ class _Run:
             self._reply(OutboundReply(purpose=Purpose.MENU, step=f"flow:{flow.name}", flow=FlowReply(
                 body=flow.description or flow.friendly_name, cta=_linked_cta(), flow_id=flow.pk)))
             return True
+        if trigger.template is not None:
+            self.templates[trigger.template.template_name] = trigger.template
         if trigger.workflow is not None:
             self._start(trigger.workflow)
             return True
@@ -324,7 +341,7 @@ class _Run:
 
     def _end_current(self, status: str) -> None:
         if self.session is not None and self.session.state is not None:
-            conversation_state_end(state=self.session.state, status=status, now=self.now)
+            conversation_state_end(state=self.session.state, status=status, now=self.now, locked=True)
         self.session = None
 
     def _resume_from(self, said: InboundInput) -> bool:
@@ -433,7 +450,7 @@ class _Run:
                 name=send.flow.name, body=text_fill(send.flow.body, context), cta=send.flow.cta),
                 **_where(session)))
         elif send.template is not None:
-            template = WorkflowTemplate.objects.filter(template_name=send.template).first()
+            template = self._template(send.template)
             if template is None:
                 logger.error("Workflow %s sends missing template %s.", session.workflow.name, send.template)
                 self._say(conf.ACTION_ERROR_TEXT, Purpose.ERROR, session)
@@ -449,6 +466,15 @@ class _Run:
             self._reply(OutboundReply.interactive_message(interactive, purpose=purpose, **_where(session)))
         session.context[OFFERED] = offered_options(interactive) or None
         return True
+
+    def _template(self, name: str) -> WorkflowTemplate | None:
+        """The template named `name`, read once per message (a keyword match may have read it already)."""
+        if name not in self.templates:
+            template = WorkflowTemplate.objects.filter(template_name=name).first()
+            if template is None:
+                return None
+            self.templates[name] = template
+        return self.templates[name]
 
     def _render_template(self, template: WorkflowTemplate, context: dict[str, Any], *, step_name: str
                          ) -> dict[str, Any] | None:
@@ -522,14 +548,15 @@ class _Run:
                                          step=session.step, context=context, now=self.now,
                                          processed_wamid=wamid)
             elif self.state is not None and self.state.status == StateStatus.ACTIVE:
-                conversation_state_end(state=self.state, status=StateStatus.REPLACED, now=self.now)
+                conversation_state_end(state=self.state, status=StateStatus.REPLACED, now=self.now, locked=True)
             return
         if session.waiting:
             removed = {key: None for key in session.state.context if key not in session.context}
             conversation_state_update(state=session.state, step=session.step, context={**session.context, **removed},
-                                      failed_attempts=session.failed_attempts, now=self.now, processed_wamid=wamid)
+                                      failed_attempts=session.failed_attempts, now=self.now, processed_wamid=wamid,
+                                      locked=True, account=self.account)
         else:
-            conversation_state_end(state=session.state, status=session.end_status, now=self.now)
+            conversation_state_end(state=session.state, status=session.end_status, now=self.now, locked=True)
 
 
 # --- pure helpers ----------------------------------------------------------------------------------

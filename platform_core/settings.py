@@ -94,6 +94,12 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants copy this migrated schema instead of replaying every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# The connection issues `SET search_path` once per schema switch rather than before every
+# statement. It stays correct when a connection changes tenants: every switch (schema_context,
+# the tenant middleware, run_in_tenant) goes through set_tenant, which forgets the path set, and a
+# rollback, a savepoint rollback or a closed connection forget it too. A session-level SET needs
+# session pooling (a transaction-pooling proxy would lose it between transactions).
+TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "platform_core.urls_public"
 ROOT_URLCONF = "platform_core.urls_tenant"
 

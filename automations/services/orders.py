@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,25 +28,25 @@ def order_create(
 ) -> Order:
     """An order of `lines` (item, quantity) at today's prices; the prices are copied onto it. It gets
     a random unused number; one taken by a concurrent order in the meantime is drawn again."""
+    total = sum((item.price * quantity for item, quantity in lines), start=Decimal("0"))
     with transaction.atomic():
-        order = _order_numbered(contact=contact, phone_number=phone_number, now=now or timezone.now())
-        items = [
+        order = _order_numbered(contact=contact, phone_number=phone_number, total=total, now=now or timezone.now())
+        OrderItem.objects.bulk_create([
             OrderItem(order=order, catalogue_item=item, name=item.name, unit_price=item.price, quantity=quantity,
                       line_total=item.price * quantity)
             for item, quantity in lines
-        ]
-        OrderItem.objects.bulk_create(items)
-        order.total = sum((line.line_total for line in items), start=order.total)
-        order.save(update_fields=["total"])
+        ])
     return order
 
 
-def _order_numbered(*, contact: Contact, phone_number: PhoneNumber | None, now: datetime) -> Order:
+def _order_numbered(
+    *, contact: Contact, phone_number: PhoneNumber | None, total: Decimal, now: datetime
+) -> Order:
     for attempt in range(NUMBER_ATTEMPTS):
         try:
             with transaction.atomic():
                 return Order.objects.create(contact=contact, phone_number=phone_number,
-                                            customer_wa_id=contact.wa_id, created_at=now)
+                                            customer_wa_id=contact.wa_id, total=total, created_at=now)
         except IntegrityError:
             if attempt == NUMBER_ATTEMPTS - 1:
                 raise

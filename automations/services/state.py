@@ -79,41 +79,73 @@ def conversation_state_update(
     failed_attempts: int | None = None,
     now: datetime | None = None,
     processed_wamid: str | None = None,
+    locked: bool = False,
+    account: WhatsAppAccount | None = None,
 ) -> ConversationState:
     """Move the state on: new step, context merged in (a None value removes its key), expiry pushed
-    back. Locks the row for the rest of the caller's transaction."""
+    back. Locks the row for the rest of the caller's transaction.
+
+    `locked`: the caller read `state` with its row lock in the current transaction
+    (`conversation_state_active(for_update=True)`), so it is saved as it is, in one UPDATE, without
+    being read again. `account` is the number's account when the caller has it at hand.
+    """
     now = now or timezone.now()
+    if locked:
+        return _state_move(state, step=step, context=context, failed_attempts=failed_attempts, now=now,
+                           processed_wamid=processed_wamid, account=account or state.phone_number.account)
     with transaction.atomic():
-        locked = ConversationState.objects.select_for_update().select_related("phone_number__account").get(
+        current = ConversationState.objects.select_for_update().select_related("phone_number__account").get(
             pk=state.pk
         )
-        if step is not None:
-            locked.current_step = step
-        if context:
-            merged = {**locked.context, **context}
-            locked.context = {key: value for key, value in merged.items() if value is not None}
-        if failed_attempts is not None:
-            locked.failed_attempts = failed_attempts
-        if processed_wamid is not None:
-            locked.last_processed_wamid = processed_wamid
-        locked.last_interaction_at = now
-        locked.expires_at = now + state_ttl(locked.phone_number.account)
-        locked.save(update_fields=["current_step", "context", "failed_attempts", "last_processed_wamid",
-                                   "last_interaction_at", "expires_at"])
+        return _state_move(current, step=step, context=context, failed_attempts=failed_attempts, now=now,
+                           processed_wamid=processed_wamid, account=current.phone_number.account)
+
+
+def _state_move(
+    locked: ConversationState,
+    *,
+    step: str | None,
+    context: Mapping[str, Any] | None,
+    failed_attempts: int | None,
+    now: datetime,
+    processed_wamid: str | None,
+    account: WhatsAppAccount,
+) -> ConversationState:
+    if step is not None:
+        locked.current_step = step
+    if context:
+        merged = {**locked.context, **context}
+        locked.context = {key: value for key, value in merged.items() if value is not None}
+    if failed_attempts is not None:
+        locked.failed_attempts = failed_attempts
+    if processed_wamid is not None:
+        locked.last_processed_wamid = processed_wamid
+    locked.last_interaction_at = now
+    locked.expires_at = now + state_ttl(account)
+    locked.save(update_fields=["current_step", "context", "failed_attempts", "last_processed_wamid",
+                               "last_interaction_at", "expires_at"])
     return locked
 
 
 def conversation_state_end(
-    *, state: ConversationState, status: str = Status.COMPLETED, now: datetime | None = None
+    *, state: ConversationState, status: str = Status.COMPLETED, now: datetime | None = None, locked: bool = False
 ) -> ConversationState:
-    """Close the state (completed, cancelled, handed_off ...). Closing a closed state changes nothing."""
+    """Close the state (completed, cancelled, handed_off ...). Closing a closed state changes nothing.
+
+    `locked`: the caller holds the row lock on `state` (see `conversation_state_update`), so it is
+    closed in one conditional UPDATE, without being read again.
+    """
     now = now or timezone.now()
+    if locked:
+        if ConversationState.objects.filter(pk=state.pk, status=Status.ACTIVE).update(status=status, ended_at=now):
+            state.status, state.ended_at = status, now
+        return state
     with transaction.atomic():
-        locked = ConversationState.objects.select_for_update().get(pk=state.pk)
-        if locked.status == Status.ACTIVE:
-            locked.status, locked.ended_at = status, now
-            locked.save(update_fields=["status", "ended_at"])
-    return locked
+        current = ConversationState.objects.select_for_update().get(pk=state.pk)
+        if current.status == Status.ACTIVE:
+            current.status, current.ended_at = status, now
+            current.save(update_fields=["status", "ended_at"])
+    return current
 
 
 def conversation_state_end_for(
