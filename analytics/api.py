@@ -12,8 +12,11 @@ from analytics.schemas import (
     AnalyticsQuery,
     DashboardOut,
     HealthQuery,
+    PeriodQuery,
+    ReferralAdOut,
     TemplateAnalyticsOut,
 )
+from platform_core.api import paginated
 
 router = Router(tags=["analytics"])
 
@@ -22,6 +25,14 @@ router = Router(tags=["analytics"])
 def analytics_dashboard(request: HttpRequest, query: Query[AnalyticsQuery]):
     date_from, date_to = query.period
     return selectors.analytics_dashboard(date_from=date_from, date_to=date_to, group_by=query.group_by)
+
+
+@router.get("/analytics/referrals", response=list[ReferralAdOut])
+@paginated
+def analytics_referrals(request: HttpRequest, query: Query[PeriodQuery]):
+    """Inbound messages per Click-to-WhatsApp ad or post (Meta's `referral.source_id`) in the range."""
+    date_from, date_to = query.period
+    return selectors.referrals_by_ad(date_from=date_from, date_to=date_to)
 
 
 @router.get("/accounts/{account_id}/analytics", response=AccountAnalyticsOut)

@@ -23,17 +23,13 @@ LATEST_DAY = date(2999, 12, 31)
 DAY_RANGE = f"A UTC day from {EARLIEST_DAY} to {LATEST_DAY}."
 
 
-class AnalyticsQuery(Schema):
-    """A date range (UTC days, both ends included) and how to group the series.
-
-    Defaults: the last 30 days up to today, grouped by day.
-    """
+class PeriodQuery(Schema):
+    """A date range (UTC days, both ends included); by default the last 30 days up to today."""
 
     date_from: date | None = Field(None, ge=EARLIEST_DAY, le=LATEST_DAY, description=DAY_RANGE)
     date_to: date | None = Field(
         None, ge=EARLIEST_DAY, le=LATEST_DAY, validate_default=True, description=DAY_RANGE
     )
-    group_by: Literal["day", "week", "month"] = "day"
 
     @field_validator("date_to")
     @classmethod
@@ -50,6 +46,25 @@ class AnalyticsQuery(Schema):
     def period(self) -> tuple[date, date]:
         date_to = self.date_to or timezone.now().date()
         return self.date_from or date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1), date_to
+
+
+class AnalyticsQuery(PeriodQuery):
+    """A date range (see `PeriodQuery`) and how to group the series; by default grouped by day."""
+
+    group_by: Literal["day", "week", "month"] = "day"
+
+
+class ReferralAdOut(Schema):
+    """Inbound messages that came from one Click-to-WhatsApp ad or post in the range."""
+
+    source_id: str = Field(description="Meta's id of the ad or post (the referral's `source_id`).")
+    source_type: str = Field(description="`ad` or `post`, as the latest message in the range says.")
+    headline: str = Field(description="The ad's headline, as the latest message in the range says.")
+    source_url: str
+    inbound_messages: int
+    contacts: int = Field(description="Distinct contacts who wrote from this ad.")
+    first_seen: datetime
+    last_seen: datetime
 
 
 class HealthQuery(Schema):

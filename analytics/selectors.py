@@ -20,8 +20,9 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import ExtractHour
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -391,3 +392,40 @@ def platform_accounts_health(*, status: str | None = None) -> list[dict[str, Any
         )
     )
     return result
+
+
+def referrals_by_ad(*, date_from: date, date_to: date) -> QuerySet[Any, Any]:
+    """Inbound messages from Click-to-WhatsApp ads and posts in the range (UTC days, both ends
+    included), one row per source id, the most recently seen first.
+
+    Headline, source type and URL are the latest message's in the range (an ad's text can change).
+    """
+    start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
+    messages = Message.objects.filter(
+        direction=Message.Direction.INBOUND, timestamp__gte=start, timestamp__lt=end
+    ).exclude(referral_source_id="")
+    latest = messages.filter(referral_source_id=OuterRef("referral_source_id")).order_by("-timestamp", "-id")
+
+    def latest_text(key: str) -> Coalesce:
+        value = Subquery(latest.annotate(value=KT(f"referral__{key}")).values("value")[:1])
+        return Coalesce(value, Value(""), output_field=TextField())
+
+    return (
+        messages.order_by()
+        .values("referral_source_id")
+        .annotate(
+            source_id=F("referral_source_id"),
+            inbound_messages=Count("id"),
+            contacts=Count("contact_id", distinct=True),
+            first_seen=Min("timestamp"),
+            last_seen=Max("timestamp"),
+        )
+        .annotate(
+            source_type=latest_text("source_type"),
+            headline=latest_text("headline"),
+            source_url=latest_text("source_url"),
+        )
+        .values("source_id", "source_type", "headline", "source_url", "inbound_messages", "contacts",
+                "first_seen", "last_seen")
+        .order_by("-last_seen", "source_id")
+    )

@@ -106,6 +106,8 @@ def _message_insert(
                 content=content,
                 body=message_body_text(event.type, event.content),
                 context_wamid=(event.context or {}).get("id") or "",
+                referral=event.referral,
+                referral_source_id=((event.referral or {}).get("source_id") or "")[:256],
                 status=Message.Status.RECEIVED,
                 timestamp=event.timestamp,
             )

@@ -89,6 +89,11 @@ class Message(models.Model):
     content = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True, default="")
     context_wamid = models.CharField(max_length=256, blank=True, default="")
+    # Inbound from a Click-to-WhatsApp ad or post: Meta's `referral` object (source_url, source_id,
+    # source_type, headline, body, media and thumbnail URLs, ctwa_clid), its source id also in a
+    # column of its own for the per-ad report.
+    referral = models.JSONField(null=True, blank=True)
+    referral_source_id = models.CharField(max_length=256, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices)
     timestamp = models.DateTimeField(default=timezone.now, help_text="When Meta says it was sent or received.")
 
@@ -131,6 +136,8 @@ class Message(models.Model):
             # The send workers' claim: due messages of one phone number, oldest first.
             models.Index(fields=["phone_number", "next_attempt_at"], name="message_outbox_by_number",
                          condition=Q(status=MessageStatus.QUEUED)),
+            models.Index(fields=["referral_source_id", "timestamp"], name="message_referral",
+                         condition=~Q(referral_source_id="")),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
 from platform_core.landing import favicon, landing_page
 from sending.api import message_send_operations_add
+from sending.api import router as sending_router
 from tenants.api import tenant_router
 from tenants.auth import TenantApiKeyAuth
 from tenants.views import invitation_accept_view
@@ -27,6 +28,7 @@ api.add_router("/", tenant_router)
 api.add_router("/", waba_router)
 message_send_operations_add(messaging_router)
 api.add_router("/", messaging_router)
+api.add_router("/", sending_router)
 api.add_router("/", broadcasts_router)
 api.add_router("/", flows_router)
 api.add_router("/", analytics_router)

@@ -1,7 +1,8 @@
-"""The send endpoint, `POST /messages`.
+"""The send endpoint, `POST /messages`, and the quota read-outs.
 
-It is served by the messaging router, next to `GET /messages` (django-ninja serves one path from
-one router): the tenant urlconf adds it there with `message_send_operations_add`.
+`POST /messages` is served by the messaging router, next to `GET /messages` (django-ninja serves
+one path from one router): the tenant urlconf adds it there with `message_send_operations_add`.
+The quota endpoints are this app's own `router`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from ninja import Header, Router
 
 from messaging.models import Message
 from platform_core.api import HEADER_TOKEN_PATTERN
-from sending.schemas import MessageIn, MessageQueuedOut
+from sending.quotas import quota_usage
+from sending.schemas import MessageIn, MessageQueuedOut, QuotaUsageOut
 from sending.services import message_send
+from waba.selectors import account_get
+
+router = Router(tags=["quotas"])
 
 IDEMPOTENCY_KEY_MAX_CHARS = Message._meta.get_field("idempotency_key").max_length
 
@@ -57,3 +62,16 @@ def message_send_operations_add(router: Router) -> None:
             "key returns the message it first created. Follow its progress at GET /messages/{id}."
         ),
     )(message_create)
+
+
+@router.get("/quota", response=QuotaUsageOut)
+def workspace_quota(request: HttpRequest):
+    """The workspace's send quotas (per minute, UTC day, UTC month): limit, used and remaining now."""
+    return {"account_id": None, "quotas": quota_usage()}
+
+
+@router.get("/accounts/{int:account_id}/quota", response=QuotaUsageOut)
+def account_quota(request: HttpRequest, account_id: int):
+    """The quotas a message from this account counts against: the workspace's and the account's own."""
+    account = account_get(account_id=account_id)
+    return {"account_id": account.pk, "quotas": quota_usage(account=account)}

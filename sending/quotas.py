@@ -8,6 +8,7 @@ seconds until the window that refused it resets.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -34,32 +35,64 @@ def _period_bounds(period: str, now: datetime) -> tuple[str, datetime]:
     return start.strftime("%Y%m"), end
 
 
+def _tenant_window(period: str, now: datetime) -> QuotaWindow:
+    label, ends = _period_bounds(period, now)
+    return QuotaWindow(
+        key=f"q:{connection.schema_name}:tenant:{period}:{label}",
+        limit=getattr(settings, f"TENANT_RATE_LIMIT_PER_{period.upper()}"),
+        expires_at=ends,
+        label=f"workspace per-{period}",
+    )
+
+
+def _account_window(account: WhatsAppAccount, period: str, now: datetime) -> QuotaWindow:
+    label, ends = _period_bounds(period, now)
+    return QuotaWindow(
+        key=f"q:{connection.schema_name}:account{account.pk}:{period}:{label}",
+        limit=getattr(account, f"rate_limit_per_{period}"),
+        expires_at=ends,
+        label=f"account per-{period}",
+    )
+
+
 def quota_windows(
     *, account: WhatsAppAccount, periods: Sequence[str] = PERIODS, now: datetime | None = None
 ) -> list[QuotaWindow]:
     """The tenant's and the account's windows that a message sent now counts against."""
     now = (now or timezone.now()).astimezone(UTC)
-    schema = connection.schema_name
     windows = []
     for period in periods:
-        label, ends = _period_bounds(period, now)
-        windows.append(
-            QuotaWindow(
-                key=f"q:{schema}:tenant:{period}:{label}",
-                limit=getattr(settings, f"TENANT_RATE_LIMIT_PER_{period.upper()}"),
-                expires_at=ends,
-                label=f"workspace per-{period}",
-            )
-        )
-        windows.append(
-            QuotaWindow(
-                key=f"q:{schema}:account{account.pk}:{period}:{label}",
-                limit=getattr(account, f"rate_limit_per_{period}"),
-                expires_at=ends,
-                label=f"account per-{period}",
-            )
-        )
+        windows.append(_tenant_window(period, now))
+        windows.append(_account_window(account, period, now))
     return windows
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    scope: str  # "workspace" or "account"
+    period: str  # one of PERIODS
+    limit: int
+    used: int
+    remaining: int
+    resets_at: datetime
+
+
+def quota_usage(*, account: WhatsAppAccount | None = None) -> list[QuotaUsage]:
+    """The workspace's windows (and `account`'s) as they stand now; reads the counters, takes nothing.
+
+    `used` is what the current window has counted; `remaining` never goes below 0 (a limit lowered
+    after messages were counted leaves `used` above it).
+    """
+    now = timezone.now().astimezone(UTC)
+    scoped = [("workspace", period, _tenant_window(period, now)) for period in PERIODS]
+    if account is not None:
+        scoped += [("account", period, _account_window(account, period, now)) for period in PERIODS]
+    counts = rate_limiter().quota_counts(windows=[window for _, _, window in scoped])
+    return [
+        QuotaUsage(scope=scope, period=period, limit=window.limit, used=used,
+                   remaining=max(0, window.limit - used), resets_at=window.expires_at)
+        for (scope, period, window), used in zip(scoped, counts, strict=True)
+    ]
 
 
 def quota_take(*, account: WhatsAppAccount, amount: int, periods: Sequence[str] = PERIODS) -> list[QuotaWindow]:

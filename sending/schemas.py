@@ -103,3 +103,17 @@ class MessageQueuedOut(Schema):
     to: str
     phone_number_id: str
     created_at: datetime
+
+
+class QuotaOut(Schema):
+    scope: Literal["workspace", "account"]
+    period: Literal["minute", "day", "month"] = Field(description="A fixed window: the UTC minute, day or month.")
+    limit: int
+    used: int = Field(description="Messages accepted in the current window.")
+    remaining: int
+    resets_at: datetime = Field(description="When the current window ends and its count starts again at 0.")
+
+
+class QuotaUsageOut(Schema):
+    account_id: int | None = Field(description="The account of the `account` quotas; null for the workspace's only.")
+    quotas: list[QuotaOut]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Body, Query, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 
 from platform_core.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RowId, ShapedRows, paginated
 from waba import selectors
@@ -220,6 +220,19 @@ def account_event_list(
 
 
 # --- phone numbers ---------------------------------------------------------------------------------
+
+
+class PhoneNumberFilters(Schema):
+    account_id: RowId | None = None
+    status: str | None = Field(None, max_length=32, description="Meta's status, e.g. CONNECTED (any case).")
+    quality_rating: str | None = Field(None, max_length=16, description="GREEN, YELLOW, RED or UNKNOWN (any case).")
+
+
+@router.get("/phone-numbers", response=list[PhoneNumberOut], tags=["phone numbers"])
+@paginated
+def phone_number_list_all(request: HttpRequest, filters: Query[PhoneNumberFilters]):
+    """Numbers of every account of the workspace, by id; filtered by account, status and quality."""
+    return selectors.phone_numbers_filter(**filters.model_dump())
 
 
 @router.get("/accounts/{int:account_id}/phone-numbers", response=list[PhoneNumberOut], tags=["phone numbers"])

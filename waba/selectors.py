@@ -29,6 +29,20 @@ def phone_numbers_of(*, account: WhatsAppAccount) -> QuerySet[PhoneNumber]:
     return account.phone_numbers.order_by("id")
 
 
+def phone_numbers_filter(
+    *, account_id: int | None = None, status: str | None = None, quality_rating: str | None = None
+) -> QuerySet[PhoneNumber]:
+    """Numbers of every account, optionally of one account, by status and quality (any case), by id."""
+    numbers = PhoneNumber.objects.all()
+    if account_id is not None:
+        numbers = numbers.filter(account_id=account_id)
+    if status:
+        numbers = numbers.filter(status=status.upper())
+    if quality_rating:
+        numbers = numbers.filter(quality_rating=quality_rating.upper())
+    return numbers.order_by("id")
+
+
 def phone_number_get(*, phone_id: int) -> PhoneNumber:
     try:
         return PhoneNumber.objects.select_related("account").get(pk=phone_id)

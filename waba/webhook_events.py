@@ -70,6 +70,8 @@ class InboundMessage:
     content: dict[str, Any]
     context: dict[str, Any] | None
     raw: dict[str, Any]
+    # The Click-to-WhatsApp ad or post the customer came from (`Referral`'s keys), when Meta sent one.
+    referral: dict[str, Any] | None = None
 
     @property
     def routing_key(self) -> RoutingKey:
@@ -231,6 +233,7 @@ def _inbound_message(
         content=content,
         context=_context(message.context),
         raw=raw,
+        referral=_referral(raw.get("referral")),
     )
 
 
@@ -270,6 +273,17 @@ def _context(context: p.MessageContext | None) -> dict[str, Any] | None:
         "frequently_forwarded": context.frequently_forwarded,
         "referred_product": context.referred_product,
     }
+
+
+def _referral(referral: Any) -> dict[str, Any] | None:
+    """The ad referral's known keys; a malformed referral is left out rather than losing the message
+    (the journal keeps the raw body)."""
+    if referral is None:
+        return None
+    try:
+        return p.Referral.model_validate(referral).model_dump(include=set(p.Referral.model_fields))
+    except ValidationError:
+        return None
 
 
 # --- message content, one normaliser per type ---------------------------------------------------

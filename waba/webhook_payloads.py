@@ -77,6 +77,21 @@ class MessageContext(Payload):
     referred_product: dict[str, Any] | None = None
 
 
+class Referral(Payload):
+    """Where a Click-to-WhatsApp ad or post sent the customer from; every key is optional."""
+
+    source_url: str | None = None
+    source_id: GraphId | None = None
+    source_type: str | None = None
+    headline: str | None = None
+    body: str | None = None
+    media_type: str | None = None
+    image_url: str | None = None
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    ctwa_clid: str | None = None
+
+
 class Message(Payload):
     """The common part of every inbound message; the type-specific part is validated per type."""
 

@@ -134,6 +134,10 @@ class RateLimiter(ABC):
         """Undo a consume whose message was finally not created."""
 
     @abstractmethod
+    def quota_counts(self, *, windows: Sequence[QuotaWindow]) -> list[int]:
+        """Each window's count now, in order, read without changing it (0 where nothing was counted)."""
+
+    @abstractmethod
     def purge_expired(self) -> int:
         """Drop state nobody needs any more (idle keys, past windows); returns how many went."""
 

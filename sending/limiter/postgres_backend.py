@@ -143,6 +143,17 @@ class PostgresRateLimiter(RateLimiter):
                 [amount, [self.namespace + w.key for w in windows]],
             )
 
+    def quota_counts(self, *, windows: Sequence[QuotaWindow]) -> list[int]:
+        if not windows:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT key, count FROM {COUNTERS} WHERE key = ANY(%s) AND expires_at > clock_timestamp()",
+                [[self.namespace + w.key for w in windows]],
+            )
+            counts = dict(cursor.fetchall())
+        return [int(counts.get(self.namespace + w.key, 0)) for w in windows]
+
     def purge_expired(self) -> int:
         with connection.cursor() as cursor:
             # A key whose tat has passed is indistinguishable from a key never seen.

@@ -132,6 +132,12 @@ class RedisRateLimiter(RateLimiter):
                 pipe.decrby(self.namespace + window.key, amount)
             pipe.execute()
 
+    def quota_counts(self, *, windows: Sequence[QuotaWindow]) -> list[int]:
+        if not windows:
+            return []
+        values = self._redis.mget([self.namespace + w.key for w in windows])
+        return [max(0, int(value)) if value is not None else 0 for value in values]
+
     def purge_expired(self) -> int:
         return 0  # every key carries its own expiry
 
