@@ -13,6 +13,9 @@
     lookup_order_status    reads `order_id`; sets `order_status` (only the contact's own orders)
     lookup_order_from_message  the same for the number at the end of the inbound text ("track ORD-42")
     create_support_ticket  reads `issue_type` (+ `_title`) and `description`; sets `ticket_id`
+    create_service_request the request of built-in WhatsApp Flow `params.flow` (Starlink or solar
+                           installation, panel cleaning) from the context keys named as that Flow's
+                           answers, the phone being the contact's; sets `request_id`
 
 Context keys can be renamed per step with `params` (e.g. `{"item_key": "drink"}`).
 """
@@ -33,6 +36,8 @@ from automations.registry import ActionContext, workflow_action, workflow_render
 from automations.services.catalogue import money
 from automations.services.orders import order_create
 from automations.services.support import support_ticket_create
+from flows_builder.processors import ResponseInvalid
+from flows_builder.processors.service_requests import service_request_create
 from messaging.interactive import Row, Section, build_list
 from waba import meta
 
@@ -244,3 +249,16 @@ def create_support_ticket(run: ActionContext) -> Mapping[str, Any]:
     ticket = support_ticket_create(contact=run.contact, phone_number=run.phone_number, issue_type=str(issue),
                                    description=description, now=run.now)
     return {"ticket_id": ticket.pk}
+
+
+@workflow_action("create_service_request")
+def create_service_request(run: ActionContext) -> Mapping[str, Any]:
+    answers = {**run.context, "phone": f"+{run.contact.wa_id}"}
+    try:
+        record = service_request_create(flow_name=str(run.params.get("flow")), answers=answers, contact=run.contact)
+    except KeyError:
+        raise ActionFailed("Sorry, this booking is not available.") from None
+    except ResponseInvalid as exc:
+        fields = ", ".join(sorted({str(error["field"]).replace("_", " ") for error in exc.errors}))
+        raise ActionFailed(f"Sorry, I could not book it: please check the {fields} and start again.") from None
+    return {"request_id": record.pk}

@@ -1,5 +1,7 @@
 """The built-in menus and workflows a tenant installs with one call: main menu, ordering, tracking
-(by steps, or "track ORD-1234" in one message), support.
+(by steps, or "track ORD-1234" in one message), support, and the conversational flows the built-in
+WhatsApp Flows are linked to (Starlink installation, solar cleaning, solar installation): they run
+while a Flow is unpublished and create the same request its response would.
 
 `builtins_install` is idempotent: what already exists under a built-in name is kept as the
 tenant left it (their edits win), only what is missing is created; so installing again adds the
@@ -28,6 +30,11 @@ MAIN_MENU = "main_menu"
 NEW_ORDER = "new_order"
 ORDER_TRACKING = "order_tracking"
 SUPPORT = "support"
+# The conversational flows that the built-in WhatsApp Flows (flows_builder.definitions) are linked to
+# and fall back to while unpublished; each books what its Flow books, through the same service.
+STARLINK_INSTALLATION = "starlink_installation"
+SOLAR_CLEANING = "solar_cleaning"
+SOLAR_INSTALLATION = "solar_installation"
 
 MAIN_MENU_KEYWORDS = ["hi", "hello", "hey", "start", "menu", "help"]
 # Keyword lists the main menu was installed with before: a template still holding one of them
@@ -47,6 +54,29 @@ CATALOGUE: list[tuple[str, Decimal, str, str]] = [
 
 def _buttons(body: str, *buttons: tuple[str, str]) -> dict[str, Any]:
     return build_reply_buttons(body=body, buttons=[Button(id=button_id, title=title) for button_id, title in buttons])
+
+
+def _ask(text: str, save_as: str, next_step: str, validator: str = "any_text") -> dict[str, Any]:
+    return {"send": {"text": text}, "input": {"type": "text", "validator": validator, "save_as": save_as,
+                                              "next": next_step}}
+
+
+def _pick(template: str, save_as: str, next_step: str) -> dict[str, Any]:
+    return {"send": {"template": template}, "input": {"type": "choice", "accept_offered": True, "save_as": save_as,
+                                                      "next": next_step}}
+
+
+def _service_request_steps(service: str, first: str, flow: str, done: str) -> dict[str, dict[str, Any]]:
+    """Date, time slot and address, then the request of built-in Flow `flow` and the confirmation `done`."""
+    return {
+        first: _ask(f"Which date suits you for the {service}? For example 2026-06-30.", "preferred_date",
+                    "time_slot", validator="date"),
+        "time_slot": _pick("service_time_slot", "time_slot", "street"),
+        "street": _ask("What is the street and house number?", "street", "city"),
+        "city": _ask("Which city?", "city", "region"),
+        "region": _ask("Which region or state?", "region", "book"),
+        "book": {"action": "create_service_request", "params": {"flow": flow}, "send": {"text": done}},
+    }
 
 
 BUILTIN_TEMPLATES: list[dict[str, Any]] = [
@@ -95,6 +125,48 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         "type": "button",
         "structure": _buttons("What do you need help with?", ("order_problem", "Order problem"),
                               ("payment", "Payment"), ("other", "Something else")),
+    },
+    {
+        "template_name": "service_time_slot",
+        "description": "The time of day of a service visit.",
+        "type": "button",
+        "structure": _buttons("Which time of day suits you best?", ("morning", "Morning (8-12)"),
+                              ("afternoon", "Afternoon (12-16)"), ("evening", "Evening (16-19)")),
+    },
+    {
+        "template_name": "starlink_kit",
+        "description": "The Starlink kit to install.",
+        "type": "button",
+        "structure": _buttons("Which Starlink kit do you have?", ("standard", "Standard"), ("mini", "Mini"),
+                              ("flat_high_performance", "Flat High Perf.")),
+    },
+    {
+        "template_name": "starlink_mount",
+        "description": "Where the Starlink dish is mounted.",
+        "type": "button",
+        "structure": _buttons("Where should the dish be mounted?", ("roof", "Roof"), ("wall", "Wall"),
+                              ("pole", "Pole")),
+    },
+    {
+        "template_name": "solar_roof_type",
+        "description": "The roof the solar panels are on.",
+        "type": "button",
+        "structure": _buttons("What kind of roof are the panels on?", ("pitched_tile", "Pitched, tiles"),
+                              ("pitched_metal", "Pitched, metal"), ("flat", "Flat roof")),
+    },
+    {
+        "template_name": "solar_panel_type",
+        "description": "The type of solar panels.",
+        "type": "button",
+        "structure": _buttons("What type are the panels?", ("monocrystalline", "Monocrystalline"),
+                              ("polycrystalline", "Polycrystalline"), ("unknown", "Not sure")),
+    },
+    {
+        "template_name": "solar_installation_type",
+        "description": "The kind of solar installation.",
+        "type": "button",
+        "structure": _buttons("What kind of installation is it?", ("residential", "Residential"),
+                              ("commercial", "Commercial"), ("off_grid", "Off-grid")),
     },
 ]
 
@@ -196,6 +268,61 @@ BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
                     "action": "create_support_ticket",
                     "send": {"text": "Thank you. We opened ticket #{ticket_id} and will answer you here."},
                 },
+            },
+        },
+    },
+    {
+        "name": STARLINK_INSTALLATION,
+        "description": "Name, kit, mount, date, time and address: books a Starlink installation "
+                       "(the Starlink installation Flow's fallback).",
+        "definition": {
+            "start": "full_name",
+            "steps": {
+                "full_name": _ask("Let's book your Starlink installation. What is your full name?", "full_name",
+                                  "kit_type"),
+                "kit_type": _pick("starlink_kit", "kit_type", "mount_location"),
+                "mount_location": _pick("starlink_mount", "mount_location", "preferred_date"),
+                **_service_request_steps(
+                    "installation", "preferred_date", STARLINK_INSTALLATION,
+                    "Thank you, {full_name}! Your Starlink installation request #{request_id} is booked for "
+                    "{preferred_date}, {time_slot_title}. We will confirm it here."),
+            },
+        },
+    },
+    {
+        "name": SOLAR_CLEANING,
+        "description": "Name, roof, panels, date, time and address: books a solar panel cleaning "
+                       "(the Solar panel cleaning Flow's fallback).",
+        "definition": {
+            "start": "full_name",
+            "steps": {
+                "full_name": _ask("Let's book your solar panel cleaning. What is your full name?", "full_name",
+                                  "roof_type"),
+                "roof_type": _pick("solar_roof_type", "roof_type", "panel_type"),
+                "panel_type": _pick("solar_panel_type", "panel_type", "panel_count"),
+                "panel_count": _ask("How many panels are there?", "panel_count", "preferred_date",
+                                    validator="positive_integer"),
+                **_service_request_steps(
+                    "cleaning", "preferred_date", "solar_panel_cleaning",
+                    "Thank you, {full_name}! Your cleaning request #{request_id} is booked for "
+                    "{preferred_date}, {time_slot_title}. We will confirm it here."),
+            },
+        },
+    },
+    {
+        "name": SOLAR_INSTALLATION,
+        "description": "Installation type, order number, name, date, time and address: schedules a solar "
+                       "installation (the Solar installation Flow's fallback).",
+        "definition": {
+            "start": "installation_type",
+            "steps": {
+                "installation_type": _pick("solar_installation_type", "installation_type", "order_number"),
+                "order_number": _ask("What is your order number?", "order_number", "full_name"),
+                "full_name": _ask("What is your full name?", "full_name", "preferred_date"),
+                **_service_request_steps(
+                    "installation", "preferred_date", SOLAR_INSTALLATION,
+                    "Thank you, {full_name}! Your solar installation request #{request_id} is booked for "
+                    "{preferred_date}, {time_slot_title}. We will confirm it here."),
             },
         },
     },

@@ -8,6 +8,7 @@ the record's choices. A breach raises ResponseInvalid with one `{field, message}
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest, ServiceRequest, TimeSlot
 from flows_builder.processors.registry import ProcessedRecord, ResponseInvalid, flow_processor
+from messaging.models import Contact
 from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -103,46 +105,64 @@ class SolarCleaningIn(ServiceRequestIn):
     panel_count: int = Field(ge=1, le=MAX_PANEL_COUNT)
 
 
+def service_request_create(
+    *,
+    flow_name: str,
+    answers: Mapping[str, Any],
+    contact: Contact | None,
+    flow_response: FlowResponse | None = None,
+) -> ServiceRequest:
+    """Validate `answers` (the `response_fields` of built-in flow `flow_name`) and save the request.
+
+    The one way a Starlink or solar installation or a cleaning request is created: from a Flow's
+    response (`flow_response` set) or from a conversational flow's answers. Raises ResponseInvalid;
+    KeyError for a flow without a service request.
+    """
+    region = _contact_region(contact)
+    record: ServiceRequest
+    if flow_name == "starlink_installation":
+        starlink = _read(StarlinkInstallationIn, answers, region=region)
+        record = InstallationRequest(kind=InstallationRequest.Kind.STARLINK, kit_type=starlink.kit_type,
+                                     mount_location=starlink.mount_location, **starlink.record_fields())
+    elif flow_name == "solar_installation":
+        solar = _read(SolarInstallationIn, answers, region=region)
+        record = InstallationRequest(kind=InstallationRequest.Kind.SOLAR_INSTALLATION,
+                                     installation_type=solar.installation_type, order_number=solar.order_number,
+                                     **solar.record_fields())
+    elif flow_name == "solar_panel_cleaning":
+        cleaning = _read(SolarCleaningIn, answers, region=region)
+        record = CleaningRequest(roof_type=cleaning.roof_type, panel_type=cleaning.panel_type,
+                                 panel_count=cleaning.panel_count, **cleaning.record_fields())
+    else:
+        raise KeyError(flow_name)
+    return _save(record, contact=contact, flow_response=flow_response)
+
+
+def _from_response(response: FlowResponse) -> ProcessedRecord:
+    record = service_request_create(flow_name=response.flow_name, answers=response.response_data,
+                                    contact=response.contact, flow_response=response)
+    return ProcessedRecord.of(record)
+
+
 @flow_processor("starlink_installation")
 def starlink_installation(response: FlowResponse) -> ProcessedRecord:
-    answers = _read(StarlinkInstallationIn, response)
-    record = InstallationRequest(
-        kind=InstallationRequest.Kind.STARLINK,
-        kit_type=answers.kit_type,
-        mount_location=answers.mount_location,
-        **answers.record_fields(),
-    )
-    return _save(record, response)
+    return _from_response(response)
 
 
 @flow_processor("solar_installation")
 def solar_installation(response: FlowResponse) -> ProcessedRecord:
-    answers = _read(SolarInstallationIn, response)
-    record = InstallationRequest(
-        kind=InstallationRequest.Kind.SOLAR_INSTALLATION,
-        installation_type=answers.installation_type,
-        order_number=answers.order_number,
-        **answers.record_fields(),
-    )
-    return _save(record, response)
+    return _from_response(response)
 
 
 @flow_processor("solar_panel_cleaning")
 def solar_panel_cleaning(response: FlowResponse) -> ProcessedRecord:
-    answers = _read(SolarCleaningIn, response)
-    record = CleaningRequest(
-        roof_type=answers.roof_type,
-        panel_type=answers.panel_type,
-        panel_count=answers.panel_count,
-        **answers.record_fields(),
-    )
-    return _save(record, response)
+    return _from_response(response)
 
 
-def _read(schema: type[ModelT], response: FlowResponse) -> ModelT:
+def _read(schema: type[ModelT], answers: Mapping[str, Any], *, region: str | None) -> ModelT:
     """Validate the answers; a phone number without country code is read in the contact's country."""
     try:
-        return schema.model_validate(response.response_data, context={"region": _contact_region(response)})
+        return schema.model_validate(answers, context={"region": region})
     except ValidationError as exc:
         # loc and msg only: pydantic's `input` would copy customer data into the notes twice.
         raise ResponseInvalid(
@@ -153,18 +173,18 @@ def _read(schema: type[ModelT], response: FlowResponse) -> ModelT:
         ) from None
 
 
-def _contact_region(response: FlowResponse) -> str | None:
-    if response.contact is None:
+def _contact_region(contact: Contact | None) -> str | None:
+    if contact is None:
         return None
     try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse("+" + response.contact.wa_id, None))
+        return phonenumbers.region_code_for_number(phonenumbers.parse("+" + contact.wa_id, None))
     except phonenumbers.NumberParseException:
         return None
 
 
-def _save(record: ServiceRequest, response: FlowResponse) -> ProcessedRecord:
-    record.contact = response.contact
-    record.flow_response = response
+def _save(record: ServiceRequest, *, contact: Contact | None, flow_response: FlowResponse | None) -> ServiceRequest:
+    record.contact = contact
+    record.flow_response = flow_response
     try:
         record.full_clean()
     except DjangoValidationError as exc:
@@ -172,4 +192,4 @@ def _save(record: ServiceRequest, response: FlowResponse) -> ProcessedRecord:
             [{"field": field, "message": " ".join(messages)} for field, messages in exc.message_dict.items()]
         ) from None
     record.save()
-    return ProcessedRecord.of(record)
+    return record

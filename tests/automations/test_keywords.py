@@ -122,7 +122,7 @@ def test_menus_and_flows_are_ranked_by_one_rule_and_only_flows_that_can_act_take
     with in_tenant(tenant_a):
         starlink = WhatsAppFlowFactory(account=number_a.account, meta_flow_id="7200000000001",
                                        meta_status="PUBLISHED", trigger_keywords=["starlink"])
-        WhatsAppFlowFactory(definition="solar_installation", account=number_a.account,
+        WhatsAppFlowFactory(definition="solar_installation", account=number_a.account, flow_definition_name="survey",
                             trigger_keywords=["solar installation"])  # unpublished, no workflow of its name
 
         def matched(text: str) -> object:

@@ -230,9 +230,10 @@ def test_an_unpublished_flows_keyword_starts_its_linked_conversational_flow_or_n
 ):
     number, _ = shop
     with in_tenant(tenant_a):
-        _flow(number, "solar_panel_cleaning", meta_flow_id="7100000000002", meta_status="DRAFT")
-        _flow(number, "solar_installation")  # never synced, and no conversational flow of its name
-        workflow_create(name="solar_cleaning", definition={"start": "ask", "steps": {"ask": {
+        _flow(number, "solar_panel_cleaning", meta_flow_id="7100000000002", meta_status="DRAFT",
+              flow_definition_name="panel_town")
+        _flow(number, "solar_installation", flow_definition_name="survey")  # never synced, no such workflow
+        workflow_create(name="panel_town", definition={"start": "ask", "steps": {"ask": {
             "send": {"text": "Which town are your panels in?"},
             "input": {"type": "text", "validator": "any_text", "save_as": "town", "next": "done"}},
             "done": {"send": {"text": "Thank you, we will call you about {town}."}}}})
