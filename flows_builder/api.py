@@ -17,7 +17,7 @@ from flows_builder.errors import (
     validation_error_dicts,
 )
 from flows_builder.models import FlowEndpointKey
-from flows_builder.responses import flow_response_reprocess
+from flows_builder.responses import flow_response_reprocess, flow_response_unprocess
 from flows_builder.schemas import (
     CleaningRequestOut,
     EndpointKeyIn,
@@ -257,6 +257,12 @@ def flow_response_get(request: HttpRequest, response_id: int):
 @router.post("/flows/responses/{int:response_id}/reprocess", response=FlowResponseOut)
 def flow_response_reprocess_endpoint(request: HttpRequest, response_id: int):
     return flow_response_reprocess(response=selectors.flow_response_get(response_id=response_id))
+
+
+@router.post("/flows/responses/{int:response_id}/unprocess", response=FlowResponseOut)
+def flow_response_unprocess_endpoint(request: HttpRequest, response_id: int):
+    """Mark a processed response unprocessed again (409 `flow_response_not_processed` if it is not)."""
+    return flow_response_unprocess(response=selectors.flow_response_get(response_id=response_id))
 
 
 @router.get("/flows/installation-requests", response=list[InstallationRequestOut])

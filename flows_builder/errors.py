@@ -127,3 +127,8 @@ class FlowMessageInvalid(DomainError):
 class FlowResponseAlreadyProcessed(DomainError):
     code = "flow_response_already_processed"
     status = 409
+
+
+class FlowResponseNotProcessed(DomainError):
+    code = "flow_response_not_processed"
+    status = 409

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from flows_builder.errors import FlowResponseAlreadyProcessed, FlowStateConflict
+from flows_builder.errors import FlowResponseAlreadyProcessed, FlowResponseNotProcessed, FlowStateConflict
 from flows_builder.models import FlowResponse, FlowToken
 from flows_builder.processors import FLOW_PROCESSORS, ResponseInvalid
 from messaging.models import Contact, Message
@@ -82,6 +82,22 @@ def flow_response_mark_processed(*, response: FlowResponse, note: str = "") -> F
     response.processed_at = timezone.now()
     response.processing_notes = _append(response.processing_notes, note or "Marked processed by hand.")
     response.save(update_fields=["processed", "processed_at", "processing_notes"])
+    return response
+
+
+def flow_response_unprocess(*, response: FlowResponse, note: str = "") -> FlowResponse:
+    """Open a processed response again so it shows among the unprocessed ones; its data stays.
+
+    A record it created stays linked, so a later reprocess still refuses to create a second one.
+    The conditional UPDATE makes two concurrent calls end with one success and one conflict.
+    """
+    notes = _append(response.processing_notes, note or "Marked unprocessed by hand.")
+    reopened = FlowResponse.objects.filter(pk=response.pk, processed=True).update(
+        processed=False, processed_at=None, processing_notes=notes
+    )
+    if not reopened:
+        raise FlowResponseNotProcessed(f"Response {response.pk} is already unprocessed.")
+    response.refresh_from_db()
     return response
 
 

@@ -196,3 +196,35 @@ class MessageMedia(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mime_type}, {self.size} bytes (message {self.message_id})"
+
+
+class WebhookEventLogEntry(models.Model):
+    """One webhook change that was routed to this tenant's schema, and what applying it did.
+
+    Written by the webhook worker inside this schema, so a tenant only ever sees its own. Unique on
+    `envelope_hash`: Meta's redeliveries, retries and replays of the same change update one row.
+    """
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    envelope_hash = models.CharField(max_length=64, unique=True)
+    journal_entry_id = models.BigIntegerField(null=True, blank=True, help_text="The public journal row.")
+    received_at = models.DateTimeField()
+    field = models.CharField(max_length=64)
+    event_types = models.JSONField(default=list, help_text="The kinds of events the change carried.")
+    event_count = models.PositiveIntegerField(default=0)
+    phone_number_id = models.CharField(max_length=64, blank=True, default="")
+    waba_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    error = models.TextField(blank=True, default="")
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "messaging_webhook_event_log"
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["-received_at", "-id"], name="webhook_event_log_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.field} ({self.status}) received {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -16,6 +16,7 @@ from tenants.api import tenant_router
 from tenants.auth import TenantApiKeyAuth
 from tenants.views import invitation_accept_view
 from waba.api import router as waba_router
+from webhooks.api import router as webhooks_router
 
 api = build_api(
     title="WhatsApp Business Platform: tenant API",
@@ -33,6 +34,7 @@ api.add_router("/", broadcasts_router)
 api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
 api.add_router("/", menus_router)
+api.add_router("/", webhooks_router)
 
 urlpatterns = [
     path("favicon.ico", favicon),

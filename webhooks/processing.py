@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ from waba.webhook_events import (
     WebhookEvent,
     WebhookPayloadError,
 )
+from webhooks.event_log import event_log_failure_record, event_log_record
 from webhooks.journal import journal_entry_complete, journal_entry_reject
 from webhooks.meta_apps import webhook_app_get
 from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
@@ -47,7 +49,7 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
     An exception leaves the entry unfinished for the caller to retry; an entry whose body is not
     a webhook envelope is marked failed (retrying cannot help).
     """
-    entry = WebhookJournalEntry.objects.filter(pk=entry_id).only("id", "app_id", "body", "state").first()
+    entry = WebhookJournalEntry.objects.filter(pk=entry_id).only("id", "app_id", "body", "state", "received_at").first()
     if entry is None or entry.state == WebhookJournalEntry.State.PROCESSED:
         return None
     try:
@@ -66,8 +68,8 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
             continue
         change_counts: Counter[str] = Counter()  # merged only if the change commits
         try:
-            with schema_context(route.tenant.schema_name):
-                change_apply(change=change, counts=change_counts)
+            change_apply_logged(change=change, schema_name=route.tenant.schema_name, counts=change_counts,
+                                received_at=entry.received_at, journal_entry_id=entry.pk)
             counts.update(change_counts)
         except PhoneNumberNotInTenant as error:
             dead_letter_record(change=change, reason=WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
@@ -89,6 +91,23 @@ def change_apply(*, change: Change, counts: Counter[str]) -> None:
     with transaction.atomic():  # one commit per change; each event keeps its own savepoint
         for event in change.events:
             EVENT_HANDLERS[type(event)](event, counts, context)
+
+
+def change_apply_logged(
+    *, change: Change, schema_name: str, counts: Counter[str], received_at: datetime, journal_entry_id: int | None
+) -> None:
+    """`change_apply` in the tenant's schema, then its outcome in that tenant's event log.
+
+    A failure is logged there as failed and re-raised unchanged for the caller's handling.
+    """
+    with schema_context(schema_name):
+        try:
+            change_apply(change=change, counts=counts)
+        except Exception as error:
+            event_log_failure_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id,
+                                     exception=error)
+            raise
+        event_log_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id)
 
 
 def _inbound_message(event: InboundMessage, counts: Counter[str], context: dict) -> None:
@@ -185,9 +204,10 @@ def dead_letter_replay(*, dead_letter_id: int) -> ReplayResult:
     now = timezone.now()
     replays = {"replay_count": dead_letter.replay_count + 1, "last_replayed_at": now}
     if route.tenant is not None:
+        received_at = dead_letter.journal_entry.received_at if dead_letter.journal_entry else dead_letter.created_at
         try:
-            with schema_context(route.tenant.schema_name):
-                change_apply(change=change, counts=Counter())
+            change_apply_logged(change=change, schema_name=route.tenant.schema_name, counts=Counter(),
+                                received_at=received_at, journal_entry_id=dead_letter.journal_entry_id)
         except PhoneNumberNotInTenant as error:
             route = type(route)(None, WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
                                 f"{route.tenant.slug}: {error.message}")

@@ -46,7 +46,8 @@ class Change:
     @property
     def envelope_hash(self) -> str:
         canonical = json.dumps(self.envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        # A lone surrogate (Meta escapes it as \udXXX) must hash too; valid text hashes as plain UTF-8.
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

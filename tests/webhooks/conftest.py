@@ -143,7 +143,7 @@ def committed_number(db):
     no flush, so the session's tenants survive. Use it through `run_committed`."""
     from django_tenants.utils import schema_context
 
-    from messaging.models import Contact, Message, StatusEvent
+    from messaging.models import Contact, Message, StatusEvent, WebhookEventLogEntry
     from tenants.models import MetaApp, MetaRoute, Tenant
     from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
 
@@ -157,6 +157,7 @@ def committed_number(db):
         route_claim(tenant=tenant, waba_id=FIXTURE_WABA_ID, phone_number_ids=[FIXTURE_PHONE_ID])
         with schema_context(tenant.schema_name):
             marks["contact"] = last_id(Contact.objects)
+            marks["event_log"] = last_id(WebhookEventLogEntry.objects)
             number = PhoneNumberFactory(phone_number_id=FIXTURE_PHONE_ID, account__waba_id=FIXTURE_WABA_ID)
         return tenant, number, app, marks
 
@@ -167,6 +168,7 @@ def committed_number(db):
             Message.objects.filter(phone_number=number).delete()
             number.conversations.all().delete()
             Contact.objects.filter(id__gt=marks["contact"]).delete()
+            WebhookEventLogEntry.objects.filter(id__gt=marks["event_log"]).delete()
             account = number.account
             number.delete()
             account.delete()

@@ -1,0 +1,85 @@
+"""The tenant-visible log of webhook changes: one row per change routed to a tenant's schema.
+
+Written by the worker inside the tenant's schema (`messaging.WebhookEventLogEntry`), so each tenant
+reads only its own rows; the public journal stays the platform's. A change applied again (retry,
+redelivery, dead-letter replay) updates its row: the last attempt's outcome wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import DatabaseError
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from messaging.models import WebhookEventLogEntry
+from platform_core.errors import DomainError
+from waba.webhook_events import AccountEvent, InboundMessage, StatusUpdate, WebhookErrorEvent, WebhookEvent
+from webhooks.routing import Change
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE_NAMES: dict[type[WebhookEvent], str] = {
+    InboundMessage: "message",
+    StatusUpdate: "status",
+    WebhookErrorEvent: "error",
+    AccountEvent: "account_event",
+}
+
+
+def event_log_record(
+    *, change: Change, received_at: datetime, journal_entry_id: int | None, error: str = ""
+) -> WebhookEventLogEntry:
+    """Record a change's outcome in the current tenant schema (failed when `error` is set). Idempotent."""
+    phone_ids = [event.phone_number_id for event in change.events if event.phone_number_id]
+    waba_ids = [event.waba_id for event in change.events if event.waba_id]
+    if change.routing_kind == "phone_number_id":
+        phone_ids.insert(0, change.routing_id)
+    else:
+        waba_ids.insert(0, change.routing_id)
+    entry, _ = WebhookEventLogEntry.objects.update_or_create(
+        envelope_hash=change.envelope_hash,
+        defaults={
+            "journal_entry_id": journal_entry_id,
+            "received_at": received_at,
+            "field": change.field[:64],
+            "event_types": sorted({EVENT_TYPE_NAMES.get(type(event), "other") for event in change.events}),
+            "event_count": len(change.events),
+            "phone_number_id": next(filter(None, phone_ids), "")[:64],
+            "waba_id": next(filter(None, waba_ids), "")[:64],
+            "status": WebhookEventLogEntry.Status.FAILED if error else WebhookEventLogEntry.Status.PROCESSED,
+            "error": error,
+            "applied_at": timezone.now(),
+        },
+    )
+    return entry
+
+
+def event_log_failure_record(
+    *, change: Change, received_at: datetime, journal_entry_id: int | None, exception: Exception
+) -> None:
+    """Record why a change failed, without ever hiding the original exception.
+
+    A domain error keeps its message; anything else only its type (its text may hold data that
+    is not the tenant's to read). A database that refuses this write too is only logged.
+    """
+    if isinstance(exception, DomainError):
+        error = exception.message
+    else:
+        error = f"Applying failed with an unexpected {type(exception).__name__}."
+    try:
+        event_log_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id, error=error)
+    except DatabaseError:
+        logger.warning("Could not record the failure of a %s change in the tenant's event log.", change.field)
+
+
+def event_log_list(*, field: str | None = None, status: str | None = None) -> QuerySet[WebhookEventLogEntry]:
+    """The current tenant's logged changes, newest first."""
+    entries = WebhookEventLogEntry.objects.all()
+    if field:
+        entries = entries.filter(field=field)
+    if status:
+        entries = entries.filter(status=status)
+    return entries
