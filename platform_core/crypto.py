@@ -130,3 +130,37 @@ class EncryptedTextField(models.TextField):
     def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         return name, path, args, kwargs
+
+
+# --- data migrations that move a clear text column to EncryptedTextField --------------------------
+
+
+def column_values_encrypt(schema_editor: Any, *, table: str, column: str) -> None:
+    """Encrypt every clear value of the column (empty becomes NULL; ciphertext is left as it is)."""
+    _column_rewrite(schema_editor, table, column, _value_encrypted)
+
+
+def column_values_decrypt(schema_editor: Any, *, table: str, column: str) -> None:
+    """The reverse: every value back to clear text (NULL becomes empty)."""
+    _column_rewrite(schema_editor, table, column, lambda value: decrypt(value) if value else "")
+
+
+def _value_encrypted(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        decrypt(value)
+    except SecretDecryptionError:
+        return encrypt(value)
+    return value
+
+
+def _column_rewrite(schema_editor: Any, table: str, column: str, change: Any) -> None:
+    """Apply `change` to every value of the column, in the schema being migrated."""
+    quote = schema_editor.connection.ops.quote_name
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {quote(column)} FROM {quote(table)}")
+        for row_id, value in cursor.fetchall():
+            new = change(value)
+            if new != value:
+                cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s", [new, row_id])

@@ -2,42 +2,16 @@
 
 import django.db.models.deletion
 import platform_core.crypto
-from platform_core.crypto import SecretDecryptionError, decrypt, encrypt
+from platform_core.crypto import column_values_decrypt, column_values_encrypt
 from django.db import migrations, models
 
 
-def _rewrite(schema_editor, table, column, change):
-    """Apply `change` to every value of the column, in the schema being migrated."""
-    quote = schema_editor.connection.ops.quote_name
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, {quote(column)} FROM {quote(table)}")
-        for row_id, value in cursor.fetchall():
-            new = change(value)
-            if new != value:
-                cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s", [new, row_id])
-
-
-def _encrypted(value):
-    """Ciphertext of a clear value; None for an empty one; an encrypted value as it is."""
-    if not value:
-        return None
-    try:
-        decrypt(value)
-    except SecretDecryptionError:
-        return encrypt(value)
-    return value
-
-
-def _clear(value):
-    return decrypt(value) if value else ""
-
-
 def encrypt_verify_tokens(apps, schema_editor):
-    _rewrite(schema_editor, "tenants_metaapp", "verify_token", _encrypted)
+    column_values_encrypt(schema_editor, table="tenants_metaapp", column="verify_token")
 
 
 def decrypt_verify_tokens(apps, schema_editor):
-    _rewrite(schema_editor, "tenants_metaapp", "verify_token", _clear)
+    column_values_decrypt(schema_editor, table="tenants_metaapp", column="verify_token")
 
 
 class Migration(migrations.Migration):
