@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     *[app for app in TENANT_APPS if app not in SHARED_APPS],
     # No models: serves the API docs' Swagger UI from its own static files instead of a CDN.
     "ninja",
+    # No models: the web console's pages (tenant console and platform console at /app/).
+    "console",
+    "django_htmx",
 ]
 
 TENANT_MODEL = "tenants.Tenant"
@@ -115,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     # Last: turns a login refused for too many failures into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -129,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "console.context_processors.console",
             ],
         },
     },

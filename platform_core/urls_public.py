@@ -25,6 +25,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("", landing_page, {"admin_site": platform_admin_site, "api": api}, name="landing"),
     path("api/platform/", api.urls),
+    path("app/", include("console.urls_platform")),
     path("admin/", platform_admin_site.urls),
     path("webhooks/", include("webhooks.urls")),
     # /healthz and /readyz are answered on every host by platform_core.health.HealthProbeMiddleware.

@@ -1,6 +1,6 @@
 """URLs served on every tenant's host (`<slug>.<PLATFORM_DOMAIN>`)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from analytics.api import router as analytics_router
 from automations.api import router as menus_router
@@ -40,6 +40,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("", landing_page, {"admin_site": tenant_admin_site, "api": api}, name="landing"),
     path("api/v1/", api.urls),
+    path("app/", include("console.urls_tenant")),
     path("admin/", tenant_admin_site.urls),
     path("invite/<str:token>/", invitation_accept_view, name="invitation-accept"),
 ]

@@ -49,7 +49,7 @@ def _invitation_out(issued: IssuedInvitation, host_url: str) -> dict:
         "username": issued.invitation.username,
         "invitation_url": issued.url,
         "invitation_expires_at": issued.invitation.expires_at,
-        "login_url": f"{host_url}/admin/",
+        "login_url": f"{host_url}/app/",
     }
 
 

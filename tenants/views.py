@@ -12,7 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from platform_core.admin_sites import tenant_admin_site
 from tenants.context import TenantRequest
 from tenants.errors import InvitationGone, InvitationNotFound
 from tenants.invitations import invitation_accept, invitation_find, invitation_user
@@ -28,7 +27,7 @@ def _refused(request: TenantRequest, error: InvitationNotFound | InvitationGone)
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: TenantRequest, token: str) -> HttpResponse:
     """GET: the set-password form. POST: the password (Django's validators) sets it, spends the link and
-    leads to the admin's login; a refused password shows the form again with the validators' messages."""
+    leads to the console's login; a refused password shows the form again with the validators' messages."""
     try:
         invitation = invitation_find(tenant=request.tenant, token=token)
         user = invitation_user(invitation=invitation)
@@ -40,7 +39,6 @@ def invitation_accept_view(request: TenantRequest, token: str) -> HttpResponse:
             invitation_accept(tenant=request.tenant, token=token, password=form.cleaned_data["new_password1"])
         except (InvitationNotFound, InvitationGone) as error:  # spent by a concurrent request
             return _refused(request, error)
-        admin_index = reverse(f"{tenant_admin_site.name}:index")
-        return redirect(f"{reverse(f'{tenant_admin_site.name}:login')}?{urlencode({'next': admin_index})}")
+        return redirect(f"{reverse('console:login')}?{urlencode({'next': reverse('console:home')})}")
     context = {"form": form, "username": invitation.username, "tenant": request.tenant}
     return render(request, "tenants/invitation.html", context)

@@ -51,7 +51,7 @@ def test_a_new_tenants_first_user_sets_a_password_through_the_link_then_logs_in(
     assert response.status_code == 201, response.content
     admin = response.json()["admin"]
     assert "password" not in admin and admin["username"] == "owner@delta.example"
-    assert admin["login_url"] == "http://delta-cafe.localhost:8000/admin/"
+    assert admin["login_url"] == "http://delta-cafe.localhost:8000/app/"
     url = urlsplit(admin["invitation_url"])
     assert (url.scheme, url.netloc) == ("http", "delta-cafe.localhost:8000") and url.path.startswith(
         "/invite/"
@@ -82,7 +82,7 @@ def test_a_new_tenants_first_user_sets_a_password_through_the_link_then_logs_in(
     fields = {"new_password1": GOOD_PASSWORD, "new_password2": GOOD_PASSWORD}
     assert browser.post(url.path, fields).status_code == 403  # no CSRF token
     done = browser.post(url.path, {**fields, "csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
-    assert done.status_code == 302 and done["Location"] == "/admin/login/?next=%2Fadmin%2F"
+    assert done.status_code == 302 and done["Location"] == "/app/login/?next=%2Fapp%2F"
 
     client = _admin_login("delta-cafe.localhost", "owner@delta.example", GOOD_PASSWORD)
     assert client.get("/admin/").status_code == 200
@@ -157,7 +157,7 @@ def test_a_new_link_from_the_platform_api_replaces_the_unused_one(platform_api, 
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["username"] == "olivia" and body["login_url"] == "http://alpha.localhost:8000/admin/"
+    assert body["username"] == "olivia" and body["login_url"] == "http://alpha.localhost:8000/app/"
     assert ApiClient("alpha.localhost").get(first).status_code == 404
     assert (
         _set_password("alpha.localhost", _path_of(body["invitation_url"]), GOOD_PASSWORD).status_code == 302
@@ -200,7 +200,7 @@ def test_links_take_the_scheme_and_port_of_the_public_base_url(
     settings.PUBLIC_BASE_URL = public_base_url.rstrip("/")
     body = platform_api.post_json("/api/platform/tenants/alpha/invitations", {"username": "olivia"}).json()
 
-    assert body["login_url"] == f"{tenant_url}/admin/"
+    assert body["login_url"] == f"{tenant_url}/app/"
     assert body["invitation_url"].startswith(f"{tenant_url}/invite/")
 
 

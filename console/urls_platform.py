@@ -1,0 +1,10 @@
+"""The platform console at `/app/` on the public host, for the public schema's staff."""
+
+from console.views import auth, home, platform
+
+app_name = "console"
+urlpatterns = [
+    *home.urlpatterns,
+    *auth.urlpatterns,
+    *platform.urlpatterns,
+]
