@@ -57,6 +57,7 @@ def console_login_required(view: View) -> View:
 
 def tenant_console_view(view: View) -> View:
     """A page of the tenant console: logged in, and only on a tenant's host (404 on the public one)."""
+
     @console_login_required
     @wraps(view)
     def wrapped(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -69,6 +70,7 @@ def tenant_console_view(view: View) -> View:
 
 def platform_console_view(view: View) -> View:
     """A page of the platform console: platform staff, and only on the public host."""
+
     @console_login_required
     @wraps(view)
     def wrapped(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

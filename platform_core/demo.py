@@ -16,12 +16,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_tenants.utils import schema_context
 
 from automations.seeds import builtins_install
 from flows_builder.services import install_builtin_flows
+from messaging.models import Message
 from platform_core.db import DATA_DIR
 from tenants.models import Tenant
 from tenants.services import TENANT_ADMIN_USERNAME, api_key_authenticate, api_key_create, tenant_create
@@ -256,3 +258,48 @@ def _demo_templates_ensure(*, account: WhatsAppAccount, review_wait_s: float) ->
         if all(row.status != "PENDING" for row in rows) or time.monotonic() > deadline:
             return [(row.name, row.status) for row in rows]
         time.sleep(0.5)
+
+
+# Customers who write to the demo number on first start, so that the console's inbox opens on real
+# conversations: each message goes through the simulator, Meta's signed webhook and the workers,
+# and the bot answers as it would answer anyone.
+DEMO_CUSTOMERS: list[dict[str, Any]] = [
+    {"from": "4915112345001", "profile_name": "Maria Schmidt", "type": "text", "text": {"body": "Hi"}},
+    {"from": "4915112345002", "profile_name": "Tom Becker", "type": "text", "text": {"body": "menu"}},
+    {
+        "from": "4915112345003",
+        "profile_name": "Aisha Khan",
+        "type": "text",
+        "text": {"body": "Hello! Do you ship to Hamburg?"},
+    },
+    {
+        "from": "4915112345003",
+        "profile_name": "Aisha Khan",
+        "type": "text",
+        "text": {"body": "I'd like to talk to a person please"},
+    },
+    {"from": "4915112345004", "profile_name": "Ken Ito", "type": "text", "text": {"body": "agent"}},
+    {
+        "from": "4915112345004",
+        "profile_name": "Ken Ito",
+        "type": "location",
+        "location": {"latitude": 52.5208, "longitude": 13.4094, "name": "Alexanderplatz", "address": "Berlin"},
+    },
+]
+
+
+def demo_conversations_ensure(*, simulator_url: str, phone_number_id: str) -> int:
+    """Have the demo customers write once: nothing is injected when the demo tenant has any inbound
+    message already. Returns how many messages were injected."""
+    tenant = Tenant.objects.get(slug=DEMO_SLUG)
+    with schema_context(tenant.schema_name):
+        if Message.objects.filter(direction=Message.Direction.INBOUND).exists():
+            return 0
+    for message in DEMO_CUSTOMERS:
+        httpx.post(
+            f"{simulator_url}/_sim/inject/message",
+            json={"phone_number_id": phone_number_id, **message},
+            timeout=5,
+        ).raise_for_status()
+        time.sleep(0.3)  # in order, as people type
+    return len(DEMO_CUSTOMERS)

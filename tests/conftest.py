@@ -155,3 +155,21 @@ def sync_jobs(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+_browser_tests_passed = 0
+
+
+def pytest_runtest_logreport(report):
+    global _browser_tests_passed
+    if report.when == "call" and report.passed and "browser" in report.keywords:
+        _browser_tests_passed += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With REQUIRE_BROWSER_TESTS (set by .ci/run), a run in which no browser test passed fails."""
+    if os.environ.get("REQUIRE_BROWSER_TESTS") and exitstatus == 0 and _browser_tests_passed == 0:
+        session.config.get_terminal_writer().line(
+            "REQUIRE_BROWSER_TESTS is set but no browser test ran and passed: failing.", red=True
+        )
+        session.exitstatus = 1

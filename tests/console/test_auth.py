@@ -18,7 +18,9 @@ def _csrf(client, path):
 def test_a_tenant_user_logs_in_on_the_tenant_host_and_lands_in_the_inbox(tenant_a, user_a):
     client = console_client(host_of(tenant_a))
     token = _csrf(client, "/app/login/")
-    response = client.post("/app/login/", {"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    response = client.post(
+        "/app/login/", {"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     inbox = client.get(client.get("/app/").url)
     assert inbox.status_code == 200
@@ -29,7 +31,9 @@ def test_a_tenant_user_logs_in_on_the_tenant_host_and_lands_in_the_inbox(tenant_
 def test_a_wrong_password_is_refused_with_a_message(tenant_a, user_a):
     client = console_client(host_of(tenant_a))
     token = _csrf(client, "/app/login/")
-    response = client.post("/app/login/", {"username": "ana", "password": "nope", "csrfmiddlewaretoken": token})
+    response = client.post(
+        "/app/login/", {"username": "ana", "password": "nope", "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
 
@@ -55,7 +59,9 @@ def test_an_htmx_request_after_the_session_ended_reloads_the_login_page(tenant_a
 def test_a_user_of_one_tenant_cannot_log_in_on_another_tenants_host(tenant_b, user_a):
     client = console_client(host_of(tenant_b))
     token = _csrf(client, "/app/login/")
-    response = client.post("/app/login/", {"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    response = client.post(
+        "/app/login/", {"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 200
     assert client.get("/app/inbox/").status_code == 302
 
@@ -84,7 +90,9 @@ def test_logging_out_ends_the_session(console_a):
     assert console_a.get("/app/inbox/").status_code == 302
 
 
-def test_changing_the_password_needs_the_old_one_and_keeps_the_session(tenant_a, user_a, console_a, in_tenant):
+def test_changing_the_password_needs_the_old_one_and_keeps_the_session(
+    tenant_a, user_a, console_a, in_tenant
+):
     token = _csrf(console_a, "/app/password/")
     new = "a much longer passphrase 42"
     refused = console_a.post(
@@ -106,7 +114,9 @@ def test_the_platform_console_admits_public_staff_only(staff, db):
     User.objects.create_user("plain", password=PASSWORD)
     client = console_client("localhost")
     token = _csrf(client, "/app/login/")
-    refused = client.post("/app/login/", {"username": "plain", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    refused = client.post(
+        "/app/login/", {"username": "plain", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert "may not use the platform console" in refused.content.decode()
     client.post("/app/login/", {"username": "operator", "password": PASSWORD, "csrfmiddlewaretoken": token})
     tenants = client.get("/app/tenants/")
@@ -117,7 +127,9 @@ def test_the_platform_console_admits_public_staff_only(staff, db):
 def test_a_tenant_user_is_unknown_on_the_public_host(tenant_a, user_a):
     client = console_client("localhost")
     token = _csrf(client, "/app/login/")
-    response = client.post("/app/login/", {"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    response = client.post(
+        "/app/login/", {"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 200
     assert client.get("/app/tenants/").status_code == 302
 

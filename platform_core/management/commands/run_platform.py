@@ -30,9 +30,11 @@ from platform_core.demo import (
     DEMO_SIMULATOR_SEED,
     DemoCredentials,
     DemoWaba,
+    demo_conversations_ensure,
     demo_seed,
     demo_simulator_seed,
     demo_waba_ensure,
+    demo_wizard_steps,
 )
 from platform_core.supervisor import Program, Supervisor
 
@@ -96,6 +98,8 @@ class Command(BaseCommand):
             supervisor.start()
             demo_waba = None if no_simulator else self._demo_waba(simulator_url)
             given_up = self._wait_for_web_server(supervisor, host, port)
+            if given_up is None and demo_waba is not None:
+                self._demo_conversations(simulator_url)
             if given_up is None:
                 self._print_banner(credentials, port, simulator_url if not no_simulator else None, demo_waba)
                 given_up = supervisor.run()
@@ -208,6 +212,15 @@ class Command(BaseCommand):
             self.stderr.write(f"The demo WABA could not be set up: {type(error).__name__}: {error}")
             return None
 
+    def _demo_conversations(self, simulator_url: str) -> None:
+        """A few customers write to the demo number on first start (a failure is reported, not fatal)."""
+        phone_number_id = demo_wizard_steps(demo_simulator_seed())["phone-number"]["phone_number_id"]
+        try:
+            if injected := demo_conversations_ensure(simulator_url=simulator_url, phone_number_id=phone_number_id):
+                self.stdout.write(f"{injected} demo customer messages sent through the simulator's webhooks.")
+        except httpx.HTTPError as error:
+            self.stderr.write(f"The demo conversations could not be started: {type(error).__name__}: {error}")
+
     def _print_banner(
         self, credentials: DemoCredentials, port: int, simulator_url: str | None, demo_waba: DemoWaba | None = None
     ) -> None:
@@ -218,6 +231,10 @@ class Command(BaseCommand):
             "",
             "The platform is running. Ctrl-C stops everything.",
             "",
+            f"  Tenant console     {demo}/app/   user {credentials.tenant_admin_username!r}  "
+            f"password {credentials.tenant_admin_password!r}",
+            f"  Platform console   {public}/app/   user {credentials.platform_admin_username!r}  "
+            f"password {credentials.platform_admin_password!r}",
             f"  Platform admin     {public}/admin/   user {credentials.platform_admin_username!r}  "
             f"password {credentials.platform_admin_password!r}",
             f"  Platform API       {public}/api/platform/docs   key {credentials.platform_api_key}",
