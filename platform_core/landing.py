@@ -27,6 +27,7 @@ def landing_page(request: TenantRequest, *, admin_site: AdminSite, api: NinjaAPI
     context = {
         "product_name": PRODUCT_NAME,
         "workspace": workspace,
+        "console_url": reverse("console:home"),
         "admin_url": reverse(f"{admin_site.name}:index"),
         "api_url": reverse(f"{api.urls_namespace}:api-root"),
         "docs_url": reverse(f"{api.urls_namespace}:openapi-view"),

@@ -21,6 +21,7 @@ def test_a_tenant_host_shows_its_workspace_with_its_admin_and_api_docs(tenant_a,
     assert "<h1>Alpha Coffee</h1>" in page
     assert "WhatsApp Business Platform" in page
     assert 'href="/admin/"' in page and 'href="/api/v1/docs"' in page
+    assert 'href="/app/">Console</a>' in page
     assert tenant_b.name not in page
 
 
@@ -31,6 +32,7 @@ def test_the_public_host_shows_the_platform_with_its_admin_and_api_docs(db):
     page = response.content.decode()
     assert "<h1>WhatsApp Business Platform</h1>" in page
     assert 'href="/admin/"' in page and 'href="/api/platform/docs"' in page
+    assert 'href="/app/">Platform console</a>' in page
     assert "Alpha Coffee" not in page
 
 
