@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from platform_core.db import DATA_DIR, embedded_database_url
 from platform_core.env import (
@@ -109,6 +110,8 @@ ROOT_URLCONF = "platform_core.urls_tenant"
 MIDDLEWARE = [
     # First: answers /healthz and /readyz on any host, before the tenant lookup (platform_core.health).
     "platform_core.health.HealthProbeMiddleware",
+    # Every request's log lines carry its id (answered in X-Request-ID).
+    "platform_core.log_context.RequestIdMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -273,6 +276,10 @@ API_KEY_PREFIX = "wak_"
 PLATFORM_API_KEY_PREFIX = "wpk_"
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# "plain" (one readable line) or "json" (one object per line with request_id and tenant, for log shippers).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
 # `make run` (run_platform) keeps its own and its processes' routine INFO lines out of the way of its
 # banner: its processes log at LOG_LEVEL when it is set, WARNING otherwise.
 RUN_LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
@@ -282,14 +289,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "log_context": {"()": "platform_core.log_context.LogContextFilter"},
         "redact_credentials": {
             "()": "platform_core.logging_redaction.RedactCredentials",
             "key_prefixes": [API_KEY_PREFIX, PLATFORM_API_KEY_PREFIX],
         }
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "platform_core.log_context.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_credentials"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["log_context", "redact_credentials"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

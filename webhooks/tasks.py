@@ -22,6 +22,7 @@ from django.db import connection
 from django_q.tasks import async_task
 
 from platform_core.heartbeats import WEBHOOK_WORKER, Heartbeat
+from platform_core.log_context import request_id_bound
 from tenants.jobs import JOB_TIMEOUT_S
 from webhooks import dead_letters, journal
 from webhooks.journal import (
@@ -61,12 +62,13 @@ def journal_entries_work(
         if not journal_entry_start(entry_id=entry_id, worker=worker, budget_s=budget_s):
             continue
         started = time.monotonic()
-        try:
-            journal_entry_process(entry_id=entry_id)
-        except Exception as error:  # a bug or a database hiccup: this entry only, retried with backoff
-            logger.exception("Webhook journal entry %s failed; it will be retried.", entry_id)
-            _drop_broken_connection()
-            journal_entry_retry_later(entry_id=entry_id, error=f"{type(error).__name__}: {error}")
+        with request_id_bound(f"journal-{entry_id}"):
+            try:
+                journal_entry_process(entry_id=entry_id)
+            except Exception as error:  # a bug or a database hiccup: this entry only, retried with backoff
+                logger.exception("Webhook journal entry %s failed; it will be retried.", entry_id)
+                _drop_broken_connection()
+                journal_entry_retry_later(entry_id=entry_id, error=f"{type(error).__name__}: {error}")
         took = time.monotonic() - started
         if took > budget_s:
             logger.warning("Webhook journal entry %s took %.0f s, over its %s s budget: another worker may "
