@@ -377,6 +377,8 @@ WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE = env_int("WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE", 5
 # (a dead letter counts from when it was first recorded), then deleted by the same prune.
 WEBHOOK_FAILED_RETENTION_DAYS = env_int("WEBHOOK_FAILED_RETENTION_DAYS", 30, minimum=0)
 WEBHOOK_DEAD_LETTER_RETENTION_DAYS = env_int("WEBHOOK_DEAD_LETTER_RETENTION_DAYS", 30, minimum=0)
+# Each tenant's log of applied webhook changes (one row per change) is kept this long.
+WEBHOOK_EVENT_LOG_RETENTION_DAYS = env_int("WEBHOOK_EVENT_LOG_RETENTION_DAYS", 14, minimum=0)
 
 # --- Operations: probes, heartbeats, metrics ---
 # Each worker loop (webhook worker, send worker) writes its heartbeat this often.

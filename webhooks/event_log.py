@@ -8,8 +8,9 @@ redelivery, dead-letter replay) updates its row: the last attempt's outcome wins
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -27,6 +28,25 @@ EVENT_TYPE_NAMES: dict[type[WebhookEvent], str] = {
     WebhookErrorEvent: "error",
     AccountEvent: "account_event",
 }
+
+
+PRUNE_BATCH_SIZE = 5_000
+
+
+def event_log_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH_SIZE) -> int:
+    """Delete this schema's rows received before WEBHOOK_EVENT_LOG_RETENTION_DAYS, oldest first, in
+    batches (short transactions, the newest-first index walked backwards). Returns how many went."""
+    before = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_EVENT_LOG_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(
+            WebhookEventLogEntry.objects.filter(received_at__lt=before)
+            .order_by("received_at", "id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        deleted += WebhookEventLogEntry.objects.filter(id__in=ids).delete()[0]
 
 
 def event_log_record(

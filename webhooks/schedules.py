@@ -13,4 +13,6 @@ def schedules() -> list[ScheduleSpec]:
         ScheduleSpec(
             "platform:webhook-journal-prune", "webhooks.tasks.webhook_journal_prune_run", 60, offset_minutes=20
         ),
+        # Each tenant's webhook event log past WEBHOOK_EVENT_LOG_RETENTION_DAYS.
+        ScheduleSpec("platform:webhook-event-log-prune", "webhooks.tasks.event_logs_prune_fan_out", 1440, offset_minutes=40),
     ]

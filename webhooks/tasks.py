@@ -23,8 +23,8 @@ from django_q.tasks import async_task
 
 from platform_core.heartbeats import WEBHOOK_WORKER, Heartbeat
 from platform_core.log_context import request_id_bound
-from tenants.jobs import JOB_TIMEOUT_S
-from webhooks import dead_letters, journal
+from tenants.jobs import JOB_TIMEOUT_S, tenant_task, tenants_fan_out
+from webhooks import dead_letters, event_log, journal
 from webhooks.journal import (
     ENTRY_BUDGET_S,
     LEASE_S,
@@ -145,6 +145,16 @@ def webhook_journal_prune_run() -> int:
     if remaining > 0:
         deleted += dead_letters.webhook_dead_letters_prune(budget_s=remaining)
     return deleted
+
+
+def event_logs_prune_fan_out() -> int:
+    """The schedule's entry point: each active tenant prunes its own webhook event log."""
+    return len(tenants_fan_out(tenant_event_log_prune))
+
+
+@tenant_task
+def tenant_event_log_prune() -> int:
+    return event_log.event_log_prune()
 
 
 def tenant_dead_letters_replay_run(tenant_id: int, after_id: int = 0) -> int:

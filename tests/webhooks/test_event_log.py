@@ -123,3 +123,50 @@ def test_without_a_key_nothing_is_listed(tenant_a):
 
     assert ApiClient(host_of(tenant_a)).get("/api/v1/webhook-events").status_code == 401
 
+
+
+def _logged(received_days_ago: float, name: str) -> WebhookEventLogEntry:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return WebhookEventLogEntry.objects.create(
+        envelope_hash=name.ljust(64, "0"),
+        received_at=timezone.now() - timedelta(days=received_days_ago),
+        field="messages",
+        status=WebhookEventLogEntry.Status.PROCESSED,
+    )
+
+
+def test_each_tenants_event_log_is_pruned_past_its_retention(sync_jobs, tenant_a, tenant_b, in_tenant, settings):
+    from webhooks import tasks
+
+    settings.WEBHOOK_EVENT_LOG_RETENTION_DAYS = 14
+    with in_tenant(tenant_a):
+        for days, name in ((20, "a-old"), (15, "a-older-than-14"), (13, "a-recent"), (0, "a-now")):
+            _logged(days, name)
+    with in_tenant(tenant_b):
+        _logged(30, "b-old")
+        _logged(1, "b-recent")
+
+    assert tasks.event_logs_prune_fan_out() >= 2
+
+    with in_tenant(tenant_a):
+        kept = sorted(WebhookEventLogEntry.objects.values_list("envelope_hash", flat=True))
+        assert [name.rstrip("0") for name in kept] == ["a-now", "a-recent"]
+    with in_tenant(tenant_b):
+        assert [row.rstrip("0") for row in WebhookEventLogEntry.objects.values_list("envelope_hash", flat=True)] == [
+            "b-recent"
+        ]
+
+
+def test_pruning_goes_in_batches_until_nothing_old_is_left(tenant_a, in_tenant, settings):
+    from webhooks.event_log import event_log_prune
+
+    settings.WEBHOOK_EVENT_LOG_RETENTION_DAYS = 1
+    with in_tenant(tenant_a):
+        for index in range(7):
+            _logged(3, f"old-{index}")
+        _logged(0, "new")
+        assert event_log_prune(batch_size=2) == 7
+        assert WebhookEventLogEntry.objects.count() == 1
