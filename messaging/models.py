@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -48,6 +49,9 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     # The customer-service window: open until 24 hours after the customer's last message.
     service_window_expires_at = models.DateTimeField(null=True, blank=True)
+    # The person of this workspace who answers the conversation (a user of the tenant's schema).
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="assigned_conversations")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -154,3 +154,55 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
     except (binascii.Error, ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError):
         raise InvalidCursor("The cursor is not one this API returned; start again without it.") from None
     return at, pk
+
+
+def conversation_messages_page(
+    *, conversation_id: int, before: str | None = None, limit: int = 50
+) -> tuple[list[Message], str | None]:
+    """One page of a conversation's thread, oldest first for reading, and the cursor of the page
+    before it (None when this page reaches the first message). `before` is such a cursor."""
+    messages = Message.objects.filter(conversation_id=conversation_id).select_related("template", "stored_media")
+    messages = messages.defer("stored_media__content", "request_payload")
+    if before:
+        at, pk = _cursor_decode(before)
+        messages = messages.filter(Q(timestamp__lt=at) | Q(timestamp=at, id__lt=pk))
+    page = list(messages.order_by("-timestamp", "-id")[: limit + 1])
+    earlier = _cursor_encode(page[limit - 1].timestamp, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit][::-1], earlier
+
+
+def conversation_messages_changed(
+    *, conversation_id: int, after_id: int, since: datetime | None, limit: int = 200
+) -> tuple[list[Message], list[Message]]:
+    """What changed in a thread since a reader last looked: messages with an id above `after_id`
+    (oldest first), and older ones updated after `since` (a status moved on). One query."""
+    changed = Q(id__gt=after_id)
+    if since is not None:
+        changed |= Q(updated_at__gt=since)
+    messages = Message.objects.filter(changed, conversation_id=conversation_id).select_related(
+        "template", "stored_media"
+    ).defer("stored_media__content", "request_payload")
+    found = list(messages.order_by("timestamp", "id")[:limit])
+    return [m for m in found if m.pk > after_id], [m for m in found if m.pk <= after_id]
+
+
+def messages_by_wamid(*, wamids: Sequence[str]) -> dict[str, Message]:
+    """The messages a page quotes or reacts to, by Meta id (those that are stored)."""
+    wanted = {wamid for wamid in wamids if wamid}
+    if not wanted:
+        return {}
+    found = Message.objects.filter(wamid__in=wanted).only("id", "wamid", "type", "body", "direction")
+    return {message.wamid: message for message in found if message.wamid}
+
+
+def conversations_last_message(*, conversation_ids: Sequence[int]) -> dict[int, Message]:
+    """The newest message of each conversation, for a list's snippets. One query."""
+    if not conversation_ids:
+        return {}
+    newest = (
+        Message.objects.filter(conversation_id__in=list(conversation_ids))
+        .order_by("conversation_id", "-timestamp", "-id")
+        .distinct("conversation_id")
+        .only("id", "conversation_id", "direction", "type", "body", "status", "timestamp", "content")
+    )
+    return {message.conversation_id: message for message in newest}
