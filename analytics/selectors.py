@@ -231,6 +231,28 @@ def analytics_dashboard(*, date_from: date, date_to: date, group_by: str) -> dic
     }
 
 
+def usage_daily_dashboard(*, date_from: date, date_to: date) -> dict[str, Any]:
+    """The dashboard of `analytics_dashboard` grouped by day, for charts: `series` has every day of
+    the range (zeros and None rates on a day without messages), and `reply_times` each day's
+    replies and median first-reply time (None without a reply)."""
+    rows, by_hour = _usage(date_from=date_from, date_to=date_to)
+    summary = usage_summary(rows=rows, group_by="day")
+    by_day = {point["period_start"]: point for point in summary["series"]}
+    histograms: dict[date, list[Mapping[str, int]]] = defaultdict(list)
+    replies: dict[date, int] = defaultdict(int)
+    for row in rows:
+        histograms[row["day"]].append(row["reply_time_histogram"])
+        replies[row["day"]] += row["replies"]
+    days = [date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1)]
+    empty = dict.fromkeys(COUNT_FIELDS, 0)
+    summary["series"] = [by_day.get(day) or {"period_start": day, **empty, **_rates(empty)} for day in days]
+    summary["reply_times"] = [
+        {"day": day, "replies": replies[day], "median_reply_time_s": histogram_median(histograms[day])}
+        for day in days
+    ]
+    return {"date_from": date_from, "date_to": date_to, **summary, **busiest_hours(by_hour)}
+
+
 def account_analytics(
     *, account: WhatsAppAccount, date_from: date, date_to: date, group_by: str
 ) -> dict[str, Any]:
@@ -304,6 +326,40 @@ def template_analytics(
     }
 
 
+def templates_performance(*, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    """Every template sent in the range with its totals and rates, the most sent first."""
+    live = usage_live_days(date_from=date_from, date_to=date_to)
+    rows = list(
+        TemplateUsageDaily.objects.filter(day__gte=date_from, day__lte=date_to)
+        .exclude(day__in=live)
+        .values("template_id", *TEMPLATE_FIELDS)
+    )
+    computed_at = timezone.now()
+    for day in live:
+        for row in template_usage_compute(day=day, messages=day_messages(day), computed_at=computed_at):
+            rows.append({field: getattr(row, field) for field in ("template_id", *TEMPLATE_FIELDS)})
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TEMPLATE_FIELDS, 0))
+    for row in rows:
+        for field in TEMPLATE_FIELDS:
+            totals[row["template_id"]][field] += row[field]
+    templates = MessageTemplate.objects.in_bulk(list(totals))
+    result: list[dict[str, Any]] = [
+        {
+            "template_id": template_id,
+            "name": templates[template_id].name,
+            "language": templates[template_id].language,
+            "category": templates[template_id].category,
+            **counts,
+            **_rates(counts),
+            "reply_rate": rate(counts["replied"], counts["delivered"]),
+        }
+        for template_id, counts in totals.items()
+        if template_id in templates
+    ]
+    result.sort(key=lambda item: (-item["sent"], item["name"], item["template_id"]))
+    return result
+
+
 # --- health --------------------------------------------------------------------------------------
 
 
@@ -336,14 +392,20 @@ def _health_rank(status: str, last_healthy: bool | None, checked: bool) -> int:
     return 3 if status == WhatsAppAccount.Status.ACTIVE else 4
 
 
-def platform_accounts_health(*, status: str | None = None) -> list[dict[str, Any]]:
+def platform_accounts_health(
+    *, status: str | None = None, tenant_slug: str | None = None
+) -> list[dict[str, Any]]:
     """Every tenant's accounts with health, quality and last check, unhealthy first.
 
-    Enters each tenant's schema in turn (two queries per tenant); call from the public schema.
+    Enters each tenant's schema in turn (two queries per tenant), or only `tenant_slug`'s; call from
+    the public schema.
     """
     latest = AccountHealthLog.objects.filter(account=OuterRef("pk")).order_by("-checked_at", "-id")
     result = []
-    for tenant in customer_tenants().order_by("slug"):
+    tenants = customer_tenants().order_by("slug")
+    if tenant_slug is not None:
+        tenants = tenants.filter(slug=tenant_slug)
+    for tenant in tenants:
         with schema_context(tenant.schema_name):
             accounts = WhatsAppAccount.objects.annotate(
                 last_checked_at=Subquery(latest.values("checked_at")[:1]),
@@ -425,7 +487,15 @@ def referrals_by_ad(*, date_from: date, date_to: date) -> QuerySet[Any, Any]:
             headline=latest_text("headline"),
             source_url=latest_text("source_url"),
         )
-        .values("source_id", "source_type", "headline", "source_url", "inbound_messages", "contacts",
-                "first_seen", "last_seen")
+        .values(
+            "source_id",
+            "source_type",
+            "headline",
+            "source_url",
+            "inbound_messages",
+            "contacts",
+            "first_seen",
+            "last_seen",
+        )
         .order_by("-last_seen", "source_id")
     )
