@@ -50,8 +50,12 @@ class Conversation(models.Model):
     # The customer-service window: open until 24 hours after the customer's last message.
     service_window_expires_at = models.DateTimeField(null=True, blank=True)
     # The person of this workspace who answers the conversation (a user of the tenant's schema).
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="assigned_conversations")
+    # The user table exists in the public schema too, where this table does not: deleting a public
+    # user must not make Django's collector look for conversations there. So Django does nothing on
+    # delete, and the database's own constraint (migration 0007, ON DELETE SET NULL) clears the
+    # assignment when a tenant's user is deleted.
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                    db_constraint=False, related_name="assigned_conversations")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -210,17 +210,35 @@ def screenshot(driver, name: str) -> Path:
 
 
 def wait_for(driver, condition, timeout: float = 10.0, message: str = ""):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+    # htmx swaps parts of the page while a condition looks at them: look again.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=ignored).until(condition, message)
+
+
+def assert_fits_the_width(driver) -> None:
+    """Nothing on the page is wider than the window (no sideways scrolling at phone width)."""
+    overflowing = driver.execute_script(
+        """
+        const width = document.documentElement.clientWidth;
+        return [...document.querySelectorAll('body *')]
+          .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-wrap, .mainnav ul'))
+          .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
+        """
+    )
+    assert not overflowing, f"wider than the window: {overflowing}"
 
 
 def log_in(
     driver, site: Site, *, username: str = USERNAME, password: str = PASSWORD, next_path: str = ""
 ) -> None:
+    from urllib.parse import urlencode
+
     from selenium.webdriver.common.by import By
 
-    driver.get(site.tenant_url(f"/app/login/{'?next=' + next_path if next_path else ''}"))
+    driver.get(site.tenant_url(f"/app/login/{'?' + urlencode({'next': next_path}) if next_path else ''}"))
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()

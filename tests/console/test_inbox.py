@@ -179,7 +179,7 @@ def test_the_list_partial_polls_without_the_page(chat_a, console_a):
     response = console_a.get("/app/inbox/list/", {"filter": "all", "current": chat_a.pk})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in html and "Maria Lopez" in html and 'hx-trigger="every 5s' in html
+    assert "<html" not in html and "Maria Lopez" in html and 'hx-trigger="every 2s' in html
     assert 'aria-current="page"' in html
 
 
