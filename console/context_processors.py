@@ -11,14 +11,19 @@ from console.access import on_public_host
 
 TENANT_NAV = [
     ("inbox", "Inbox", "console:inbox"),
+    ("contacts", "Contacts", "console:contacts"),
     ("dashboard", "Dashboard", "console:dashboard"),
     ("accounts", "Accounts", "console:accounts"),
+    ("templates", "Templates", "console:templates"),
+    ("billing", "Billing", "console:billing"),
+    ("integrations", "Integrations", "console:integrations"),
     ("setup", "Connect a number", "console:setup"),
 ]
 PLATFORM_NAV = [
     ("tenants", "Tenants", "console:platform-tenants"),
     ("health", "Account health", "console:platform-health"),
     ("webhooks", "Webhooks", "console:platform-webhooks"),
+    ("billing", "Billing", "console:platform-billing"),
 ]
 
 

@@ -1,10 +1,11 @@
 """The platform console at `/app/` on the public host, for the public schema's staff."""
 
-from console.views import auth, home, platform
+from console.views import auth, home, platform, platform_billing
 
 app_name = "console"
 urlpatterns = [
     *home.urlpatterns,
     *auth.urlpatterns,
     *platform.urlpatterns,
+    *platform_billing.urlpatterns,
 ]

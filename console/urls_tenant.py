@@ -1,13 +1,28 @@
 """The tenant console at `/app/` on each tenant's host."""
 
-from console.views import accounts, auth, dashboard, home, inbox, setup
+from console.views import (
+    accounts,
+    auth,
+    billing,
+    contacts,
+    dashboard,
+    home,
+    inbox,
+    integrations,
+    setup,
+    templates,
+)
 
 app_name = "console"
 urlpatterns = [
     *home.urlpatterns,
     *auth.urlpatterns,
     *inbox.urlpatterns,
+    *contacts.urlpatterns,
     *setup.urlpatterns,
     *accounts.urlpatterns,
+    *templates.urlpatterns,
     *dashboard.urlpatterns,
+    *billing.urlpatterns,
+    *integrations.urlpatterns,
 ]
