@@ -99,7 +99,7 @@ def test_another_workspaces_conversation_is_not_found(browser, site, tenant_a):
             highest = Conversation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         with schema_context(tenant_a.schema_name):
             while not made or made[-1].pk <= highest:
-                made.append(ConversationFactory(contact=ContactFactory(profile_name="Secret Sam")))
+                made.append(ConversationFactory.create(contact=ContactFactory(profile_name="Secret Sam")))
             return made[-1].pk
 
     def clean_up() -> None:
