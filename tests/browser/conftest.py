@@ -99,6 +99,46 @@ class _Workers:
             thread.join(timeout=15)
 
 
+# Public tables the package leaves alone: the tenants (the workspace is dropped on its own) and
+# Django's catalogue of models and permissions.
+_KEEP_PUBLIC = {"tenants.tenant", "tenants.domain", "contenttypes.contenttype", "auth.permission"}
+
+
+def _public_models() -> list:
+    from django.apps import apps
+    from django.conf import settings as django_settings
+
+    shared = {app.rsplit(".", 1)[-1] for app in django_settings.SHARED_APPS}
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in shared
+        and model._meta.label_lower not in _KEEP_PUBLIC
+        and not model._meta.proxy
+        and model._meta.managed
+    ]
+
+
+def _public_rows_mark() -> dict:
+    """What the public tables hold before the package: the highest integer key, or every key."""
+    marks = {}
+    for model in _public_models():
+        if model._meta.pk.get_internal_type() in {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField"}:
+            marks[model] = ("max", model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
+        else:
+            marks[model] = ("keys", set(model.objects.values_list("pk", flat=True)))
+    return marks
+
+
+def _public_rows_forget(marks: dict) -> None:
+    """Delete the public rows the live server, the workers and the tests committed (journal entries,
+    Meta apps and routes, login attempts, sessions, heartbeats, queued jobs...), so that the rest of
+    the suite finds the public schema as it was."""
+    for model, (kind, mark) in marks.items():
+        rows = model.objects.filter(pk__gt=mark) if kind == "max" else model.objects.exclude(pk__in=mark)
+        rows.delete()
+
+
 @pytest.fixture(scope="package")
 def site(django_db_setup, django_db_blocker, _simulator_server) -> Iterator[Site]:
     missing = _browser_missing()
@@ -107,11 +147,11 @@ def site(django_db_setup, django_db_blocker, _simulator_server) -> Iterator[Site
             pytest.fail(missing)
         pytest.skip(missing)
 
-    from platform_core.models import ProcessHeartbeat
     from tenants.services import tenant_create
     from waba.services.sandbox import sandbox_account_prepare
 
     with django_db_blocker.unblock():
+        public_marks = _public_rows_mark()
         server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
         server.daemon = True
         server.start()
@@ -153,7 +193,7 @@ def site(django_db_setup, django_db_blocker, _simulator_server) -> Iterator[Site
             _simulator_server.simulator.reset()
             connections.close_all()
             Tenant.objects.get(slug=SLUG).delete(force_drop=True)
-            ProcessHeartbeat.objects.all().delete()
+            _public_rows_forget(public_marks)
 
 
 @pytest.fixture(scope="package")
@@ -183,8 +223,8 @@ def _driver(site) -> Iterator[object]:
 
 @pytest.fixture
 def browser(_driver, request):
-    """The package's Chromium, logged out at the start of each test, at desktop width."""
-    _driver.delete_all_cookies()
+    """The package's Chromium, logged out of every host at the start of each test, at desktop width."""
+    _driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     _driver.set_window_size(1280, 900)
     yield _driver
 
