@@ -44,6 +44,8 @@ BASE_DIR = Path(settings.BASE_DIR)
 STOP_TIMEOUT_S = 5.0
 WEB_WORKERS_KILL_TIMEOUT_S = 3
 WEB_READY_TIMEOUT_S = 30.0
+# The simulator starts with the other processes; on a busy machine it can take a while to answer.
+SIMULATOR_READY_TIMEOUT_S = 60.0
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
@@ -194,14 +196,17 @@ class Command(BaseCommand):
 
     def _demo_waba(self, simulator_url: str) -> DemoWaba | None:
         """Set up the demo WABA through the wizard against the simulator; a failure is reported, not fatal."""
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + SIMULATOR_READY_TIMEOUT_S
         while True:
             try:
                 httpx.get(f"{simulator_url}/_sim/health", timeout=1).raise_for_status()
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
-                    self.stderr.write("The Graph API simulator did not answer; the demo WABA was not set up.")
+                    self.stderr.write(
+                        f"The Graph API simulator did not answer within {SIMULATOR_READY_TIMEOUT_S:g} s; "
+                        "the demo WABA was not set up (it is set up on the next start)."
+                    )
                     return None
                 time.sleep(0.2)
         settings.GRAPH_API_BASE_URL = simulator_url  # this process talks to the simulator like the others
