@@ -7,11 +7,13 @@ redelivery, dead-letter replay) updates its row: the last attempt's outcome wins
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -51,30 +53,99 @@ def event_log_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATC
 
 def event_log_record(
     *, change: Change, received_at: datetime, journal_entry_id: int | None, error: str = ""
-) -> WebhookEventLogEntry:
-    """Record a change's outcome in the current tenant schema (failed when `error` is set). Idempotent."""
+) -> None:
+    """Record a change's outcome in the current tenant schema (failed when `error` is set). Idempotent:
+    one upsert on the change's envelope hash."""
+    _upsert(
+        {
+            change.envelope_hash: _row_values(
+                change=change, received_at=received_at, journal_entry_id=journal_entry_id, error=error
+            )
+        }
+    )
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    change: Change
+    received_at: datetime
+    journal_entry_id: int | None
+
+
+def event_logs_record(*, changes: list[LoggedChange]) -> int:
+    """Record many applied changes in the current tenant schema in one upsert; returns the rows written.
+
+    A change that appears more than once (Meta delivered it twice) is one row, the last one's.
+    """
+    rows: dict[str, dict] = {}
+    for logged in changes:
+        rows[logged.change.envelope_hash] = _row_values(
+            change=logged.change,
+            received_at=logged.received_at,
+            journal_entry_id=logged.journal_entry_id,
+            error="",
+        )
+    _upsert(rows)
+    return len(rows)
+
+
+# The columns `event_logs_record` writes and their types in `unnest` (JSON travels as text, then cast).
+_COLUMNS = {
+    "journal_entry_id": "bigint",
+    "received_at": "timestamptz",
+    "field": "text",
+    "event_types": "text",
+    "event_count": "integer",
+    "phone_number_id": "text",
+    "waba_id": "text",
+    "status": "text",
+    "error": "text",
+    "applied_at": "timestamptz",
+}
+_CASTS = {"event_types": "::jsonb"}
+_UPSERT_SQL = (
+    f"INSERT INTO {WebhookEventLogEntry._meta.db_table} (envelope_hash, {', '.join(_COLUMNS)}) "
+    f"SELECT envelope_hash, {', '.join(name + _CASTS.get(name, '') for name in _COLUMNS)} "
+    f"FROM unnest(%s::text[], {', '.join(f'%s::{sql_type}[]' for sql_type in _COLUMNS.values())}) "
+    f"AS v(envelope_hash, {', '.join(_COLUMNS)}) "
+    f"ON CONFLICT (envelope_hash) DO UPDATE SET {', '.join(f'{name} = EXCLUDED.{name}' for name in _COLUMNS)}"
+)
+
+
+def _upsert(rows: dict[str, dict]) -> None:
+    """Insert or update rows by envelope hash, in one statement."""
+    if not rows:
+        return
+    values = list(rows.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_SQL, [list(rows)] + [[_db_value(name, row[name]) for row in values] for name in _COLUMNS]
+        )
+
+
+def _db_value(name: str, value: object) -> object:
+    return json.dumps(value) if name in _CASTS else value
+
+
+def _row_values(*, change: Change, received_at: datetime, journal_entry_id: int | None, error: str) -> dict:
     phone_ids = [event.phone_number_id for event in change.events if event.phone_number_id]
     waba_ids = [event.waba_id for event in change.events if event.waba_id]
     if change.routing_kind == "phone_number_id":
         phone_ids.insert(0, change.routing_id)
     else:
         waba_ids.insert(0, change.routing_id)
-    entry, _ = WebhookEventLogEntry.objects.update_or_create(
-        envelope_hash=change.envelope_hash,
-        defaults={
-            "journal_entry_id": journal_entry_id,
-            "received_at": received_at,
-            "field": change.field[:64],
-            "event_types": sorted({EVENT_TYPE_NAMES.get(type(event), "other") for event in change.events}),
-            "event_count": len(change.events),
-            "phone_number_id": next(filter(None, phone_ids), "")[:64],
-            "waba_id": next(filter(None, waba_ids), "")[:64],
-            "status": WebhookEventLogEntry.Status.FAILED if error else WebhookEventLogEntry.Status.PROCESSED,
-            "error": error,
-            "applied_at": timezone.now(),
-        },
-    )
-    return entry
+    return {
+        "journal_entry_id": journal_entry_id,
+        "received_at": received_at,
+        "field": change.field[:64],
+        "event_types": sorted({EVENT_TYPE_NAMES.get(type(event), "other") for event in change.events}),
+        "event_count": len(change.events),
+        "phone_number_id": next(filter(None, phone_ids), "")[:64],
+        "waba_id": next(filter(None, waba_ids), "")[:64],
+        "status": WebhookEventLogEntry.Status.FAILED if error else WebhookEventLogEntry.Status.PROCESSED,
+        "error": error,
+        "applied_at": timezone.now(),
+    }
 
 
 def event_log_failure_record(
@@ -90,7 +161,9 @@ def event_log_failure_record(
     else:
         error = f"Applying failed with an unexpected {type(exception).__name__}."
     try:
-        event_log_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id, error=error)
+        event_log_record(
+            change=change, received_at=received_at, journal_entry_id=journal_entry_id, error=error
+        )
     except DatabaseError:
         logger.warning("Could not record the failure of a %s change in the tenant's event log.", change.field)
 

@@ -7,7 +7,8 @@ this app). Claims use `FOR UPDATE SKIP LOCKED`, so any number of worker processe
 of machines share the journal without taking a row twice while its lease runs; a row whose
 worker died is claimable again when the lease ends.
 
-`attempts` counts the times processing of a row started (`journal_entry_start`), not claims: rows
+`attempts` counts the times processing of a row started (`journal_entry_start`, or
+`journal_entries_start` for the status entries a worker applies together), not claims: rows
 a worker claimed but never reached (it died on an earlier row of its batch, or stopped) are not
 charged. Each start gives the row ENTRY_BUDGET_S; a row that used up MAX_ATTEMPTS starts without
 ever finishing (it kills or hangs its worker) is failed by the next claim instead of being leased
@@ -16,6 +17,7 @@ again, with the reason recorded and logged.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime, timedelta
@@ -67,8 +69,9 @@ def journal_entry_record(*, app_id: str, body: bytes, signature_verified: bool) 
     raise AssertionError("unreachable")
 
 
+_TABLE = f'"{get_public_schema_name()}"."{WebhookJournalEntry._meta.db_table}"'
 _INSERT_SQL = (
-    f'INSERT INTO "{get_public_schema_name()}"."{WebhookJournalEntry._meta.db_table}" '
+    f"INSERT INTO {_TABLE} "
     "(app_id, body, signature_verified, received_at, state, available_at, attempts, claimed_by, last_error) "
     "VALUES (%s, %s, %s, %s, %s, %s, 0, '', '') RETURNING id"
 )
@@ -116,8 +119,9 @@ def _fail_unfinished(*, entry_id: int, attempts: int, last_error: str) -> None:
     WebhookJournalEntry.objects.filter(pk=entry_id).update(
         state=State.FAILED, processed_at=timezone.now(), last_error=reason[:2000], claimed_by=""
     )
-    logger.error("Webhook journal entry %s failed: processing started %s times and never finished.",
-                 entry_id, attempts)
+    logger.error(
+        "Webhook journal entry %s failed: processing started %s times and never finished.", entry_id, attempts
+    )
 
 
 def journal_entry_start(*, entry_id: int, worker: str, budget_s: float = ENTRY_BUDGET_S) -> bool:
@@ -127,10 +131,23 @@ def journal_entry_start(*, entry_id: int, worker: str, budget_s: float = ENTRY_B
     or it was requeued): the caller must then leave it alone.
     """
     return bool(
-        WebhookJournalEntry.objects.filter(pk=entry_id, state=State.PROCESSING, claimed_by=worker[:64]).update(
-            attempts=F("attempts") + 1, available_at=timezone.now() + timedelta(seconds=budget_s)
-        )
+        WebhookJournalEntry.objects.filter(
+            pk=entry_id, state=State.PROCESSING, claimed_by=worker[:64]
+        ).update(attempts=F("attempts") + 1, available_at=timezone.now() + timedelta(seconds=budget_s))
     )
+
+
+def journal_entries_start(*, entry_ids: list[int], worker: str, budget_s: float = ENTRY_BUDGET_S) -> set[int]:
+    """`journal_entry_start` for several rows in one statement; returns the ids this worker still held."""
+    if not entry_ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET attempts = attempts + 1, available_at = %s "
+            "WHERE id = ANY(%s::bigint[]) AND state = %s AND claimed_by = %s RETURNING id",
+            [timezone.now() + timedelta(seconds=budget_s), list(entry_ids), State.PROCESSING, worker[:64]],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def journal_entries_release(*, entry_ids: list[int], worker: str) -> int:
@@ -144,6 +161,19 @@ def journal_entry_complete(*, entry_id: int, outcome: dict[str, int]) -> None:
     WebhookJournalEntry.objects.filter(pk=entry_id).update(
         state=State.PROCESSED, processed_at=timezone.now(), outcome=outcome, last_error="", claimed_by=""
     )
+
+
+def journal_entries_complete(*, outcomes: dict[int, dict[str, int]]) -> None:
+    """`journal_entry_complete` for several rows, each with its own outcome, in one statement."""
+    if not outcomes:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} AS j SET state = %s, processed_at = %s, outcome = v.outcome::jsonb, "
+            "last_error = '', claimed_by = '' FROM unnest(%s::bigint[], %s::text[]) AS v(id, outcome) "
+            "WHERE j.id = v.id",
+            [State.PROCESSED, timezone.now(), list(outcomes), [json.dumps(o) for o in outcomes.values()]],
+        )
 
 
 def journal_entry_reject(*, entry_id: int, error: str) -> None:
@@ -162,7 +192,9 @@ def journal_entry_retry_later(*, entry_id: int, error: str) -> None:
         WebhookJournalEntry.objects.filter(pk=entry_id).update(
             state=State.FAILED, last_error=error[:2000], claimed_by=""
         )
-        logger.error("Webhook journal entry %s failed %s times; it waits for a replay.", entry_id, entry.attempts)
+        logger.error(
+            "Webhook journal entry %s failed %s times; it waits for a replay.", entry_id, entry.attempts
+        )
         return
     delay = backoff_delay(retry=entry.attempts - 1, base_s=RETRY_BASE_S, max_s=RETRY_MAX_S)
     WebhookJournalEntry.objects.filter(pk=entry_id).update(
@@ -220,14 +252,18 @@ def webhook_journal_prune(
     failed_cutoff = now - timedelta(days=failed_retention_days)
     journal = WebhookJournalEntry.objects
     expired = journal.filter(
-        Q(state=State.PROCESSED, received_at__lt=cutoff) | Q(state=State.FAILED, received_at__lt=failed_cutoff)
+        Q(state=State.PROCESSED, received_at__lt=cutoff)
+        | Q(state=State.FAILED, received_at__lt=failed_cutoff)
     )
     later_cutoff = max(cutoff, failed_cutoff)
-    first_kept = journal.filter(received_at__gte=later_cutoff).order_by("pk").values_list("pk", flat=True).first()
+    first_kept = (
+        journal.filter(received_at__gte=later_cutoff).order_by("pk").values_list("pk", flat=True).first()
+    )
     if first_kept is not None:
         expired = expired.filter(pk__lt=first_kept)
     return rows_delete_in_batches(
-        expired=expired, batch_size=batch_size or settings.WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE,
+        expired=expired,
+        batch_size=batch_size or settings.WEBHOOK_JOURNAL_PRUNE_BATCH_SIZE,
         deadline=time.monotonic() + budget_s,
     )
 

@@ -1,6 +1,9 @@
 """Process journal entries: parse, route each change to its tenant, apply its events there.
 
 Runs in the public schema and enters each tenant's schema for that tenant's changes only.
+Entries that carry only status updates (most of the volume: every message sent comes back as sent,
+delivered, read) are processed together, a tenant's at a time (`status_entries_process`); every
+other entry one by one (`journal_entry_process`).
 Everything here is idempotent (unique wamids, unique (wamid, status), dead letters unique by
 content), so a journal entry may be processed again at any time: after a crash, a lease that
 ran out, or a replay.
@@ -21,7 +24,7 @@ from django_tenants.utils import schema_context
 
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
-from messaging.statuses import message_status_apply
+from messaging.statuses import message_status_apply, message_statuses_apply
 from waba.services.events import account_event_apply
 from waba.webhook_events import (
     AccountEvent,
@@ -31,11 +34,16 @@ from waba.webhook_events import (
     WebhookEvent,
     WebhookPayloadError,
 )
-from webhooks.event_log import event_log_failure_record, event_log_record
-from webhooks.journal import journal_entry_complete, journal_entry_reject
+from webhooks.event_log import LoggedChange, event_log_failure_record, event_log_record, event_logs_record
+from webhooks.journal import (
+    journal_entries_complete,
+    journal_entries_start,
+    journal_entry_complete,
+    journal_entry_reject,
+)
 from webhooks.meta_apps import webhook_app_get
 from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
-from webhooks.routing import Change, change_parse, change_route, envelope_changes
+from webhooks.routing import Change, Route, change_parse, change_route, envelope_changes
 from webhooks.signals import account_event_applied
 
 logger = logging.getLogger(__name__)
@@ -49,7 +57,11 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
     An exception leaves the entry unfinished for the caller to retry; an entry whose body is not
     a webhook envelope is marked failed (retrying cannot help).
     """
-    entry = WebhookJournalEntry.objects.filter(pk=entry_id).only("id", "app_id", "body", "state", "received_at").first()
+    entry = (
+        WebhookJournalEntry.objects.filter(pk=entry_id)
+        .only("id", "app_id", "body", "state", "received_at")
+        .first()
+    )
     if entry is None or entry.state == WebhookJournalEntry.State.PROCESSED:
         return None
     try:
@@ -62,23 +74,165 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
     for change in changes:
         route = change_route(change=change, app=app)
         if route.tenant is None:
-            dead_letter_record(change=change, reason=route.reason, detail=route.detail,
-                               app_id=entry.app_id, journal_entry_id=entry.pk)
+            dead_letter_record(
+                change=change,
+                reason=route.reason,
+                detail=route.detail,
+                app_id=entry.app_id,
+                journal_entry_id=entry.pk,
+            )
             counts["dead_lettered"] += 1
             continue
         change_counts: Counter[str] = Counter()  # merged only if the change commits
         try:
-            change_apply_logged(change=change, schema_name=route.tenant.schema_name, counts=change_counts,
-                                received_at=entry.received_at, journal_entry_id=entry.pk)
+            change_apply_logged(
+                change=change,
+                schema_name=route.tenant.schema_name,
+                counts=change_counts,
+                received_at=entry.received_at,
+                journal_entry_id=entry.pk,
+            )
             counts.update(change_counts)
         except PhoneNumberNotInTenant as error:
-            dead_letter_record(change=change, reason=WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
-                               detail=f"{route.tenant.slug}: {error.message}", app_id=entry.app_id,
-                               journal_entry_id=entry.pk)
+            dead_letter_record(
+                change=change,
+                reason=WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
+                detail=f"{route.tenant.slug}: {error.message}",
+                app_id=entry.app_id,
+                journal_entry_id=entry.pk,
+            )
             counts["dead_lettered"] += 1
     outcome = dict(sorted(counts.items()))
     journal_entry_complete(entry_id=entry.pk, outcome=outcome)
     return outcome
+
+
+# --- batches of status entries --------------------------------------------------------------------
+
+
+@dataclass
+class ClaimedEntry:
+    """A claimed journal entry, parsed and routed: `changes` is None when the body is not an envelope."""
+
+    id: int
+    received_at: datetime
+    changes: list[tuple[Change, Route]] | None
+
+    @property
+    def statuses_only(self) -> bool:
+        """Whether every change is routed to a tenant and carries status updates only."""
+        return bool(self.changes) and all(
+            route.tenant is not None
+            and change.events
+            and all(type(event) is StatusUpdate for event in change.events)
+            for change, route in self.changes or []
+        )
+
+
+def journal_entries_load(*, entry_ids: list[int], worker: str) -> list[ClaimedEntry]:
+    """The entries of `entry_ids` that `worker` still holds, in that order, parsed and routed.
+
+    One SELECT for the bodies; routes are looked up once per routing key and app.
+    """
+    rows = WebhookJournalEntry.objects.filter(
+        pk__in=entry_ids, state=WebhookJournalEntry.State.PROCESSING, claimed_by=worker[:64]
+    ).values_list("id", "app_id", "body", "received_at")
+    by_id = {row[0]: row for row in rows}
+    routes: dict[tuple[str, str, str], Route] = {}
+    entries: list[ClaimedEntry] = []
+    for entry_id in entry_ids:
+        if entry_id not in by_id:
+            continue
+        _, app_id, body, received_at = by_id[entry_id]
+        try:
+            changes = envelope_changes(json.loads(bytes(body)))
+        except (ValueError, WebhookPayloadError):
+            entries.append(ClaimedEntry(id=entry_id, received_at=received_at, changes=None))
+            continue
+        routed: list[tuple[Change, Route]] = []
+        for change in changes:
+            key = (app_id, change.routing_kind, change.routing_id)
+            route = None if change.error else routes.get(key)
+            if route is None:
+                route = change_route(change=change, app=webhook_app_get(app_id=app_id))
+                if not change.error:
+                    routes[key] = route
+            routed.append((change, route))
+        entries.append(ClaimedEntry(id=entry_id, received_at=received_at, changes=routed))
+    return entries
+
+
+@dataclass(frozen=True)
+class StatusBatchResult:
+    completed: list[int]  # processed and completed
+    unfinished: list[int]  # started, left for the one-by-one way
+
+
+def status_entries_process(*, entries: list[ClaimedEntry], worker: str, budget_s: float) -> StatusBatchResult:
+    """Process entries that carry status updates only, a tenant's statuses at a time, and complete them.
+
+    The entries still held by `worker` are started together; each tenant's statuses are applied and
+    logged in one transaction (`message_statuses_apply`, `event_logs_record`); the entries are
+    completed together. The started entries a tenant's failure left unfinished (each has one attempt
+    counted, like an entry the caller started) are the caller's to process one by one, so a bad
+    change is retried or failed alone and the other tenants' statuses are not held back.
+    """
+    started = journal_entries_start(
+        entry_ids=[entry.id for entry in entries], worker=worker, budget_s=budget_s
+    )
+    entries = [entry for entry in entries if entry.id in started]
+    by_schema: dict[str, list[tuple[ClaimedEntry, Change]]] = {}
+    for entry in entries:
+        for change, route in entry.changes or []:
+            assert route.tenant is not None  # statuses_only
+            by_schema.setdefault(route.tenant.schema_name, []).append((entry, change))
+    counts: dict[int, Counter[str]] = {entry.id: Counter() for entry in entries}
+    unfinished: set[int] = set()
+    for schema_name, changes in by_schema.items():
+        try:
+            tenant_counts = _tenant_statuses_apply(schema_name=schema_name, changes=changes)
+        except Exception:
+            unfinished |= {entry.id for entry, _ in changes}
+            logger.exception(
+                "Applying a batch of %s status changes in %s failed; its entries are processed one by one.",
+                len(changes),
+                schema_name,
+            )
+            continue
+        for entry_id, entry_counts in tenant_counts.items():
+            counts[entry_id].update(entry_counts)
+    completed = [entry.id for entry in entries if entry.id not in unfinished]
+    journal_entries_complete(
+        outcomes={entry_id: dict(sorted(counts[entry_id].items())) for entry_id in completed}
+    )
+    return StatusBatchResult(
+        completed=completed, unfinished=[entry.id for entry in entries if entry.id in unfinished]
+    )
+
+
+def _tenant_statuses_apply(
+    *, schema_name: str, changes: list[tuple[ClaimedEntry, Change]]
+) -> dict[int, Counter[str]]:
+    """One tenant's status changes, applied and logged in one transaction; the outcome counts by entry."""
+    events: list[StatusUpdate] = []
+    owners: list[int] = []
+    for entry, change in changes:
+        for event in change.events:
+            assert isinstance(event, StatusUpdate)  # statuses_only
+            events.append(event)
+            owners.append(entry.id)
+    counts: dict[int, Counter[str]] = {}
+    with schema_context(schema_name), transaction.atomic():
+        outcomes = message_statuses_apply(events=events)
+        event_logs_record(
+            changes=[
+                LoggedChange(change=change, received_at=entry.received_at, journal_entry_id=entry.id)
+                for entry, change in changes
+            ]
+        )
+    for entry_id, outcome in zip(owners, outcomes, strict=True):
+        counts.setdefault(entry_id, Counter())[f"statuses_{outcome}"] += 1
+    return counts
 
 
 def change_apply(*, change: Change, counts: Counter[str]) -> None:
@@ -94,20 +248,27 @@ def change_apply(*, change: Change, counts: Counter[str]) -> None:
 
 
 def change_apply_logged(
-    *, change: Change, schema_name: str, counts: Counter[str], received_at: datetime, journal_entry_id: int | None
+    *,
+    change: Change,
+    schema_name: str,
+    counts: Counter[str],
+    received_at: datetime,
+    journal_entry_id: int | None,
 ) -> None:
-    """`change_apply` in the tenant's schema, then its outcome in that tenant's event log.
+    """`change_apply` in the tenant's schema, with its outcome in that tenant's event log (one commit).
 
     A failure is logged there as failed and re-raised unchanged for the caller's handling.
     """
     with schema_context(schema_name):
         try:
-            change_apply(change=change, counts=counts)
+            with transaction.atomic():
+                change_apply(change=change, counts=counts)
+                event_log_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id)
         except Exception as error:
-            event_log_failure_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id,
-                                     exception=error)
+            event_log_failure_record(
+                change=change, received_at=received_at, journal_entry_id=journal_entry_id, exception=error
+            )
             raise
-        event_log_record(change=change, received_at=received_at, journal_entry_id=journal_entry_id)
 
 
 def _inbound_message(event: InboundMessage, counts: Counter[str], context: dict) -> None:
@@ -140,7 +301,9 @@ def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> 
 
 def _account_event_to_waba(event: AccountEvent) -> None:
     """Template, phone-number, account and capability updates belong to the WABA app's models."""
-    account_event_apply(waba_id=event.waba_id, field=event.field, value=event.value, occurred_at=event.occurred_at)
+    account_event_apply(
+        waba_id=event.waba_id, field=event.field, value=event.value, occurred_at=event.occurred_at
+    )
 
 
 def _user_preferences(event: AccountEvent) -> None:
@@ -165,6 +328,7 @@ ACCOUNT_FIELD_HANDLERS: dict[str, Callable[[AccountEvent], None]] = {
 
 # --- dead letters --------------------------------------------------------------------------------
 
+
 def dead_letter_record(
     *, change: Change, reason: str, detail: str, app_id: str, journal_entry_id: int | None
 ) -> WebhookDeadLetter:
@@ -183,8 +347,12 @@ def dead_letter_record(
         },
     )
     if not created and (dead_letter.reason != reason or dead_letter.resolved_at is not None):
-        WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(reason=reason, detail=detail, resolved_at=None)
-    logger.info("Dead-lettered %s for %s %s: %s", change.field, change.routing_kind, change.routing_id, reason)
+        WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(
+            reason=reason, detail=detail, resolved_at=None
+        )
+    logger.info(
+        "Dead-lettered %s for %s %s: %s", change.field, change.routing_kind, change.routing_id, reason
+    )
     return dead_letter
 
 
@@ -204,17 +372,27 @@ def dead_letter_replay(*, dead_letter_id: int) -> ReplayResult:
     now = timezone.now()
     replays = {"replay_count": dead_letter.replay_count + 1, "last_replayed_at": now}
     if route.tenant is not None:
-        received_at = dead_letter.journal_entry.received_at if dead_letter.journal_entry else dead_letter.created_at
+        received_at = (
+            dead_letter.journal_entry.received_at if dead_letter.journal_entry else dead_letter.created_at
+        )
         try:
-            change_apply_logged(change=change, schema_name=route.tenant.schema_name, counts=Counter(),
-                                received_at=received_at, journal_entry_id=dead_letter.journal_entry_id)
+            change_apply_logged(
+                change=change,
+                schema_name=route.tenant.schema_name,
+                counts=Counter(),
+                received_at=received_at,
+                journal_entry_id=dead_letter.journal_entry_id,
+            )
         except PhoneNumberNotInTenant as error:
-            route = type(route)(None, WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING,
-                                f"{route.tenant.slug}: {error.message}")
+            route = type(route)(
+                None, WebhookDeadLetter.Reason.PHONE_NUMBER_MISSING, f"{route.tenant.slug}: {error.message}"
+            )
     if route.tenant is None:
-        WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(reason=route.reason, detail=route.detail,
-                                                                   **replays)
+        WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(
+            reason=route.reason, detail=route.detail, **replays
+        )
         return ReplayResult(delivered=False, reason=route.reason, detail=route.detail)
-    WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(resolved_at=now, resolved_tenant=route.tenant,
-                                                               **replays)
+    WebhookDeadLetter.objects.filter(pk=dead_letter.pk).update(
+        resolved_at=now, resolved_tenant=route.tenant, **replays
+    )
     return ReplayResult(delivered=True, tenant_slug=route.tenant.slug)

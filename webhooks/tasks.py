@@ -33,11 +33,11 @@ from webhooks.journal import (
     journal_entry_retry_later,
     journal_entry_start,
 )
-from webhooks.processing import journal_entry_process
+from webhooks.processing import journal_entries_load, journal_entry_process, status_entries_process
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 20
+BATCH_SIZE = 50  # claimed at once; entries of status updates among them are applied together
 IDLE_SLEEP_S = 0.1
 DRAIN_BUDGET_S = 45  # under the schedules' task timeout (tenants.jobs.JOB_TIMEOUT_S)
 
@@ -49,32 +49,74 @@ def worker_name() -> str:
 def journal_entries_work(
     *, entry_ids: list[int], worker: str, should_stop: Callable[[], bool], budget_s: float = ENTRY_BUDGET_S
 ) -> int:
-    """Process claimed entries one by one; a failure retries that entry later. Returns how many ran.
+    """Process claimed entries; a failure retries that entry later. Returns how many ran.
 
-    Each entry is started first (an attempt counted, `budget_s` to finish in); one another worker
-    took over meanwhile is skipped.
+    Entries that carry only status updates for tenants go first, together
+    (`status_entries_process`: a fixed number of statements per tenant, however many); the others
+    one by one (`journal_entry_process`), each started first (an attempt counted, `budget_s` to
+    finish in), so a poison entry is charged alone. Entries another worker took over meanwhile
+    are skipped.
     """
-    done = 0
-    for index, entry_id in enumerate(entry_ids):
+    if should_stop():
+        journal_entries_release(entry_ids=entry_ids, worker=worker)
+        return 0
+    done, batched, unfinished = 0, set[int](), list[int]()
+    try:
+        statuses = [
+            entry for entry in journal_entries_load(entry_ids=entry_ids, worker=worker) if entry.statuses_only
+        ]
+    except Exception:  # a database hiccup: every entry goes the one-by-one way
+        logger.exception("Loading webhook journal entries %s failed; processing them one by one.", entry_ids)
+        _drop_broken_connection()
+        statuses = []
+    if statuses:
+        batched = {entry.id for entry in statuses}
+        started = time.monotonic()
+        with request_id_bound(f"journal-{statuses[0].id}+{len(statuses) - 1}"):
+            try:
+                result = status_entries_process(entries=statuses, worker=worker, budget_s=budget_s)
+                done, unfinished = len(result.completed), result.unfinished
+            except Exception:  # completing failed: what was applied is applied again, idempotently
+                logger.exception("A batch of status entries failed; processing them one by one.")
+                _drop_broken_connection()
+                unfinished = [entry.id for entry in statuses]
+        _over_budget_warn(f"A batch of {len(statuses)} status entries", time.monotonic() - started, budget_s)
+    for entry_id in unfinished:  # started already
+        _entry_process(entry_id=entry_id, budget_s=budget_s)
+        done += 1
+    rest = [entry_id for entry_id in entry_ids if entry_id not in batched]
+    for index, entry_id in enumerate(rest):
         if should_stop():
-            journal_entries_release(entry_ids=entry_ids[index:], worker=worker)
+            journal_entries_release(entry_ids=rest[index:], worker=worker)
             break
         if not journal_entry_start(entry_id=entry_id, worker=worker, budget_s=budget_s):
             continue
-        started = time.monotonic()
-        with request_id_bound(f"journal-{entry_id}"):
-            try:
-                journal_entry_process(entry_id=entry_id)
-            except Exception as error:  # a bug or a database hiccup: this entry only, retried with backoff
-                logger.exception("Webhook journal entry %s failed; it will be retried.", entry_id)
-                _drop_broken_connection()
-                journal_entry_retry_later(entry_id=entry_id, error=f"{type(error).__name__}: {error}")
-        took = time.monotonic() - started
-        if took > budget_s:
-            logger.warning("Webhook journal entry %s took %.0f s, over its %s s budget: another worker may "
-                           "have processed it too.", entry_id, took, budget_s)
+        _entry_process(entry_id=entry_id, budget_s=budget_s)
         done += 1
     return done
+
+
+def _entry_process(*, entry_id: int, budget_s: float) -> None:
+    """One started entry, the one-by-one way; a failure retries it later with backoff."""
+    started = time.monotonic()
+    with request_id_bound(f"journal-{entry_id}"):
+        try:
+            journal_entry_process(entry_id=entry_id)
+        except Exception as error:  # a bug or a database hiccup: this entry only, retried with backoff
+            logger.exception("Webhook journal entry %s failed; it will be retried.", entry_id)
+            _drop_broken_connection()
+            journal_entry_retry_later(entry_id=entry_id, error=f"{type(error).__name__}: {error}")
+    _over_budget_warn(f"Webhook journal entry {entry_id}", time.monotonic() - started, budget_s)
+
+
+def _over_budget_warn(what: str, took: float, budget_s: float) -> None:
+    if took > budget_s:
+        logger.warning(
+            "%s took %.0f s, over its %s s budget: another worker may have processed it too.",
+            what,
+            took,
+            budget_s,
+        )
 
 
 def webhook_worker_run(
@@ -110,8 +152,9 @@ def webhook_worker_run(
                 break
             time.sleep(idle_sleep_s)
             continue
-        processed += journal_entries_work(entry_ids=entry_ids, worker=worker, should_stop=beat_and_should_stop,
-                                          budget_s=lease_s)
+        processed += journal_entries_work(
+            entry_ids=entry_ids, worker=worker, should_stop=beat_and_should_stop, budget_s=lease_s
+        )
     return processed
 
 
@@ -170,6 +213,8 @@ def tenant_dead_letters_replay_run(tenant_id: int, after_id: int = 0) -> int:
 
 def tenant_dead_letters_replay_enqueue(*, tenant_id: int, after_id: int = 0) -> str:
     return async_task(
-        "webhooks.tasks.tenant_dead_letters_replay_run", tenant_id, after_id,
+        "webhooks.tasks.tenant_dead_letters_replay_run",
+        tenant_id,
+        after_id,
         q_options={"timeout": JOB_TIMEOUT_S},
     )

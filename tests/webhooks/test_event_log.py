@@ -95,10 +95,11 @@ def test_a_change_alpha_cannot_apply_is_listed_failed_then_processed_after_repla
 def test_an_unexpected_failure_is_listed_by_its_type_only(webhook, number_a, api_a, monkeypatch):
     from webhooks import processing
 
-    def broken(*, event):
+    def broken(**kwargs):
         raise RuntimeError("token=EAAG-secret-value")
 
     monkeypatch.setattr(processing, "message_status_apply", broken)
+    monkeypatch.setattr(processing, "message_statuses_apply", broken)  # the batch fails, then one by one
     payload = load_webhook_fixture("status_delivered")
     assert webhook.post(json.dumps(payload)).status_code == 200
     process_journal()

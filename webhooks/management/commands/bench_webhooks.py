@@ -2,10 +2,13 @@
 
 Starts granian (WSGI, DEBUG off, the production settings) on a free loopback port and
 `--workers` webhook worker processes, then posts signed webhook batches from several client
-processes with keep-alive connections, each request carrying `--events-per-request` inbound
-messages with unique wamids for a throw-away tenant. It reports acknowledgement throughput and
-latency, then waits until every event is stored and checks that none was lost or counted twice.
-Everything it created (tenant, schema, routes, app, journal rows) is deleted at the end.
+processes with keep-alive connections, each request carrying `--events-per-request` events for a
+throw-away tenant: inbound text messages with unique wamids, status updates (sent, delivered,
+read) of outbound messages created in bulk beforehand, or both (`--mix`). It reports
+acknowledgement throughput and latency, the journal's backlog (its peak, and how long it took to
+drain after the load), then waits until every event is stored and checks that none was lost or
+counted twice. Everything it created (tenant, schema, routes, app, journal rows) is deleted at
+the end.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue
 import secrets
 import signal
 import socket
@@ -31,8 +35,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Sum
 from django_tenants.utils import schema_context
 
-from messaging.models import Conversation, Message
+from messaging.models import Contact, Conversation, Message, StatusEvent
 from platform_core.db import embedded_database_url
+from platform_core.heartbeats import WEBHOOK_WORKER
+from platform_core.models import ProcessHeartbeat
 from tenants.context import connection
 from tenants.models import MetaApp, MetaRoute, Tenant
 from tenants.readiness import platform_migrate_if_needed
@@ -47,6 +53,8 @@ if TYPE_CHECKING:
 
 BASE_DIR = Path(settings.BASE_DIR)
 CONTACTS = 200  # distinct customers the messages come from
+STATUSES = ("sent", "delivered", "read")  # each outbound message gets these, each in its own request
+MIXES = ("inbound", "statuses", "mixed")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,18 @@ class Target:
     waba_id: str
     phone_number_id: str
     run_id: str
+    mix: str = "inbound"
+    events_per_request: int = 2
+    outbound: int = 0  # outbound messages the statuses are for
+
+
+def _is_statuses(target: Target, request: int) -> bool:
+    """Whether global request number `request` carries statuses (else inbound messages)."""
+    return target.mix == "statuses" or (target.mix == "mixed" and request % 2 == 1)
+
+
+def _status_requests(total: int, mix: str) -> int:
+    return total if mix == "statuses" else total // 2 if mix == "mixed" else 0
 
 
 class Command(BaseCommand):
@@ -64,16 +84,36 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--requests", type=int, default=10_000, help="webhook POSTs in total")
-        parser.add_argument("--events-per-request", type=int, default=2, help="inbound messages per POST")
+        parser.add_argument("--events-per-request", type=int, default=2, help="events per POST")
+        parser.add_argument(
+            "--mix",
+            choices=MIXES,
+            default="inbound",
+            help="what the POSTs carry: inbound text messages, status updates of outbound "
+            "messages, or every other POST of each",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help="process_webhooks --batch-size (default: the worker's own)",
+        )
         parser.add_argument("--clients", type=int, default=4, help="client processes")
         parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per client")
         parser.add_argument("--web-workers", type=int, default=2, help="granian worker processes")
         parser.add_argument("--blocking-threads", type=int, default=4, help="granian threads per worker")
         parser.add_argument("--workers", type=int, default=2, help="process_webhooks worker processes")
-        parser.add_argument("--drain-timeout", type=float, default=600.0,
-                            help="seconds to wait for processing (what is left is reported as still_queued)")
-        parser.add_argument("--wsgi", default="platform_core.wsgi:application",
-                            help="WSGI application granian serves (default: the platform's, with the webhook fast path)")
+        parser.add_argument(
+            "--drain-timeout",
+            type=float,
+            default=600.0,
+            help="seconds to wait for processing (what is left is reported as still_queued)",
+        )
+        parser.add_argument(
+            "--wsgi",
+            default="platform_core.wsgi:application",
+            help="WSGI application granian serves (default: the platform's, with the webhook fast path)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object of figures on stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -82,8 +122,18 @@ class Command(BaseCommand):
         created = tenant_create(slug=f"bench-webhooks-{run_id}", name="Webhook benchmark")
         tenant = created.tenant
         app_id = f"9{int(time.time() * 1000) % 10**12:012d}"
-        target = Target(port=_free_port(), app_id=app_id, secret=secrets.token_hex(16),
-                        waba_id=f"8{app_id[1:]}", phone_number_id=f"7{app_id[1:]}", run_id=run_id)
+        status_events = _status_requests(options["requests"], options["mix"]) * options["events_per_request"]
+        target = Target(
+            port=_free_port(),
+            app_id=app_id,
+            secret=secrets.token_hex(16),
+            waba_id=f"8{app_id[1:]}",
+            phone_number_id=f"7{app_id[1:]}",
+            run_id=run_id,
+            mix=options["mix"],
+            events_per_request=options["events_per_request"],
+            outbound=-(-status_events // len(STATUSES)),
+        )
         processes: list[subprocess.Popen] = []
         try:
             self._prepare(tenant, target)
@@ -91,7 +141,9 @@ class Command(BaseCommand):
             self.stderr.write(f"Starting granian and {options['workers']} webhook workers...")
             processes.append(_start_web(target.port, options, env))
             _wait_ready(target.port, processes[0])
-            processes += [_start_worker(env) for _ in range(options["workers"])]
+            workers = [_start_worker(env, options["batch_size"]) for _ in range(options["workers"])]
+            processes += workers
+            _wait_workers_ready(workers)
             figures = self._run(tenant, target, options)
         finally:
             for process in processes:
@@ -102,15 +154,23 @@ class Command(BaseCommand):
     # --- set-up and clean-up -------------------------------------------------------------------
 
     def _prepare(self, tenant: Tenant, target: Target) -> None:
-        MetaApp.objects.create(app_id=target.app_id, app_secret=target.secret, verify_token=secrets.token_hex(8))
+        MetaApp.objects.create(
+            app_id=target.app_id, app_secret=target.secret, verify_token=secrets.token_hex(8)
+        )
         MetaRoute.objects.create(kind=MetaRoute.Kind.WABA, external_id=target.waba_id, tenant=tenant)
-        MetaRoute.objects.create(kind=MetaRoute.Kind.PHONE_NUMBER, external_id=target.phone_number_id,
-                                 tenant=tenant)
+        MetaRoute.objects.create(
+            kind=MetaRoute.Kind.PHONE_NUMBER, external_id=target.phone_number_id, tenant=tenant
+        )
         with schema_context(tenant.schema_name):
-            account = WhatsAppAccount.objects.create(waba_id=target.waba_id, display_name="Benchmark",
-                                                     status=WhatsAppAccount.Status.ACTIVE)
-            PhoneNumber.objects.create(account=account, phone_number_id=target.phone_number_id,
-                                       display_phone_number="15550000000")
+            account = WhatsAppAccount.objects.create(
+                waba_id=target.waba_id, display_name="Benchmark", status=WhatsAppAccount.Status.ACTIVE
+            )
+            phone = PhoneNumber.objects.create(
+                account=account, phone_number_id=target.phone_number_id, display_phone_number="15550000000"
+            )
+            if target.outbound:
+                self.stderr.write(f"Creating {target.outbound} outbound messages for the statuses...")
+                _outbound_messages_create(target, phone)
 
     def _clean_up(self, tenant: Tenant, slug: str, target: Target) -> None:
         """Every step runs even if an earlier one failed; a failure is reported, not hidden."""
@@ -126,7 +186,9 @@ class Command(BaseCommand):
             try:
                 step()
             except Exception as error:  # keep cleaning; say what is left behind
-                self.stderr.write(f"Clean-up step failed ({error}); check tenant {slug} and app {target.app_id}.")
+                self.stderr.write(
+                    f"Clean-up step failed ({error}); check tenant {slug} and app {target.app_id}."
+                )
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -134,19 +196,31 @@ class Command(BaseCommand):
         clients = options["clients"]
         total = options["requests"]
         per_client = [total // clients + (1 if index < total % clients else 0) for index in range(clients)]
+        firsts = [sum(per_client[:index]) for index in range(clients)]
         context = multiprocessing.get_context("fork")
         results = context.Queue()
         connection.close()  # the clients are forked: they must not inherit this connection
         started = time.perf_counter()
         children = [
-            context.Process(target=_client, args=(target, index, count, options["connections"],
-                                                  options["events_per_request"], results))
-            for index, count in enumerate(per_client)
+            context.Process(
+                target=_client, args=(target, index, first, count, options["connections"], results)
+            )
+            for index, (first, count) in enumerate(zip(firsts, per_client, strict=True))
         ]
-        self.stderr.write(f"Posting {total} signed webhooks from {clients} client processes...")
+        self.stderr.write(
+            f"Posting {total} signed webhooks ({options['mix']}) from {clients} client processes..."
+        )
         for child in children:
             child.start()
-        outcomes = [results.get(timeout=600) for _ in children]
+        backlog = _BacklogWatch(target.app_id, started)
+        outcomes: list[dict[str, Any]] = []
+        while len(outcomes) < len(children):
+            try:
+                outcomes.append(results.get(timeout=0.25))
+            except queue.Empty:
+                if time.perf_counter() - started > 600:
+                    raise CommandError("the clients did not finish in 600 s") from None
+                backlog.sample()
         for child in children:
             child.join(timeout=30)
         load_s = time.perf_counter() - started
@@ -155,18 +229,29 @@ class Command(BaseCommand):
         accepted = len(latencies)
         events_sent = accepted * options["events_per_request"]
 
-        self.stderr.write(f"Load done in {load_s:.1f}s; waiting for the workers to store {events_sent} events...")
-        processed, drained_at = self._wait_processed(tenant, events_sent, options["drain_timeout"])
+        self.stderr.write(
+            f"Load done in {load_s:.1f}s; waiting for the workers to store {events_sent} events..."
+        )
+        processed_at_load_end = self._processed(tenant)
+        processed, drained_at = self._wait_processed(tenant, events_sent, options["drain_timeout"], backlog)
         processing_s = drained_at - started
+        drain_s = max(0.0, processing_s - load_s)
         with schema_context(tenant.schema_name):
+            inbound = Message.objects.filter(direction=Message.Direction.INBOUND).count()
             counted = Conversation.objects.aggregate(total=Sum("message_count"))["total"] or 0
+            statuses_waiting = StatusEvent.objects.filter(applied_at__isnull=True).count()
+            outbound_not_read = (
+                Message.objects.filter(direction=Message.Direction.OUTBOUND).exclude(status="read").count()
+            )
         journal = WebhookJournalEntry.objects.filter(app_id=target.app_id)
         # An accepted request is one journal entry with one change, processed all or nothing: what is
         # neither stored nor still in an unfinished entry is lost.
-        unfinished = journal.filter(state__in=[WebhookJournalEntry.State.PENDING,
-                                               WebhookJournalEntry.State.PROCESSING]).count()
+        unfinished = journal.filter(
+            state__in=[WebhookJournalEntry.State.PENDING, WebhookJournalEntry.State.PROCESSING]
+        ).count()
         pending = unfinished * options["events_per_request"]
         return {
+            "mix": options["mix"],
             "requests": total,
             "accepted": accepted,
             "failed_requests": failed,
@@ -179,27 +264,49 @@ class Command(BaseCommand):
             "events_sent": events_sent,
             "events_processed": processed,
             "processed_after_s": round(processing_s, 2),
-            "drain_after_load_s": round(max(0.0, processing_s - load_s), 2),
+            "drain_after_load_s": round(drain_s, 2),
             "events_per_s_processed": round(processed / processing_s, 1) if processing_s else None,
+            "events_per_s_after_load": (
+                round((processed - processed_at_load_end) / drain_s, 1) if drain_s else None
+            ),
+            "backlog_peak_entries": backlog.peak,
+            "backlog_peak_at_s": round(backlog.peak_at, 2),
+            "backlog_drained_after_s": round(backlog.drained_at, 2) if backlog.drained_at else None,
             "still_queued": pending,
             "lost": events_sent - processed - pending,
-            "duplicated": counted - processed,
+            "duplicated": counted - inbound,
+            "statuses_waiting": statuses_waiting,
+            "outbound_not_read": outbound_not_read,
             "journal_entries": journal.count(),
             "journal_failed": journal.filter(state=WebhookJournalEntry.State.FAILED).count(),
             "dead_letters": WebhookDeadLetter.objects.filter(app_id=target.app_id).count(),
             "web": f"granian wsgi {options['web_workers']}x{options['blocking_threads']} {options['wsgi']}",
             "webhook_workers": options["workers"],
+            "worker_batch_size": options["batch_size"] or "default",
             "clients": f"{clients}x{options['connections']}",
         }
 
-    def _wait_processed(self, tenant: Tenant, expected: int, timeout_s: float) -> tuple[int, float]:
+    def _processed(self, tenant: Tenant) -> int:
+        """Events stored so far: inbound messages and status updates."""
+        with schema_context(tenant.schema_name):
+            return (
+                Message.objects.filter(direction=Message.Direction.INBOUND).count()
+                + StatusEvent.objects.count()
+            )
+
+    def _wait_processed(
+        self, tenant: Tenant, expected: int, timeout_s: float, backlog: _BacklogWatch
+    ) -> tuple[int, float]:
         deadline = time.perf_counter() + timeout_s
         last, last_change = -1, time.perf_counter()
         while True:
-            with schema_context(tenant.schema_name):
-                stored = Message.objects.count()
+            stored = self._processed(tenant)
+            backlog.sample()
             now = time.perf_counter()
-            if stored >= expected or now > deadline or (stored == last and now - last_change > 30):
+            if stored >= expected:
+                backlog.wait_drained(deadline)  # the last entries finish just after their events are stored
+                return stored, now
+            if now > deadline or (stored == last and now - last_change > 30):
                 return stored, now
             if stored != last:
                 if stored // 5_000 != last // 5_000:
@@ -220,14 +327,80 @@ class Command(BaseCommand):
             raise CommandError(f"{figures['lost']} events lost, {figures['duplicated']} counted twice")
 
 
+class _BacklogWatch:
+    """The journal's unfinished entries of this run, sampled: the peak, and when it was last empty."""
+
+    def __init__(self, app_id: str, started: float) -> None:
+        self.unfinished = WebhookJournalEntry.objects.filter(
+            app_id=app_id, state__in=[WebhookJournalEntry.State.PENDING, WebhookJournalEntry.State.PROCESSING]
+        )
+        self.started = started
+        self.peak, self.peak_at, self.drained_at = 0, 0.0, 0.0
+        self.last_sample = 0.0
+
+    def sample(self) -> None:
+        now = time.perf_counter()
+        if now - self.last_sample < 0.25:
+            return
+        self.last_sample = now
+        count = self.unfinished.count()
+        if count > self.peak:
+            self.peak, self.peak_at, self.drained_at = count, now - self.started, 0.0
+        elif count == 0 and not self.drained_at:
+            self.drained_at = now - self.started
+
+    def wait_drained(self, deadline: float) -> None:
+        while not self.drained_at and time.perf_counter() < deadline:
+            time.sleep(0.05)
+            self.last_sample = 0.0
+            self.sample()
+
+
+def _outbound_messages_create(target: Target, phone: PhoneNumber) -> None:
+    """The outbound messages the statuses are for (wamids `_status_wamid`), in bulk, status `sending`."""
+    contacts = Contact.objects.bulk_create(
+        [Contact(wa_id=f"4916{number:09d}", profile_name=f"Bench {number}") for number in range(CONTACTS)]
+    )
+    conversations = Conversation.objects.bulk_create(
+        [Conversation(contact=contact, phone_number=phone) for contact in contacts]
+    )
+    for offset in range(0, target.outbound, 5_000):
+        Message.objects.bulk_create(
+            [
+                Message(
+                    conversation=conversations[index % CONTACTS],
+                    contact=contacts[index % CONTACTS],
+                    phone_number=phone,
+                    direction=Message.Direction.OUTBOUND,
+                    wamid=_status_wamid(target, index),
+                    type="text",
+                    body=f"benchmark reply {index}",
+                    status=Message.Status.SENDING,
+                )
+                for index in range(offset, min(offset + 5_000, target.outbound))
+            ]
+        )
+
+
+def _status_wamid(target: Target, message: int) -> str:
+    return f"wamid.bench-{target.run_id}-out-{message}"
+
+
 # --- client processes ---------------------------------------------------------------------------
 
-def _client(target: Target, index: int, count: int, connections: int, events: int, results: Queue[Any]) -> None:
-    """Post `count` signed webhooks over `connections` keep-alive connections (asyncio, raw HTTP/1.1:
-    a light client, so that the load generator takes as little of the shared CPU as it can)."""
+
+def _client(
+    target: Target, index: int, first: int, count: int, connections: int, results: Queue[Any]
+) -> None:
+    """Post requests `first` to `first + count - 1` signed over `connections` keep-alive connections
+    (asyncio, raw HTTP/1.1: a light client, so that the load generator takes as little of the shared
+    CPU as it can)."""
     import asyncio
 
-    requests = [_request_bytes(target, *_signed_body(target, index, sequence, events)) for sequence in range(count)]
+    requests = [
+        _request_bytes(target, *_signed_body(target, index, request))
+        for request in range(first, first + count)
+    ]
     latencies: list[float] = []
     failed = 0
 
@@ -273,32 +446,62 @@ def _request_bytes(target: Target, body: bytes, signature: str) -> bytes:
     return head.encode() + body
 
 
-def _signed_body(target: Target, client: int, sequence: int, events: int) -> tuple[bytes, str]:
-    now = str(int(time.time()))
-    messages: list[dict[str, Any]] = []
-    for event in range(events):
-        number = (client * 7919 + sequence * events + event) % CONTACTS
-        messages.append({
-            "from": f"4915{number:09d}",
-            "id": f"wamid.bench-{target.run_id}-{client}-{sequence}-{event}",
-            "timestamp": now,
-            "type": "text",
-            "text": {"body": f"benchmark message {sequence}/{event}"},
-        })
+def _signed_body(target: Target, client: int, request: int) -> tuple[bytes, str]:
+    events = target.events_per_request
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550000000", "phone_number_id": target.phone_number_id},
+    }
+    if _is_statuses(target, request):
+        value["statuses"] = [_status(target, request, event) for event in range(events)]
+    else:
+        messages = [_inbound(target, client, request, event) for event in range(events)]
+        value["contacts"] = [
+            {"profile": {"name": f"Bench {m['from'][-3:]}"}, "wa_id": m["from"]} for m in messages
+        ]
+        value["messages"] = messages
     payload = {
         "object": "whatsapp_business_account",
-        "entry": [{"id": target.waba_id, "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550000000", "phone_number_id": target.phone_number_id},
-            "contacts": [{"profile": {"name": f"Bench {m['from'][-3:]}"}, "wa_id": m["from"]} for m in messages],
-            "messages": messages,
-        }}]}],
+        "entry": [{"id": target.waba_id, "changes": [{"field": "messages", "value": value}]}],
     }
     body = json.dumps(payload).encode()
     return body, compute_signature(body, target.secret)
 
 
+def _inbound(target: Target, client: int, request: int, event: int) -> dict[str, Any]:
+    number = (client * 7919 + request * target.events_per_request + event) % CONTACTS
+    return {
+        "from": f"4915{number:09d}",
+        "id": f"wamid.bench-{target.run_id}-{request}-{event}",
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": f"benchmark message {request}/{event}"},
+    }
+
+
+def _status(target: Target, request: int, event: int) -> dict[str, Any]:
+    """Status number n of the run: every message's `sent` first, then every `delivered`, then `read`."""
+    status_request = request if target.mix == "statuses" else request // 2
+    n = status_request * target.events_per_request + event
+    message, step = n % target.outbound, n // target.outbound
+    status: dict[str, Any] = {
+        "id": _status_wamid(target, message),
+        "status": STATUSES[step],
+        "timestamp": str(int(time.time()) + step),
+        "recipient_id": f"4916{message % CONTACTS:09d}",
+    }
+    if STATUSES[step] == "sent":
+        status["pricing"] = {
+            "billable": True,
+            "pricing_model": "PMP",
+            "category": "utility",
+            "type": "regular",
+        }
+    return status
+
+
 # --- server processes ---------------------------------------------------------------------------
+
 
 def _production_env() -> dict[str, str]:
     """The environment of a production process: DEBUG off, secrets and database passed explicitly."""
@@ -318,16 +521,32 @@ def _production_env() -> dict[str, str]:
 
 def _start_web(port: int, options: dict[str, Any], env: dict[str, str]) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(options["web_workers"]), "--blocking-threads", str(options["blocking_threads"]),
-        "--no-ws", "--log-level", "warning", options["wsgi"],
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(options["web_workers"]),
+        "--blocking-threads",
+        str(options["blocking_threads"]),
+        "--no-ws",
+        "--log-level",
+        "warning",
+        options["wsgi"],
     ]
     return subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", "process_webhooks"], cwd=BASE_DIR, env=env,
-                            start_new_session=True)
+def _start_worker(env: dict[str, str], batch_size: int | None) -> subprocess.Popen:
+    command = [sys.executable, "manage.py", "process_webhooks"]
+    if batch_size:
+        command += ["--batch-size", str(batch_size)]
+    return subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
 
 
 def _wait_ready(port: int, web: subprocess.Popen, timeout_s: float = 30.0) -> None:
@@ -344,6 +563,23 @@ def _wait_ready(port: int, web: subprocess.Popen, timeout_s: float = 30.0) -> No
             pass
         time.sleep(0.2)
     raise CommandError("granian did not answer in time")
+
+
+def _wait_workers_ready(workers: list[subprocess.Popen], timeout_s: float = 60.0) -> None:
+    """Until every worker wrote its first heartbeat (its loop runs): the load measures workers, not
+    their start-up."""
+    deadline = time.monotonic() + timeout_s
+    beating = ProcessHeartbeat.objects.filter(
+        process_type=WEBHOOK_WORKER,
+        host=socket.gethostname()[:255],
+        pid__in=[worker.pid for worker in workers],
+    )
+    while beating.count() < len(workers):
+        if any(worker.poll() is not None for worker in workers):
+            raise CommandError("a webhook worker exited at start")
+        if time.monotonic() > deadline:
+            raise CommandError("the webhook workers did not start in time")
+        time.sleep(0.2)
 
 
 def _stop(process: subprocess.Popen) -> None:
