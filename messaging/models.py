@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from messaging.status_order import IN_OUTBOX, MessageStatus
@@ -22,10 +24,35 @@ class Contact(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     opted_out = models.BooleanField(default=False, help_text="Receives no marketing templates.")
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # When the business recorded the contact's consent to marketing (cleared by an opt-out); the
+    # history of both, with source and author, is contacts.ConsentEvent.
+    opted_in_at = models.DateTimeField(null=True, blank=True)
+    # Receives nothing from the business while set.
+    blocked = models.BooleanField(default=False, db_default=False)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    # Profile kept by the business. Database defaults too: inbound storage inserts contacts in raw SQL.
+    tier = models.CharField(max_length=64, blank=True, default="", db_default="")
+    notes = models.TextField(blank=True, default="", db_default="")
+    language = models.CharField(max_length=16, blank=True, default="", db_default="")
+    timezone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Values of the tenant's attribute definitions (contacts.AttributeDefinition), by key, checked on write.
+    attributes = models.JSONField(
+        default=dict, blank=True, db_default=Value({}, output_field=models.JSONField())
+    )
+    tags = ArrayField(
+        models.CharField(max_length=64),
+        default=list,
+        blank=True,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=64))),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-last_seen_at", "id"]
+        indexes = [
+            GinIndex(fields=["tags"], name="contact_tags"),
+            GinIndex(fields=["attributes"], name="contact_attributes"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.profile_name} (+{self.wa_id})" if self.profile_name else f"+{self.wa_id}"

@@ -78,6 +78,7 @@ TENANT_APPS = [
     "waba",
     "messaging",
     "broadcasts",
+    "contacts",
     "automations",
     "flows_builder",
     "analytics",

@@ -5,6 +5,7 @@ from django.urls import include, path
 from analytics.api import router as analytics_router
 from automations.api import router as menus_router
 from broadcasts.api import router as broadcasts_router
+from contacts.api import router as contacts_router
 from flows_builder.api import router as flows_router
 from messaging.api import router as messaging_router
 from platform_core.admin_sites import tenant_admin_site
@@ -31,6 +32,7 @@ message_send_operations_add(messaging_router)
 api.add_router("/", messaging_router)
 api.add_router("/", sending_router)
 api.add_router("/", broadcasts_router)
+api.add_router("/", contacts_router)
 api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
 api.add_router("/", menus_router)
