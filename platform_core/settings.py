@@ -83,6 +83,7 @@ TENANT_APPS = [
     "flows_builder",
     "analytics",
     "billing",
+    "integrations",
 ]
 INSTALLED_APPS = [
     *SHARED_APPS,
@@ -380,6 +381,14 @@ WEBHOOK_FAILED_RETENTION_DAYS = env_int("WEBHOOK_FAILED_RETENTION_DAYS", 30, min
 WEBHOOK_DEAD_LETTER_RETENTION_DAYS = env_int("WEBHOOK_DEAD_LETTER_RETENTION_DAYS", 30, minimum=0)
 # Each tenant's log of applied webhook changes (one row per change) is kept this long.
 WEBHOOK_EVENT_LOG_RETENTION_DAYS = env_int("WEBHOOK_EVENT_LOG_RETENTION_DAYS", 14, minimum=0)
+
+# --- Outbound webhooks (integrations) ---
+# Lets endpoints use http and private or loopback addresses: development and tests only.
+INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS = env_bool("INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
+# An endpoint whose every delivery failed for this many days is disabled.
+INTEGRATIONS_ENDPOINT_DISABLE_AFTER_DAYS = env_int("INTEGRATIONS_ENDPOINT_DISABLE_AFTER_DAYS", 3, minimum=1)
+# Finished events (every delivery succeeded or gave up) are deleted after this many days.
+INTEGRATIONS_EVENT_RETENTION_DAYS = env_int("INTEGRATIONS_EVENT_RETENTION_DAYS", 30, minimum=1)
 
 # --- Operations: probes, heartbeats, metrics ---
 # Each worker loop (webhook worker, send worker) writes its heartbeat this often.

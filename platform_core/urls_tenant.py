@@ -7,6 +7,7 @@ from automations.api import router as menus_router
 from broadcasts.api import router as broadcasts_router
 from contacts.api import router as contacts_router
 from flows_builder.api import router as flows_router
+from integrations.api import router as integrations_router
 from messaging.api import router as messaging_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
@@ -37,6 +38,7 @@ api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
 api.add_router("/", menus_router)
 api.add_router("/", webhooks_router)
+api.add_router("/", integrations_router)
 
 urlpatterns = [
     path("favicon.ico", favicon),

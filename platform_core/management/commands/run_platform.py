@@ -169,6 +169,7 @@ class Command(BaseCommand):
             Program("job cluster", [python, "manage.py", "qcluster"]),
             Program("send worker", [python, "manage.py", "send_worker"]),
             Program("webhook worker", [python, "manage.py", "process_webhooks"]),
+            Program("webhook delivery worker", [python, "manage.py", "integrations_deliver"]),
         ]
         return programs
 

@@ -1,0 +1,25 @@
+"""The event types an endpoint may subscribe to, each with what it means."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    MESSAGE_RECEIVED = "message.received", "A customer's message arrived"
+    CONVERSATION_HANDED_OFF = "conversation.handed_off", "A conversation was handed to a person"
+    FLOW_RESPONSE_RECEIVED = "flow.response_received", "A customer completed a WhatsApp Flow"
+    ORDER_CREATED = "order.created", "An order was placed"
+    ORDER_UPDATED = "order.updated", "An order changed status"
+    SUPPORT_TICKET_CREATED = "support_ticket.created", "A support ticket was opened"
+    SERVICE_REQUEST_CREATED = "service_request.created", "A service request was booked"
+    ACCOUNT_HEALTH_CHANGED = "account.health_changed", "A number's quality or the account's status changed"
+    TEMPLATE_STATUS_CHANGED = "template.status_changed", "Meta approved, rejected or paused a template"
+
+
+# Sent only to the endpoint it was asked for ("Send test event"); never subscribed to.
+PING = "ping"
+
+# Named for later, not emitted yet: a status receiver needs a signal from messaging.statuses, and
+# broadcasts announce no end yet.
+RESERVED_EVENT_TYPES = ("message.status_changed", "campaign.finished")
