@@ -24,6 +24,8 @@ NODE_TYPES = {
     "flow": "WhatsAppFlow",
     "media": "WhatsAppBusinessMedia",
     "template": "WhatsAppMessageTemplate",
+    "app": "Application",
+    "upload": "UploadSession",
 }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from graph_simulator.constants import VERSION_SEGMENT
-from graph_simulator.endpoints import accounts, flows, media, messages, templates
+from graph_simulator.endpoints import accounts, business_profile, flows, media, messages, templates, uploads
 from graph_simulator.endpoints.control import control_dispatch
 from graph_simulator.errors import GraphError
 from graph_simulator.faults import FaultBoard
@@ -30,7 +30,15 @@ from graph_simulator.webhooks import WebhookEvent, WebhookSender
 logger = logging.getLogger("graph_simulator")
 
 ROUTER = Router(
-    routes={**accounts.ROUTES, **messages.ROUTES, **templates.ROUTES, **media.ROUTES, **flows.ROUTES},
+    routes={
+        **accounts.ROUTES,
+        **messages.ROUTES,
+        **templates.ROUTES,
+        **media.ROUTES,
+        **flows.ROUTES,
+        **uploads.ROUTES,
+        **business_profile.ROUTES,
+    },
     special={
         "debug_token": accounts.debug_token,
         "_media": media.media_download,

@@ -53,6 +53,11 @@ class SimulatorState:
         self.template_index: dict[tuple[str, str, str], str] = {}
         self.flows: dict[str, Flow] = {}
         self.media: OrderedDict[str, Media] = OrderedDict()
+        # Resumable uploads: "upload:<id>" -> session; handles they produced -> the bytes.
+        self.upload_sessions: dict[str, dict[str, Any]] = {}
+        self.upload_handles: dict[str, bytes] = {}
+        # phone_number_id -> its business profile fields.
+        self.business_profiles: dict[str, dict[str, Any]] = {}
         # (phone_number_id, wa_id) -> unix time of the customer's last message.
         self.windows: dict[tuple[str, str], float] = {}
         # (phone_number_id, wa_id, category) -> (conversation id, expiration unix time).
@@ -77,6 +82,10 @@ class SimulatorState:
             return "media"
         if object_id in self.templates:
             return "template"
+        if object_id in self.apps:
+            return "app"
+        if object_id in self.upload_sessions:
+            return "upload"
         return None
 
     def template_find(self, waba_id: str, name: str, language: str) -> Template | None:

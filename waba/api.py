@@ -7,10 +7,11 @@ field by field are taken as JSON objects (their schema is shown in the docs).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Body, Field, Query, Router, Schema, Status
+from ninja import Body, Field, File, Query, Router, Schema, Status, UploadedFile
 
 from platform_core.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RowId, ShapedRows, paginated
 from waba import selectors
@@ -29,7 +30,16 @@ from waba.schemas import (
     TemplateOut,
     TemplatesSyncOut,
 )
-from waba.services import accounts, activation, phone_numbers, templates, wizard
+from waba.services import (
+    accounts,
+    activation,
+    media,
+    phone_numbers,
+    profile,
+    template_library,
+    templates,
+    wizard,
+)
 from waba.services.credentials import secret_summary
 from waba.services.phone_numbers import PhoneNumberInput
 from waba.services.setup_steps import STEPS, steps_description
@@ -328,3 +338,137 @@ def template_delete(request: HttpRequest, template_id: int):
     """Delete on Meta (this language) and here."""
     templates.template_delete(template=selectors.template_get(template_id=template_id))
     return Status(204, None)
+
+
+class TemplateEditIn(Schema):
+    components: list[dict[str, Any]]
+    category: str | None = None
+
+
+class TemplateCopyIn(Schema):
+    language: str
+
+
+class StarterOut(Schema):
+    key: str
+    title: str
+    summary: str
+    name: str
+    category: str
+    components: list[dict[str, Any]]
+
+
+class StarterAdoptIn(Schema):
+    key: str
+    language: str = "en_US"
+    name: str | None = None
+
+
+@router.patch("/templates/{int:template_id}", response=TemplateOut, tags=["templates"])
+def template_edit(request: HttpRequest, template_id: int, payload: TemplateEditIn):
+    """Edit as Meta permits: drafts here; APPROVED, REJECTED and PAUSED templates on Meta (back to review)."""
+    template = selectors.template_get(template_id=template_id)
+    return templates.template_edit(template=template, components=payload.components, category=payload.category)
+
+
+@router.post("/templates/{int:template_id}/copy", response={201: TemplateOut}, tags=["templates"])
+def template_copy(request: HttpRequest, template_id: int, payload: TemplateCopyIn):
+    """The same template in another language, as a DRAFT."""
+    template = selectors.template_get(template_id=template_id)
+    return Status(201, templates.template_copy(template=template, language=payload.language))
+
+
+@router.get("/template-starters", response=list[StarterOut], tags=["templates"])
+def template_starter_list(request: HttpRequest):
+    return [{**vars(starter), "components": list(starter.components)} for starter in template_library.STARTERS]
+
+
+@router.post("/accounts/{int:account_id}/template-starters", response={201: TemplateOut}, tags=["templates"])
+def template_starter_adopt(request: HttpRequest, account_id: int, payload: StarterAdoptIn):
+    """A DRAFT copy of a starter template for this account."""
+    account = selectors.account_get(account_id=account_id)
+    return Status(
+        201,
+        template_library.template_starter_adopt(
+            account=account, key=payload.key, language=payload.language, name=payload.name
+        ),
+    )
+
+
+# --- media and business profile ----------------------------------------------------------------------
+
+
+class MediaAssetOut(Schema):
+    id: int
+    account_id: int
+    purpose: str
+    name: str
+    media_type: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    media_id: str
+    handle: str
+    uploaded_at: datetime
+    expires_at: datetime | None
+
+
+class BusinessProfileOut(Schema):
+    about: str
+    address: str
+    description: str
+    email: str
+    websites: list[str]
+    vertical: str
+    profile_picture_url: str
+    pushed_at: datetime | None
+
+
+@router.get("/accounts/{int:account_id}/media", response=list[MediaAssetOut], tags=["media"])
+def media_list(request: HttpRequest, account_id: int):
+    return media.media_assets_of(account=selectors.account_get(account_id=account_id))
+
+
+@router.post("/accounts/{int:account_id}/media", response={201: MediaAssetOut}, tags=["media"])
+def media_upload(request: HttpRequest, account_id: int, file: File[UploadedFile], purpose: str = "message"):
+    """Upload a file to Meta (checked against Meta's type and size limits first). `purpose=sample`
+    uses the resumable upload and answers a `handle` for template header samples or the profile photo.
+    """
+    account = selectors.account_get(account_id=account_id)
+    data = file.read()
+    name, content_type = file.name or "upload", file.content_type or ""
+    if purpose == "sample":
+        asset = media.media_sample_upload(account=account, name=name, content_type=content_type, data=data)
+    else:
+        asset = media.media_upload(account=account, name=name, content_type=content_type, data=data)
+    return Status(201, asset)
+
+
+@router.get("/media/{int:asset_id}", response=MediaAssetOut, tags=["media"])
+def media_get(request: HttpRequest, asset_id: int):
+    return media.media_asset_get(asset_id=asset_id)
+
+
+@router.get("/accounts/{int:account_id}/business-profile", response=BusinessProfileOut, tags=["business profile"])
+def business_profile_get(request: HttpRequest, account_id: int):
+    return profile.business_profile_of(account=selectors.account_get(account_id=account_id))
+
+
+@router.patch(
+    "/accounts/{int:account_id}/business-profile",
+    response=BusinessProfileOut,
+    tags=["business profile"],
+    openapi_extra=_json_body(profile.BusinessProfileInput.model_json_schema()),
+)
+def business_profile_update(request: HttpRequest, account_id: int, payload: Body[dict[str, Any]]):
+    """Change the profile and push it to every number of the account (Meta first)."""
+    account = selectors.account_get(account_id=account_id)
+    return profile.business_profile_update(account=account, data=payload)
+
+
+@router.post(
+    "/accounts/{int:account_id}/business-profile/refresh", response=BusinessProfileOut, tags=["business profile"]
+)
+def business_profile_refresh(request: HttpRequest, account_id: int):
+    """Read the profile back from Meta."""
+    return profile.business_profile_refresh(account=selectors.account_get(account_id=account_id))

@@ -70,6 +70,16 @@ class TemplateNotSubmittable(DomainError):
     status = 409
 
 
+class TemplateNotEditable(DomainError):
+    code = "template_not_editable"
+    status = 409
+
+
+class MediaNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
 class MetaCheckFailed(DomainError):
     """Meta says a fact the tenant gave us is wrong (dead token, number not in the WABA ...)."""
 

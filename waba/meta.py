@@ -100,6 +100,17 @@ MEDIA_CONTENT_TYPES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
 MEDIA_MAX_BYTES: MappingProxyType[str, int] = MappingProxyType(
     {"image": 5 * _MB, "video": 16 * _MB, "audio": 16 * _MB, "sticker": 500 * 1024, "document": 100 * _MB}
 )
+STICKER_STATIC_MAX_BYTES = 100 * 1024  # animated stickers may use MEDIA_MAX_BYTES["sticker"]
+MEDIA_ID_LIFETIME_S = 30 * 24 * 60 * 60  # an uploaded media id stays usable about 30 days
+
+# Business profile (`/{phone_number_id}/whatsapp_business_profile`).
+PROFILE_ABOUT_MAX_CHARS = 139
+PROFILE_DESCRIPTION_MAX_CHARS = 512
+PROFILE_ADDRESS_MAX_CHARS = 256
+PROFILE_EMAIL_MAX_CHARS = 128
+PROFILE_WEBSITES_MAX = 2
+PROFILE_WEBSITE_MAX_CHARS = 256
+PROFILE_FIELDS = ("about", "address", "description", "email", "profile_picture_url", "websites", "vertical")
 
 # --- Throughput and limits --------------------------------------------------------------------
 
@@ -191,6 +202,29 @@ TEMPLATE_BUTTON_TYPES = frozenset(
 )
 # Meta's "no reason" placeholder in template status webhooks.
 TEMPLATE_NO_REASON = "NONE"
+# Button rules: per type at most this many, 10 in all (quick replies may fill all 10).
+TEMPLATE_BUTTON_TYPE_MAX: MappingProxyType[str, int] = MappingProxyType(
+    {"URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1, "FLOW": 1, "VOICE_CALL": 1}
+)
+TEMPLATE_BUTTON_TEXT_MAX_CHARS = 25
+TEMPLATE_BUTTON_URL_MAX_CHARS = 2000
+TEMPLATE_BUTTON_PHONE_MAX_CHARS = 20
+TEMPLATE_COPY_CODE_EXAMPLE_MAX_CHARS = 15
+TEMPLATE_NAMED_VARIABLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# Approved templates may be edited once per 24 hours and ten times per 30 days; rejected and
+# paused ones without limit. The category cannot change once approved.
+TEMPLATE_EDITABLE_STATUSES = frozenset({"APPROVED", "REJECTED", "PAUSED"})
+TEMPLATE_EDITS_PER_DAY = 1
+TEMPLATE_EDITS_PER_MONTH = 10
+# Languages Meta accepts for templates (its "Supported languages" list).
+TEMPLATE_LANGUAGES = frozenset(
+    """af sq ar ar_EG ar_AE ar_LB ar_MA ar_QA az be_BY bn bn_IN bg ca zh_CN zh_HK zh_TW hr cs da prs_AF
+    nl nl_BE en en_GB en_US en_AE en_AU en_CA en_GH en_IE en_IN en_JM en_MY en_NZ en_QA en_SG en_UG
+    en_ZA et fil fi fr fr_BE fr_CA fr_CH fr_CI fr_MA ka de de_AT de_CH el gu ha he hi hu id ga it ja
+    kn kk rw_RW ko ky_KG lo lv lt mk ms ml mr nb ps_AF fa pl pt_BR pt_PT pa ro ru sr si_LK sk sl es
+    es_AR es_CL es_CO es_CR es_DO es_EC es_HN es_MX es_PA es_PE es_ES es_UY sw sv ta te th tr uk ur
+    uz vi zu""".split()
+)
 
 # --- Accounts and phone numbers ----------------------------------------------------------------
 

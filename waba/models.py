@@ -193,3 +193,62 @@ class AccountEventLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} {self.event} ({self.subject})"
+
+
+class TemplateEdit(models.Model):
+    """One edit of a template sent to Meta: counted against Meta's edit limits for approved ones."""
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="edits")
+    status_before = models.CharField(max_length=32)
+    components_before = models.JSONField(default=list)
+    edited_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-edited_at"]
+
+
+class MediaAsset(models.Model):
+    """A file uploaded to Meta for an account: a media id to send by (lives about 30 days), or a
+    resumable-upload handle for template header samples and the profile photo.
+    """
+
+    class Purpose(models.TextChoices):
+        MESSAGE = "message", "Message media"
+        SAMPLE = "sample", "Template sample / profile photo"
+
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="media_assets")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.SET_NULL, null=True, blank=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.MESSAGE)
+    name = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=16)
+    content_type = models.CharField(max_length=128)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    media_id = models.CharField(max_length=128, blank=True, default="")
+    handle = models.TextField(blank=True, default="")
+    uploaded_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessProfile(models.Model):
+    """The business profile as last pushed to (or read back from) Meta, the same on every number of the account."""
+
+    account = models.OneToOneField(WhatsAppAccount, on_delete=models.CASCADE, related_name="business_profile")
+    about = models.CharField(max_length=139, blank=True, default="")
+    address = models.CharField(max_length=256, blank=True, default="")
+    description = models.CharField(max_length=512, blank=True, default="")
+    email = models.CharField(max_length=128, blank=True, default="")
+    websites = models.JSONField(default=list, blank=True)
+    vertical = models.CharField(max_length=32, blank=True, default="")
+    profile_picture_url = models.TextField(blank=True, default="")
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.account}"

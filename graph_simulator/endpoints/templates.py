@@ -125,7 +125,42 @@ def template_get(call: Call) -> Response:
     return Response.json(select_fields(fields, call.request.query.get("fields")))
 
 
+EDITABLE_STATUSES = frozenset({"APPROVED", "REJECTED", "PAUSED"})
+
+
+def template_edit(call: Call) -> Response:
+    """`POST /{template_id}`: new components and/or category; the template goes back to review."""
+    params = call.params()
+    components, category = params.get("components"), params.get("category")
+    if components is None and category is None:
+        raise GraphError(100, "Give components or category to edit the template.")
+    if components is not None and (
+        not isinstance(components, list) or not all(isinstance(c, dict) for c in components)
+    ):
+        raise GraphError(100, "The parameter components must be a list of objects.")
+    sim = call.sim
+    with sim.state.lock:
+        template = sim.state.templates[call.object_id]
+        call.require_waba(template.waba_id)
+        if template.status not in EDITABLE_STATUSES:
+            raise GraphError(100, f"A template in status {template.status} cannot be edited.")
+        if category is not None and str(category).upper() != template.category:
+            if template.status == "APPROVED":
+                raise GraphError(100, "The category of an approved template cannot be changed.")
+            template.category = str(category).upper()
+        if components is not None:
+            template.components = components
+        template.status, template.rejected_reason = "PENDING", None
+        delay = sim.state.config.template_review_delay_s
+    if delay <= 0:
+        template_review_finish(sim, template.id)
+    else:
+        sim.scheduler.call_later(delay, template_review_finish, sim, template.id)
+    return Response.json(SUCCESS)
+
+
 ROUTES: dict[RouteKey, RouteHandler] = {
+    ("template", None, "POST"): template_edit,
     ("waba", "message_templates", "POST"): templates_create,
     ("waba", "message_templates", "GET"): templates_list,
     ("waba", "message_templates", "DELETE"): templates_delete,

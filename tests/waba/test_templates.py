@@ -14,10 +14,10 @@ ORDER_CONFIRMATION = {
     "language": "en_US",
     "category": "utility",
     "components": [
-        {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
+        {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}", "example": {"header_text": ["A-1"]}},
         {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is confirmed.", "example": {"body_text": [["Ana", "A-1"]]}},
         {"type": "FOOTER", "text": "Alpha Coffee"},
-        {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Track", "url": "https://alpha.example/t/{{1}}"}]},
+        {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Track", "url": "https://alpha.example/t/{{1}}", "example": ["https://alpha.example/t/A-1"]}]},
     ],
 }
 
@@ -63,7 +63,7 @@ def test_template_rules_give_per_field_errors_and_meta_is_not_asked(live_account
     bad.update(name="order", language="en_US", category="UTILITY")
     response = api_a.post_json(f"/api/v1/accounts/{live_account.pk}/templates", bad)
     fields = {d["field"]: d["message"] for d in response.json()["error"]["details"]}
-    assert fields.keys() == {"components.0.text", "components.1.text", "components.2.type"}
+    assert fields.keys() == {"components[0].text", "components[1].text", "components[2].type"}
     assert sim.requests(path_contains="message_templates") == []
     with in_tenant(tenant_a):
         assert not MessageTemplate.objects.exists()

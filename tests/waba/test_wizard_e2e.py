@@ -68,6 +68,8 @@ def test_a_valid_run_activates_the_account_claims_its_ids_and_subscribes_the_app
         ("GET", WABA_ID, "phone_numbers"),
         ("POST", WABA_ID, "subscribed_apps"),
         ("GET", WABA_ID, "message_templates"),  # once live: the WABA's templates are imported
+        ("POST", PHONE_ID, "whatsapp_business_profile"),  # the profile from step 4 goes to Meta
+        ("GET", PHONE_ID, "whatsapp_business_profile"),  # and is read back
     ]
     assert {r["authorization"] for r in completion_calls} == {"Bearer …" + TOKEN[-4:]}
     assert body["templates"] == {

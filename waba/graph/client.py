@@ -168,9 +168,27 @@ class GraphClient:
         language: str,
         category: str,
         components: Sequence[Mapping[str, Any]],
+        *,
+        parameter_format: str | None = None,
     ) -> dict[str, Any]:
-        body = {"name": name, "language": language, "category": str(category), "components": list(components)}
+        body: dict[str, Any] = {
+            "name": name,
+            "language": language,
+            "category": str(category),
+            "components": list(components),
+        }
+        if parameter_format:
+            body["parameter_format"] = parameter_format
         return self._request("POST", f"{waba_id}/message_templates", json_body=body)
+
+    def edit_template(
+        self, template_id: str, components: Sequence[Mapping[str, Any]], *, category: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /{template_id}`: new components (and category, before approval); Meta reviews again."""
+        body: dict[str, Any] = {"components": list(components)}
+        if category:
+            body["category"] = category
+        return self._request("POST", template_id, json_body=body)
 
     def list_templates(
         self,
@@ -217,6 +235,43 @@ class GraphClient:
         if typing_indicator:
             body["typing_indicator"] = {"type": "text"}
         return self._request("POST", f"{phone_number_id}/messages", json_body=body)
+
+    def upload_media(
+        self, phone_number_id: str, *, filename: str, content_type: str, data: bytes
+    ) -> dict[str, Any]:
+        """`POST /{phone_number_id}/media` (multipart); returns `{"id": media_id}`."""
+        form = {"messaging_product": meta.MESSAGING_PRODUCT, "type": content_type}
+        files = {"file": (filename, data, content_type)}
+        return self._request("POST", f"{phone_number_id}/media", form=form, files=files)
+
+    def upload_session_create(
+        self, app_id: str, *, file_length: int, file_type: str, file_name: str
+    ) -> dict[str, Any]:
+        """Start a resumable upload (`POST /{app_id}/uploads`); returns `{"id": "upload:..."}`."""
+        params = {"file_length": file_length, "file_type": file_type, "file_name": file_name}
+        return self._request("POST", f"{app_id}/uploads", params=params)
+
+    def upload_session_send(self, session_id: str, data: bytes, *, file_offset: int = 0) -> dict[str, Any]:
+        """Send the bytes of a resumable upload from `file_offset`; returns `{"h": handle}` when complete."""
+        return self._request(
+            "POST",
+            session_id,
+            content=data,
+            extra_headers={"file_offset": str(file_offset), "Authorization": f"OAuth {self._access_token}"},
+        )
+
+    def get_business_profile(
+        self, phone_number_id: str, fields: Sequence[str] = meta.PROFILE_FIELDS
+    ) -> dict[str, Any]:
+        answer = self._request(
+            "GET", f"{phone_number_id}/whatsapp_business_profile", params=_fields_param(fields)
+        )
+        items = answer.get("data")
+        return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+    def update_business_profile(self, phone_number_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        body = {"messaging_product": meta.MESSAGING_PRODUCT, **fields}
+        return self._request("POST", f"{phone_number_id}/whatsapp_business_profile", json_body=body)
 
     def get_media(self, media_id: str) -> dict[str, Any]:
         """Media metadata: `url` (short-lived), `mime_type`, `sha256`, `file_size`."""
@@ -305,6 +360,8 @@ class GraphClient:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         files: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
         secrets: Sequence[str] = (),
     ) -> dict[str, Any]:
         url_path = f"/{self.version}/{path.lstrip('/')}"
@@ -319,7 +376,8 @@ class GraphClient:
                 json=json_body,
                 data=form,
                 files=files,
-                headers=self._headers(),
+                content=content,
+                headers={**self._headers(), **(extra_headers or {})},
                 timeout=self.timeout,
             )
             status = response.status_code

@@ -32,6 +32,7 @@ from waba.services.phone_numbers import (
     phone_number_apply_meta,
     phone_number_in_waba_check,
 )
+from waba.services.profile import business_profile_push_quietly
 from waba.services.setup_steps import STEPS
 from waba.services.templates import templates_sync
 from waba.services.wizard import setup_progress, setup_step_store, setup_step_validate
@@ -108,6 +109,7 @@ def setup_complete(*, account: WhatsAppAccount) -> SetupResult:
         account.refresh_from_db()
         raise
     templates = templates_import(account=account)
+    business_profile_push_quietly(account=account)
     return SetupResult(
         account=account,
         callback_url=webhook_callback_url(app_id=account.app_id),

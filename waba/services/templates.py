@@ -6,16 +6,23 @@ A template's review result arrives later (webhook `message_template_status_updat
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from waba import meta
-from waba.errors import AccountNotReady, FieldsInvalid, TemplateExists, TemplateNotSubmittable
+from waba import meta, template_rules
+from waba.errors import (
+    AccountNotReady,
+    FieldsInvalid,
+    TemplateExists,
+    TemplateNotEditable,
+    TemplateNotSubmittable,
+)
 from waba.graph import GraphPermanentError
-from waba.models import MessageTemplate, WhatsAppAccount
+from waba.models import MessageTemplate, TemplateEdit, WhatsAppAccount
 from waba.services.credentials import meta_call, secret_value
 from waba.validation import StrictInput, fields_parse
 
@@ -28,9 +35,15 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+def _known_language(value: str) -> str:
+    if value not in meta.TEMPLATE_LANGUAGES:
+        raise ValueError("Not a language Meta supports for templates (e.g. en_US, de, pt_BR).")
+    return value
+
+
 class TemplateInput(StrictInput):
     name: Annotated[str, StringConstraints(max_length=meta.TEMPLATE_NAME_MAX_CHARS, pattern=meta.TEMPLATE_NAME_PATTERN.pattern)]
-    language: Annotated[str, StringConstraints(pattern=meta.TEMPLATE_LANGUAGE_PATTERN.pattern)]
+    language: Annotated[str, AfterValidator(_known_language)]
     category: Annotated[Literal["MARKETING", "UTILITY", "AUTHENTICATION"], BeforeValidator(_upper)]
     components: Annotated[list[dict[str, Any]], Field(min_length=1)]
 
@@ -85,75 +98,8 @@ def template_parameter_counts(components: list[dict]) -> dict[str, Any]:
 
 
 def template_components_check(*, components: list[dict], category: str) -> list[dict]:
-    """Meta's structural rules (META.md): one BODY with text up to 1,024 characters and variables
-    {{1}}..{{n}} in order, a HEADER of a known format (text up to 60, one variable), a FOOTER up to
-    60 without variables, up to 10 BUTTONS. Authentication templates have Meta-written text.
-    """
-    errors: list[dict] = []
-
-    def error(path: str, message: str, kind: str = "value_error") -> None:
-        errors.append({"field": f"components.{path}", "message": message, "type": kind})
-
-    kinds = [str(c.get("type", "")).upper() for c in components]
-    for position, kind in enumerate(kinds):
-        if kind not in meta.TemplateComponentType.__members__:
-            error(f"{position}.type", f"Must be one of {', '.join(meta.TemplateComponentType)}.")
-        elif kinds.count(kind) > 1 and kinds.index(kind) != position:
-            error(f"{position}.type", f"Only one {kind} component is allowed.")
-    authentication = category == meta.TemplateCategory.AUTHENTICATION
-    index, body = _component(components, "BODY")
-    if body is None:
-        error("", "A BODY component is required.", "missing")
-    elif not authentication:
-        text = body.get("text")
-        if not isinstance(text, str) or not text.strip():
-            error(f"{index}.text", "The body text is required.", "missing")
-        elif len(text) > meta.TEMPLATE_BODY_MAX_CHARS:
-            error(f"{index}.text", f"At most {meta.TEMPLATE_BODY_MAX_CHARS} characters.")
-        elif not _positional_in_order(text):
-            error(f"{index}.text", "Variables must be {{1}}, {{2}} ... without gaps, starting at 1.")
-    index, header = _component(components, "HEADER")
-    if header is not None:
-        header_format = str(header.get("format", "TEXT")).upper()
-        if header_format not in meta.TEMPLATE_HEADER_FORMATS:
-            error(f"{index}.format", f"Must be one of {', '.join(sorted(meta.TEMPLATE_HEADER_FORMATS))}.")
-        elif header_format == "TEXT":
-            text = header.get("text")
-            if not isinstance(text, str) or not text.strip():
-                error(f"{index}.text", "A text header needs text.", "missing")
-            elif len(text) > meta.TEMPLATE_HEADER_TEXT_MAX_CHARS:
-                error(f"{index}.text", f"At most {meta.TEMPLATE_HEADER_TEXT_MAX_CHARS} characters.")
-            elif len(template_variables(text)) > meta.TEMPLATE_HEADER_MAX_VARIABLES or not _positional_in_order(text):
-                error(f"{index}.text", "A header may hold one variable, {{1}}.")
-    index, footer = _component(components, "FOOTER")
-    if footer is not None and not authentication:
-        text = footer.get("text")
-        if not isinstance(text, str) or not text.strip():
-            error(f"{index}.text", "A footer needs text.", "missing")
-        elif len(text) > meta.TEMPLATE_FOOTER_MAX_CHARS:
-            error(f"{index}.text", f"At most {meta.TEMPLATE_FOOTER_MAX_CHARS} characters.")
-        elif template_variables(text):
-            error(f"{index}.text", "A footer cannot hold variables.")
-    index, buttons = _component(components, "BUTTONS")
-    if buttons is not None:
-        items = buttons.get("buttons")
-        if not isinstance(items, list) or not 1 <= len(items) <= meta.TEMPLATE_BUTTONS_MAX:
-            error(f"{index}.buttons", f"Give 1 to {meta.TEMPLATE_BUTTONS_MAX} buttons.")
-        else:
-            for position, button in enumerate(items):
-                button_type = str((button or {}).get("type", "")).upper() if isinstance(button, dict) else ""
-                if button_type not in meta.TEMPLATE_BUTTON_TYPES:
-                    error(f"{index}.buttons.{position}.type", f"Must be one of {', '.join(sorted(meta.TEMPLATE_BUTTON_TYPES))}.")
-                elif button_type == "URL" and not (button.get("url") or "").startswith(("https://", "http://")):
-                    error(f"{index}.buttons.{position}.url", "A URL button needs an http(s) URL.")
-    return errors
-
-
-def _positional_in_order(text: str) -> bool:
-    found = template_variables(text)
-    if not all(item.isdigit() for item in found):
-        return False
-    return {int(item) for item in found} == set(range(1, len(found) + 1))
+    """Meta's component rules (`waba.template_rules`): per-field errors, empty when acceptable."""
+    return template_rules.components_errors(components=components, category=category)
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -172,9 +118,7 @@ def template_create(*, account: WhatsAppAccount, data: Any, submit: bool = True)
     Meta's id. Without `submit` it is stored as a DRAFT. Meta is asked first: a refusal stores nothing.
     """
     values = fields_parse(TemplateInput, data)
-    errors = template_components_check(components=values.components, category=values.category)
-    if errors:
-        raise FieldsInvalid("The template breaks Meta's rules.", details=errors)
+    _rules_enforce(components=values.components, category=values.category)
     if MessageTemplate.objects.filter(account=account, name=values.name, language=values.language).exists():
         raise TemplateExists(
             f"The template {values.name} ({values.language}) already exists for this account.",
@@ -202,18 +146,31 @@ def template_submit(*, template: MessageTemplate) -> MessageTemplate:
             f"The template is {template.status}; only DRAFT or DELETED templates can be submitted. "
             "Create a new template (or a new language) to change an existing one.",
         )
+    _rules_enforce(components=template.components, category=template.category)
     _submit(template)
     template.save()
     return template
 
 
+def _rules_enforce(*, components: list[dict], category: str) -> None:
+    errors = template_components_check(components=components, category=category)
+    if errors:
+        raise FieldsInvalid("The template breaks Meta's rules.", details=errors)
+
+
 def _submit(template: MessageTemplate) -> None:
     account = template.account
     _require_credentials(account)
+    named = template_rules.parameter_format(template.components) == template_rules.NAMED
     with meta_call(account=account, doing="create the template") as client:
         try:
             answer = client.create_template(
-                account.waba_id, template.name, template.language, template.category, template.components
+                account.waba_id,
+                template.name,
+                template.language,
+                template.category,
+                template.components,
+                parameter_format=template_rules.NAMED if named else None,
             )
         except GraphPermanentError as error:
             if error.subcode == ALREADY_EXISTS_SUBCODE:
@@ -226,6 +183,75 @@ def _submit(template: MessageTemplate) -> None:
     template.status = str(answer.get("status") or TemplateStatus.PENDING).upper()
     template.category = str(answer.get("category") or template.category).upper()
     template.rejection_reason = ""
+
+
+def template_edit(*, template: MessageTemplate, components: Any, category: str | None = None) -> MessageTemplate:
+    """Change a template's components (and category while not approved).
+
+    A DRAFT changes here only. APPROVED, REJECTED and PAUSED templates are edited on Meta
+    (`POST /{template_id}`) and go back to review (PENDING); an approved one at most
+    `TEMPLATE_EDITS_PER_DAY` times per 24 hours and `TEMPLATE_EDITS_PER_MONTH` per 30 days.
+    """
+    category = str(category or template.category).upper()
+    if category not in meta.TemplateCategory.__members__:
+        raise FieldsInvalid(
+            "Unknown category.",
+            details=[{"field": "category", "message": f"Must be one of {', '.join(meta.TemplateCategory)}.", "type": "value_error"}],
+        )
+    draft = template.status == "DRAFT"
+    if not draft and template.status not in meta.TEMPLATE_EDITABLE_STATUSES:
+        raise TemplateNotEditable(
+            f"The template is {template.status}; Meta allows editing APPROVED, REJECTED or PAUSED templates."
+        )
+    if template.status == TemplateStatus.APPROVED and category != template.category:
+        raise TemplateNotEditable(
+            "The category of an approved template cannot be changed.",
+            details=[{"field": "category", "message": "cannot change once approved", "type": "not_editable"}],
+        )
+    if not isinstance(components, list):
+        raise FieldsInvalid("Give a list of components.", details=[{"field": "components", "message": "Give a list of components.", "type": "value_error"}])
+    _rules_enforce(components=components, category=category)
+    if draft:
+        template.components, template.category = components, category
+        _counts_set(template)
+        template.save()
+        return template
+    if template.status == TemplateStatus.APPROVED:
+        _edit_limits_check(template)
+    account = template.account
+    _require_credentials(account)
+    with meta_call(account=account, doing="edit the template") as client:
+        client.edit_template(
+            template.meta_template_id,
+            components,
+            category=category if category != template.category else None,
+        )
+    with transaction.atomic():
+        TemplateEdit.objects.create(template=template, status_before=template.status, components_before=template.components)
+        template.components, template.category = components, category
+        template.status, template.rejection_reason = TemplateStatus.PENDING.value, ""
+        _counts_set(template)
+        template.save()
+    return template
+
+
+def _edit_limits_check(template: MessageTemplate) -> None:
+    now = timezone.now()
+    approved_edits = TemplateEdit.objects.filter(template=template, status_before=TemplateStatus.APPROVED)
+    if approved_edits.filter(edited_at__gte=now - timedelta(days=1)).count() >= meta.TEMPLATE_EDITS_PER_DAY:
+        raise TemplateNotEditable(
+            f"Meta allows {meta.TEMPLATE_EDITS_PER_DAY} edit of an approved template per 24 hours. Try again later."
+        )
+    if approved_edits.filter(edited_at__gte=now - timedelta(days=30)).count() >= meta.TEMPLATE_EDITS_PER_MONTH:
+        raise TemplateNotEditable(
+            f"Meta allows {meta.TEMPLATE_EDITS_PER_MONTH} edits of an approved template per 30 days."
+        )
+
+
+def template_copy(*, template: MessageTemplate, language: str) -> MessageTemplate:
+    """The same template in another language, as a DRAFT to translate and then submit."""
+    data = {"name": template.name, "language": language, "category": template.category, "components": template.components}
+    return template_create(account=template.account, data=data, submit=False)
 
 
 def template_delete(*, template: MessageTemplate) -> None:
