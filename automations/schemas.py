@@ -139,7 +139,7 @@ class BuiltinsInstalledOut(Schema):
 # --- conversation states and handoffs -----------------------------------------------------------------
 
 
-class ContactRef(Schema):
+class AutomationContactRef(Schema):
     id: int
     wa_id: str
     profile_name: str
@@ -147,7 +147,7 @@ class ContactRef(Schema):
 
 class ConversationStateOut(Schema):
     id: int
-    contact: ContactRef
+    contact: AutomationContactRef
     phone_number_id: str
     workflow_name: str
     workflow_version: int
@@ -177,7 +177,7 @@ class HandoffCloseIn(Schema):
 
 class HandoffOut(Schema):
     id: int
-    contact: ContactRef
+    contact: AutomationContactRef
     phone_number_id: str
     reason: str
     opened_by: str

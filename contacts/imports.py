@@ -102,6 +102,11 @@ def import_upload(*, chunks: Iterable[bytes], filename: str, created_by: str = "
         if size == 0:
             raise ImportInvalid("The file is empty.", details=[problem("file", "empty", "required")])
         job.size = size
+        if b"\x00" in head:  # text files hold no NUL byte: an image, a spreadsheet, an archive...
+            raise ImportInvalid(
+                "The file is not a CSV text file (it holds binary data); export it as CSV first.",
+                details=[problem("file", "not CSV", "not_csv")],
+            )
         job.encoding = _encoding_of(head)
         rows = []
         try:
@@ -109,7 +114,7 @@ def import_upload(*, chunks: Iterable[bytes], filename: str, created_by: str = "
                 rows.append(row)
                 if len(rows) > SAMPLE_ROWS:
                     break
-        except csv.Error as error:
+        except (csv.Error, UnicodeDecodeError) as error:
             raise ImportInvalid(
                 f"The file is not readable as CSV: {error}.", details=[problem("file", "not CSV", "not_csv")]
             ) from None

@@ -14,10 +14,10 @@ from integrations.schemas import (
     EndpointIn,
     EndpointOut,
     EndpointPatch,
+    EndpointSecretRolledOut,
     EndpointWithSecretOut,
-    SecretOut,
 )
-from platform_core.api import paginated
+from platform_core.api import RowId, paginated
 
 router = Router(tags=["webhook endpoints"])
 
@@ -54,7 +54,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int):
     return Status(204, None)
 
 
-@router.post("/webhook-endpoints/{int:endpoint_id}/roll-secret", response=SecretOut)
+@router.post("/webhook-endpoints/{int:endpoint_id}/roll-secret", response=EndpointSecretRolledOut)
 def endpoint_secret_roll(request: HttpRequest, endpoint_id: int):
     """A new secret, shown only now; the old one keeps signing too for 24 hours."""
     endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
@@ -73,7 +73,7 @@ def endpoint_test_send(request: HttpRequest, endpoint_id: int):
 @paginated
 def delivery_list(
     request: HttpRequest,
-    endpoint_id: int | None = None,
+    endpoint_id: RowId | None = None,
     state: Delivery.State | None = None,
     event_type: str | None = None,
 ):

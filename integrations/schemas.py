@@ -43,7 +43,7 @@ class EndpointWithSecretOut(EndpointOut):
     secret: str = Field(description="Shown only now: store it to verify signatures.")
 
 
-class SecretOut(Schema):
+class EndpointSecretRolledOut(Schema):
     secret: str = Field(description="The new secret, shown only now.")
     previous_secret_expires_at: datetime
 

@@ -413,7 +413,10 @@ class MediaAssetOut(Schema):
     expires_at: datetime | None
 
 
-class BusinessProfileOut(Schema):
+class MetaBusinessProfileOut(Schema):
+    """The profile as the platform pushed it to Meta and read it back (the setup step's own fields are
+    the account's `business_profile`)."""
+
     about: str
     address: str
     description: str
@@ -425,6 +428,7 @@ class BusinessProfileOut(Schema):
 
 
 @router.get("/accounts/{int:account_id}/media", response=list[MediaAssetOut], tags=["media"])
+@paginated
 def media_list(request: HttpRequest, account_id: int):
     return media.media_assets_of(account=selectors.account_get(account_id=account_id))
 
@@ -449,14 +453,14 @@ def media_get(request: HttpRequest, asset_id: int):
     return media.media_asset_get(asset_id=asset_id)
 
 
-@router.get("/accounts/{int:account_id}/business-profile", response=BusinessProfileOut, tags=["business profile"])
+@router.get("/accounts/{int:account_id}/business-profile", response=MetaBusinessProfileOut, tags=["business profile"])
 def business_profile_get(request: HttpRequest, account_id: int):
     return profile.business_profile_of(account=selectors.account_get(account_id=account_id))
 
 
 @router.patch(
     "/accounts/{int:account_id}/business-profile",
-    response=BusinessProfileOut,
+    response=MetaBusinessProfileOut,
     tags=["business profile"],
     openapi_extra=_json_body(profile.BusinessProfileInput.model_json_schema()),
 )
@@ -467,7 +471,7 @@ def business_profile_update(request: HttpRequest, account_id: int, payload: Body
 
 
 @router.post(
-    "/accounts/{int:account_id}/business-profile/refresh", response=BusinessProfileOut, tags=["business profile"]
+    "/accounts/{int:account_id}/business-profile/refresh", response=MetaBusinessProfileOut, tags=["business profile"]
 )
 def business_profile_refresh(request: HttpRequest, account_id: int):
     """Read the profile back from Meta."""

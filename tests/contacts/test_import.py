@@ -140,3 +140,18 @@ def test_an_import_of_another_workspace_is_not_found(api_a, tenant_b, in_tenant)
         theirs = upload(CSV_TEXT)
     assert api_a.get(f"/api/v1/contacts/imports/{theirs.pk}").status_code == 404
     assert api_a.get(f"/api/v1/contacts/imports/{theirs.pk}/errors").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("photo.gif", b"GIF87a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x08\x04;"),
+        ("table.xlsx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00"),
+    ],
+)
+def test_a_file_that_is_not_csv_text_is_refused_with_a_clear_error(api_a, name, content):
+    response = api_a.post("/api/v1/contacts/imports", {"file": SimpleUploadedFile(name, content)})
+
+    assert response.status_code == 422, response.content
+    body = response.json()["error"]
+    assert body["code"] == "import_invalid" and "CSV" in body["message"]

@@ -101,6 +101,7 @@ def test_lists_that_returned_everything_are_paged(api_a, platform_api, tenant_a,
 WHOLE_LISTS = {
     "/api/v1/accounts/{account_id}/phone-numbers",  # one account's numbers; Meta caps them per WABA
     "/api/v1/flows/endpoint-keys",  # one key per phone number
+    "/api/v1/template-starters",  # the fixed starter library shipped with the platform
 }
 # Integers whose other bound is checked by the service together with the other fields (all errors at once).
 HALF_BOUNDED = {"PATCH /api/v1/accounts/{account_id} body.rate_limit_per_minute",
