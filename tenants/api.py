@@ -15,6 +15,8 @@ from tenants.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
     ApiKeyOut,
+    ApiKeysRevokeAllIn,
+    ApiKeysRevokedOut,
     InvitationIn,
     InvitationOut,
     MeOut,
@@ -146,11 +148,24 @@ def api_key_list(request: TenantRequest):
 
 @tenant_router.post("/api-keys", response={201: ApiKeyCreatedOut})
 def api_key_create(request: TenantRequest, payload: ApiKeyIn):
+    """A new key of this workspace, with at most the scopes of the key that creates it."""
     created = services.api_key_create(
-        tenant=request.tenant, name=payload.name, created_by=f"api-key:{request.auth.prefix}"
+        tenant=request.tenant,
+        name=payload.name,
+        created_by=f"api-key:{request.auth.prefix}",
+        scopes=payload.scopes,
+        expires_at=payload.expires_at,
+        creator=request.auth,
     )
     key = created.api_key
     return Status(201, {**ApiKeyOut.from_orm(key).dict(), "key": created.key})
+
+
+@tenant_router.post("/api-keys/revoke-all", response=ApiKeysRevokedOut)
+def api_keys_revoke_all(request: TenantRequest, payload: ApiKeysRevokeAllIn):
+    """Revoke every key of this workspace; the calling key stays live unless `include_self` is true."""
+    keep = None if payload.include_self else request.auth.id
+    return {"revoked": services.api_keys_revoke_all(tenant=request.tenant, keep_key_id=keep)}
 
 
 @tenant_router.delete("/api-keys/{key_id}", response=ApiKeyOut)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -46,11 +48,27 @@ class Domain(DomainMixin):
         return self.domain
 
 
+# What a tenant key may do; tenants.auth maps each request of the tenant API to one of these.
+SCOPE_READ = "read"
+SCOPE_SEND = "send"
+SCOPE_MANAGE = "manage"
+SCOPE_KEYS = "keys"
+SCOPE_BILLING = "billing"
+TENANT_KEY_SCOPES = (SCOPE_READ, SCOPE_SEND, SCOPE_MANAGE, SCOPE_KEYS, SCOPE_BILLING)
+
+# What a platform key may do on the platform API.
+SCOPE_TENANTS_READ = "tenants:read"
+SCOPE_TENANTS_WRITE = "tenants:write"
+SCOPE_TENANTS_DELETE = "tenants:delete"
+PLATFORM_KEY_SCOPES = (SCOPE_TENANTS_READ, SCOPE_TENANTS_WRITE, SCOPE_TENANTS_DELETE, SCOPE_BILLING)
+
+
 class ApiKey(models.Model):
     """A bearer key. Only its SHA-256 hash is stored; the full key is shown once.
 
     A key with a tenant is valid only on that tenant's host; a key without one is a
-    platform key for the platform API on the public host.
+    platform key for the platform API on the public host. A key may do only what its
+    `scopes` allow, and nothing after `expires_at`.
     """
 
     tenant = models.ForeignKey(
@@ -62,7 +80,11 @@ class ApiKey(models.Model):
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_from = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Space-separated, as OAuth writes them; empty allows nothing. Set by tenants.services.api_key_create.
+    scopes = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = "API key"
@@ -79,6 +101,16 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list
 
 
 class MetaRoute(models.Model):

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from ninja import Field, Path, Schema
 
+from platform_core.api import UtcDateTime
+from tenants.models import TENANT_KEY_SCOPES, ApiKey
 from tenants.services import SLUG_PATTERN
 
 
@@ -28,7 +30,9 @@ class TenantOut(Schema):
 
 
 class InvitationIn(Schema):
-    username: str = Field(max_length=150, description="Created (as a superuser) when the tenant has no such user.")
+    username: str = Field(
+        max_length=150, description="Created (as a superuser) when the tenant has no such user."
+    )
     email: str = Field("", max_length=254)
 
 
@@ -53,16 +57,41 @@ class TenantDeleteIn(Schema):
 
 class ApiKeyIn(Schema):
     name: str
+    scopes: list[Annotated[str, Field(max_length=32)]] | None = Field(
+        None,
+        max_length=len(TENANT_KEY_SCOPES),
+        description=f"Any of {', '.join(TENANT_KEY_SCOPES)}; at most the scopes of the key that creates it. "
+        "Defaults to the creating key's scopes.",
+    )
+    expires_at: UtcDateTime | None = Field(
+        None, description="After this time the key answers 401 api_key_expired."
+    )
 
 
 class ApiKeyOut(Schema):
     id: int
     name: str
     prefix: str
+    scopes: list[str]
     created_by: str
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
+    last_used_from: str | None = Field(description="The address the key was last used from.")
     revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_scopes(obj: ApiKey | dict) -> list[str]:
+        # A key, or a key already shaped by this schema with the clear key added (ApiKeyCreatedOut).
+        return obj["scopes"] if isinstance(obj, dict) else obj.scope_list
+
+
+class ApiKeysRevokeAllIn(Schema):
+    include_self: bool = Field(False, description="Revoke the key making this request too.")
+
+
+class ApiKeysRevokedOut(Schema):
+    revoked: int
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
@@ -96,4 +125,3 @@ class MeOut(Schema):
 
 TenantSlug = Annotated[str, Path(pattern=SLUG_PATTERN.pattern, description="The tenant's slug.")]
 """A tenant in a URL: anything that cannot be a slug (a NUL, a slash) is a 422 naming `path.slug`."""
-

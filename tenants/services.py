@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from platform_core.errors import DomainError
 from tenants.errors import (
     ApiKeyNotFound,
     DeletionNotConfirmed,
@@ -20,7 +25,7 @@ from tenants.errors import (
     TenantSlugTaken,
 )
 from tenants.invitations import IssuedInvitation, tenant_user_invite, tenant_user_name_check
-from tenants.models import ApiKey, Domain, Tenant
+from tenants.models import PLATFORM_KEY_SCOPES, TENANT_KEY_SCOPES, ApiKey, Domain, Tenant
 from tenants.schema_clone import schema_clone
 from tenants.selectors import customer_tenants
 from tenants.signals import tenant_resumed
@@ -110,7 +115,9 @@ def tenant_create(
         raise TenantSlugInvalid("A tenant needs a name.", details=[{"field": "name"}], code="invalid_name")
     admin_email = (admin_email or "").strip()
     admin_username = (admin_username or "").strip() or admin_email or TENANT_ADMIN_USERNAME
-    tenant_user_name_check(username=admin_username, email=admin_email, fields=("admin_username", "admin_email"))
+    tenant_user_name_check(
+        username=admin_username, email=admin_email, fields=("admin_username", "admin_email")
+    )
     if Tenant.objects.filter(slug=slug).exists() or schema_exists(tenant_schema_name(slug)):
         raise TenantSlugTaken(f"A tenant with the slug {slug!r} already exists.", details=[{"field": "slug"}])
 
@@ -207,8 +214,82 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def api_key_create(*, tenant: Tenant | None, name: str, created_by: str = "") -> CreatedApiKey:
-    """Mint a key. `tenant=None` makes a platform key for the platform API."""
+# The last use of a key is written at most this often, so a busy key costs no write per request.
+API_KEY_LAST_USED_INTERVAL = timedelta(minutes=1)
+
+
+class ApiKeyScopeInvalid(DomainError):
+    code = "invalid_scope"
+    status = 422
+
+
+class ApiKeyExpiryInvalid(DomainError):
+    code = "invalid_expiry"
+    status = 422
+
+
+class ScopeExceedsCreator(DomainError):
+    """A key tried to mint a key that may do more than itself."""
+
+    code = "scope_exceeds_creator"
+    status = 403
+
+
+class ApiKeyExpired(DomainError):
+    code = "api_key_expired"
+    status = 401
+
+
+def api_key_scopes_of_kind(tenant: Tenant | None) -> tuple[str, ...]:
+    """Every scope a tenant key (or, for `tenant=None`, a platform key) can hold, in display order."""
+    return TENANT_KEY_SCOPES if tenant is not None else PLATFORM_KEY_SCOPES
+
+
+def _api_key_scopes_choose(
+    *, tenant: Tenant | None, scopes: Iterable[str] | None, creator: ApiKey | None
+) -> list[str]:
+    known = api_key_scopes_of_kind(tenant)
+    if scopes is None:
+        # Without a choice a key gets what its creator holds; a person (admin, console) grants all.
+        wanted = set(creator.scope_list if creator is not None else known)
+    else:
+        wanted = set(scopes)
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise ApiKeyScopeInvalid(
+            f"Unknown scope(s): {', '.join(unknown)}. Valid scopes: {', '.join(known)}.",
+            details={"unknown": unknown, "valid": list(known)},
+        )
+    if not wanted:
+        raise ApiKeyScopeInvalid("A key needs at least one scope.", details={"valid": list(known)})
+    if creator is not None:
+        beyond = [scope for scope in known if scope in wanted and not creator.has_scope(scope)]
+        if beyond:
+            raise ScopeExceedsCreator(
+                f"A key cannot grant more than it holds: this key lacks {', '.join(beyond)} "
+                f"(its scopes: {', '.join(creator.scope_list) or 'none'}).",
+                details={"exceeding": beyond, "creator_scopes": creator.scope_list},
+            )
+    return [scope for scope in known if scope in wanted]
+
+
+def api_key_create(
+    *,
+    tenant: Tenant | None,
+    name: str,
+    created_by: str = "",
+    scopes: Iterable[str] | None = None,
+    expires_at: datetime | None = None,
+    creator: ApiKey | None = None,
+) -> CreatedApiKey:
+    """Mint a key. `tenant=None` makes a platform key for the platform API.
+
+    `scopes=None` grants the creating key's scopes, or every scope when a person creates it;
+    a `creator` key may grant only scopes it holds itself.
+    """
+    chosen = _api_key_scopes_choose(tenant=tenant, scopes=scopes, creator=creator)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApiKeyExpiryInvalid("expires_at must be in the future.")
     prefix_marker = settings.PLATFORM_API_KEY_PREFIX if tenant is None else settings.API_KEY_PREFIX
     public_part = prefix_marker + secrets.token_hex(4)
     key = f"{public_part}_{secrets.token_urlsafe(32)}"
@@ -218,6 +299,8 @@ def api_key_create(*, tenant: Tenant | None, name: str, created_by: str = "") ->
         prefix=public_part,
         key_hash=_hash_key(key),
         created_by=created_by[:150],
+        scopes=" ".join(chosen),
+        expires_at=expires_at,
     )
     return CreatedApiKey(api_key=api_key, key=key)
 
@@ -234,14 +317,43 @@ def api_key_revoke(*, tenant: Tenant | None, key_id: int) -> ApiKey:
     return api_key
 
 
-def api_key_authenticate(*, key: str, tenant: Tenant | None) -> ApiKey | None:
-    """The live key matching `key` that belongs to `tenant` (None: platform keys), else None."""
+def api_keys_revoke_all(*, tenant: Tenant | None, keep_key_id: int | None = None) -> int:
+    """Revoke every live key of `tenant` (None: platform keys) but `keep_key_id`; how many were revoked."""
+    live = ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True)
+    if keep_key_id is not None:
+        live = live.exclude(id=keep_key_id)
+    return live.update(revoked_at=timezone.now())
+
+
+def _ip_or_none(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def api_key_authenticate(*, key: str, tenant: Tenant | None, address: str = "") -> ApiKey | None:
+    """The live key matching `key` that belongs to `tenant` (None: platform keys), else None.
+
+    Raises ApiKeyExpired for a key of `tenant` past its `expires_at`, so its holder learns why. Records
+    when and from which address (`address`, the client's IP) the key was last used, at most once a
+    minute per key.
+    """
     if not key or len(key) > 200:
         return None
     api_key = ApiKey.objects.filter(key_hash=_hash_key(key), revoked_at__isnull=True).first()
     if api_key is None or api_key.tenant_id != (tenant.id if tenant else None):
         return None
     now = timezone.now()
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
+    if api_key.is_expired(now):
+        raise ApiKeyExpired(
+            f"This API key expired at {api_key.expires_at.isoformat() if api_key.expires_at else ''}; "
+            "create a new one."
+        )
+    stale_before = now - API_KEY_LAST_USED_INTERVAL
+    if api_key.last_used_at is None or api_key.last_used_at <= stale_before:
+        # The condition is repeated in the UPDATE so concurrent requests write it once.
+        ApiKey.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), id=api_key.id
+        ).update(last_used_at=now, last_used_from=_ip_or_none(address))
     return api_key
