@@ -1,5 +1,6 @@
 """Tenant API of contacts: `/contacts...` (list, search, filters, CRUD, tags, block, consent, export,
-attribute definitions, CSV imports).
+attribute definitions, CSV imports) and `/segments...` (saved audiences, their live counts, pages and
+export).
 
 Deleting a contact erases it with its conversations, messages, consent history, automation state
 and Flow answers: the right answer to a customer who asks to be forgotten. Business records (orders,
@@ -8,16 +9,17 @@ tickets) stay, without the contact.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import File, Query, Router, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from contacts import imports, selectors, services
+from contacts import imports, segments, selectors, services
 from contacts.errors import AttributeDefinitionNotFound
-from contacts.models import AttributeDefinition, ConsentEvent
+from contacts.models import AttributeDefinition, ConsentEvent, Segment
 from contacts.schemas import (
     AttributeDefinitionIn,
     AttributeDefinitionOut,
@@ -39,6 +41,7 @@ from contacts.schemas import (
     import_out,
 )
 from messaging.models import Contact
+from platform_core.api import MAX_PAGE_SIZE
 
 router = Router(tags=["contacts"])
 
@@ -269,3 +272,141 @@ def import_get(request: HttpRequest, job_id: int):
 def import_errors(request: HttpRequest, job_id: int):
     job = imports.import_get(job_id=job_id)
     return export_response(imports.import_errors_lines(job=job), filename=f"import-{job.pk}-errors.csv")
+
+
+# --- segments ------------------------------------------------------------------------------------
+
+DEFINITION_HELP = (
+    '{"match": "all" | "any", "conditions": [{"kind": ..., "operator": ..., "key": ..., "value": ...}]}. '
+    "Kinds and operators: tags (has_any, has_all, has_none; value: list of tags); attribute (key; "
+    "equals, not_equals, greater and less for number and date attributes, is_set, not_set; value typed "
+    "as the attribute); opt_in (opted_in, opted_out, unknown); blocked (blocked, not_blocked); activity "
+    "(inbound_within_days with value N, never_wrote, window_open); broadcast (received_within_days, "
+    "replied_within_days; value N)."
+)
+
+
+class SegmentIn(Schema):
+    name: str = Field(max_length=1000)
+    description: str = Field("", max_length=5000)
+    definition: dict[str, Any] = Field(description=DEFINITION_HELP)
+
+
+class SegmentPatch(Schema):
+    name: str | None = Field(None, max_length=1000)
+    description: str | None = Field(None, max_length=5000)
+    definition: dict[str, Any] | None = Field(None, description=DEFINITION_HELP)
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    definition: dict[str, Any]
+    count: int = Field(description="Contacts matching it now.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class SegmentPreviewIn(Schema):
+    definition: dict[str, Any] = Field(description=DEFINITION_HELP)
+
+
+class SegmentPreviewOut(Schema):
+    count: int
+    items: list[ContactOut] = Field(description=f"The newest {segments.PREVIEW_SIZE} matching contacts.")
+
+
+class SegmentContactsQuery(Schema):
+    cursor: str | None = Field(None, max_length=200, description="The `next_cursor` of the previous page.")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+def _segment_out(segment: Segment, count: int | None = None) -> dict[str, Any]:
+    if count is None:
+        count = segments.segment_contacts(definition=segment.definition).count()
+    return {
+        "id": segment.pk,
+        "name": segment.name,
+        "description": segment.description,
+        "definition": segment.definition,
+        "count": count,
+        "created_at": segment.created_at,
+        "updated_at": segment.updated_at,
+    }
+
+
+def _contacts_out(contacts: list[Contact]) -> list[dict[str, Any]]:
+    totals = selectors.totals_for([contact.pk for contact in contacts])
+    return [contact_out(contact, totals.get(contact.pk)) for contact in contacts]
+
+
+@router.get("/segments", response=list[SegmentOut], summary="List segments with their counts")
+def segments_list(request: HttpRequest):
+    return [_segment_out(segment, count) for segment, count in segments.segments_with_counts()]
+
+
+@router.post(
+    "/segments",
+    response={201: SegmentOut},
+    summary="Create a segment",
+    description="422 `validation_error` names each refused part of the definition, e.g. "
+    "`definition.conditions[0].key` for an unknown attribute.",
+)
+def segment_create(request: HttpRequest, payload: SegmentIn):
+    return Status(201, _segment_out(segments.segment_create(**payload.dict())))
+
+
+@router.post(
+    "/segments/preview",
+    response=SegmentPreviewOut,
+    summary="Preview a definition",
+    description="The count and the newest contacts of a definition, without saving it.",
+)
+def segment_preview(request: HttpRequest, payload: SegmentPreviewIn):
+    count, contacts = segments.segment_preview(definition=payload.definition)
+    return {"count": count, "items": _contacts_out(contacts)}
+
+
+@router.get("/segments/{int:segment_id}", response=SegmentOut, summary="Get a segment")
+def segment_get(request: HttpRequest, segment_id: int):
+    return _segment_out(segments.segment_get(segment_id=segment_id))
+
+
+@router.patch("/segments/{int:segment_id}", response=SegmentOut, summary="Edit a segment")
+def segment_update(request: HttpRequest, segment_id: int, payload: SegmentPatch):
+    segment = segments.segment_get(segment_id=segment_id)
+    return _segment_out(segments.segment_update(segment=segment, **payload.dict(exclude_unset=True)))
+
+
+@router.delete("/segments/{int:segment_id}", response={204: None}, summary="Delete a segment")
+def segment_delete(request: HttpRequest, segment_id: int):
+    segments.segment_delete(segment=segments.segment_get(segment_id=segment_id))
+    return Status(204, None)
+
+
+@router.get(
+    "/segments/{int:segment_id}/contacts",
+    response=ContactPage,
+    summary="A segment's contacts",
+    description="Newest first, in the contacts list's shape; page with `cursor`.",
+)
+def segment_contacts(request: HttpRequest, segment_id: int, query: Query[SegmentContactsQuery]):
+    segment = segments.segment_get(segment_id=segment_id)
+    page, next_cursor = segments.segment_contacts_page(
+        segment=segment, cursor=query.cursor, limit=query.limit
+    )
+    return {"items": _contacts_out(page), "next_cursor": next_cursor}
+
+
+@router.get(
+    "/segments/{int:segment_id}/export",
+    response={200: None},
+    summary="Export a segment as CSV",
+    description="The segment's contacts in the contacts export's columns (streamed).",
+)
+def segment_export(request: HttpRequest, segment_id: int):
+    segment = segments.segment_get(segment_id=segment_id)
+    return export_response(
+        segments.segment_export_lines(segment=segment), filename=f"segment-{segment.pk}.csv"
+    )

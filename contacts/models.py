@@ -145,3 +145,23 @@ class ImportRowError(models.Model):
 
     class Meta:
         ordering = ["job", "row_number", "id"]
+
+
+class Segment(models.Model):
+    """A saved audience: contacts matching a filter definition, evaluated live on every read.
+
+    `definition` is {"match": "all" | "any", "conditions": [...]}, checked by
+    contacts.segments.segment_definition_clean before it is stored.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(max_length=500, blank=True, default="")
+    definition = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,7 @@
 """Console pages: contacts (list with search and filters, a contact's page, create and edit, tags,
 consent, block, delete), the CSV import (upload, map the columns, follow the progress, download the
-errors), the export of a filtered list and the attribute definitions.
+errors), the export of a filtered list and the attribute definitions. Segments live in
+console/views/segments.py, whose URLs are included here.
 
 Views stay thin over contacts.services, contacts.selectors and contacts.imports; the errors those
 raise ({field, message} details) are shown next to the form's fields.
@@ -20,6 +21,7 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console.access import tenant_console_view
+from console.views import segments as segment_views
 from contacts import imports, selectors, services
 from contacts.errors import ContactNotFound, ImportJobNotFound
 from contacts.models import AttributeDefinition, ConsentEvent, ImportJob
@@ -539,4 +541,5 @@ urlpatterns = [
     path("contacts/<int:contact_id>/consent/", contact_consent, name="contact-consent"),
     path("contacts/<int:contact_id>/block/", contact_block, name="contact-block"),
     path("contacts/<int:contact_id>/delete/", contact_delete, name="contact-delete"),
+    *segment_views.urlpatterns,
 ]
