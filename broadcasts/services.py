@@ -18,6 +18,7 @@ from django.utils import timezone
 from broadcasts.models import CANCELLED_TITLE, Broadcast, BroadcastRecipient
 from broadcasts.schemas import BroadcastIn, BroadcastRecipientIn
 from messaging.models import Contact, Message
+from platform_core.usage_limits import MESSAGES, usage_limit_check
 from sending.errors import IdempotencyKeyReused, MessageInvalid, RecipientInvalid
 from sending.outbox import OutboundItem, outbox_enqueue, rows_copy
 from sending.quotas import quota_give_back, quota_take
@@ -48,6 +49,7 @@ def broadcast_create(*, request: BroadcastIn, idempotency_key: str | None = None
     items, parameters = _items_build(request.recipients, template)
     skipped = _opted_out(items, template)
     sendable = [item for item in items if item.wa_id not in skipped]
+    usage_limit_check(resource=MESSAGES, amount=len(sendable), category=template.category.lower())
     windows = quota_take(account=phone.account, amount=len(sendable), periods=("day", "month"))
     try:
         broadcast = Broadcast.objects.create(
@@ -153,12 +155,17 @@ def _items_build(
 
 
 def _opted_out(items: list[OutboundItem], template: MessageTemplate) -> dict[str, str]:
-    """Recipients who get nothing: opted out of marketing, when the template is MARKETING."""
-    if template.category != meta.TemplateCategory.MARKETING:
-        return {}
+    """Recipients who get nothing: blocked by the workspace, or opted out of marketing when the
+    template is MARKETING."""
     wa_ids = [item.wa_id for item in items]
-    opted_out = Contact.objects.filter(wa_id__in=wa_ids, opted_out=True).values_list("wa_id", flat=True)
-    return dict.fromkeys(opted_out, "opted out of marketing messages")
+    skipped = dict.fromkeys(
+        Contact.objects.filter(wa_id__in=wa_ids, blocked=True).values_list("wa_id", flat=True), "blocked"
+    )
+    if template.category == meta.TemplateCategory.MARKETING:
+        opted_out = Contact.objects.filter(wa_id__in=wa_ids, opted_out=True).values_list("wa_id", flat=True)
+        for wa_id in opted_out:
+            skipped.setdefault(wa_id, "opted out of marketing messages")
+    return skipped
 
 
 def _queue_in_batches(broadcast: Broadcast, items: list[OutboundItem], parameters: dict[str, dict]) -> None:

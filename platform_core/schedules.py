@@ -27,6 +27,7 @@ from django_q.models import Schedule
 
 from analytics import schedules as analytics_schedules
 from automations import schedules as automations_schedules
+from billing import schedules as billing_schedules
 from integrations import schedules as integrations_schedules
 from sending import schedules as sending_schedules
 from tenants.jobs import SCHEDULE_PREFIX, ScheduleSpec
@@ -39,6 +40,7 @@ def schedule_specs() -> list[ScheduleSpec]:
     return [
         *analytics_schedules.schedules(),
         *automations_schedules.schedules(),
+        *billing_schedules.schedules(),
         *integrations_schedules.schedules(),
         *sending_schedules.schedules(),
         *waba_schedules.schedules(),

@@ -66,6 +66,8 @@ SHARED_APPS = [
     "platform_core",
     "webhooks",
     "sending",
+    # Plans, subscriptions, the rate card and statements: public. Metering ("billing") is a tenant app.
+    "billing.plans",
     # Failed logins of both admins, in one public table: a user is counted per schema
     # (tenants.login_guard), an address across every host.
     "axes",

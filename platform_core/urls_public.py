@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from analytics.platform_api import platform_router as analytics_platform_router
+from billing.platform_api import platform_router as billing_platform_router
 from flows_builder.endpoint.views import flow_data_exchange
 from platform_core.admin_sites import platform_admin_site
 from platform_core.api import build_api
@@ -20,6 +21,7 @@ api = build_api(
 )
 api.add_router("/", platform_router)
 api.add_router("/", analytics_platform_router)
+api.add_router("/", billing_platform_router)
 
 urlpatterns = [
     path("favicon.ico", favicon),

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from analytics.api import router as analytics_router
 from automations.api import router as menus_router
+from billing.api import router as billing_router
 from broadcasts.api import router as broadcasts_router
 from contacts.api import router as contacts_router
 from flows_builder.api import router as flows_router
@@ -36,6 +37,7 @@ api.add_router("/", broadcasts_router)
 api.add_router("/", contacts_router)
 api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
+api.add_router("/", billing_router)
 api.add_router("/", menus_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", integrations_router)

@@ -55,6 +55,10 @@ class ContactOptedOut(SendError):
     code = "contact_opted_out"
 
 
+class ContactBlocked(SendError):
+    code = "contact_blocked"
+
+
 class IdempotencyKeyReused(SendError):
     code = "idempotency_key_reused"
     status = 409

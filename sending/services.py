@@ -19,8 +19,10 @@ from pydantic import ValidationError
 
 from messaging.models import Contact, Conversation, Message
 from platform_core.errors import DomainError
+from platform_core.usage_limits import MESSAGES, usage_limit_check
 from sending.errors import (
     AccountNotActive,
+    ContactBlocked,
     ContactOptedOut,
     IdempotencyKeyReused,
     MessageInvalid,
@@ -78,6 +80,7 @@ def message_send(
             return _replay(earlier, phone, built)
     account_check_active(account=phone.account)
     _rules_check(phone=phone, wa_id=wa_id, contact=contact, built=built, template=template)
+    usage_limit_check(resource=MESSAGES, category=template.category.lower() if template else "service")
     windows = quota_take(account=phone.account, amount=1)
     item = OutboundItem(wa_id=wa_id, built=built, template=template, idempotency_key=idempotency_key or None)
     try:
@@ -175,7 +178,12 @@ def account_check_active(*, account: WhatsAppAccount) -> None:
 def _rules_check(
     *, phone: PhoneNumber, wa_id: str, contact: Contact | None, built: BuiltMessage, template: MessageTemplate | None
 ) -> None:
-    """The 24-hour window (free-form messages only inside it) and marketing opt-outs."""
+    """Blocked contacts, the 24-hour window (free-form messages only inside it) and marketing opt-outs."""
+    if contact is not None and contact.blocked:
+        raise ContactBlocked(
+            f"+{wa_id} is blocked by this workspace; unblock the contact to write to them.",
+            details=[problem("to", "contact is blocked", "blocked")],
+        )
     if template is not None:
         if contact is not None and contact.opted_out and template.category == meta.TemplateCategory.MARKETING:
             raise ContactOptedOut(

@@ -100,6 +100,16 @@ def test_opted_out_contacts_are_skipped_for_marketing_templates(api_a, tenant_a,
         assert skipped.message is None and "opted out" in skipped.skipped_reason
 
 
+def test_blocked_contacts_are_skipped_whatever_the_template(api_a, tenant_a, in_tenant, number_a, template_a):
+    with in_tenant(tenant_a):
+        ContactFactory(wa_id="4915100000002", blocked=True)
+    body = created(api_a, number_a, template_a, recipients(3))
+    assert body["progress"]["queued"] == 2 and body["progress"]["skipped"] == 1
+    with in_tenant(tenant_a):
+        skipped = BroadcastRecipient.objects.get(wa_id="4915100000002")
+        assert skipped.message is None and skipped.skipped_reason == "blocked"
+
+
 def test_recipients_are_written_in_batches(api_a, tenant_a, in_tenant, number_a, template_a, settings):
     settings.BROADCAST_BATCH_SIZE = 2
     body = created(api_a, number_a, template_a, recipients(5))

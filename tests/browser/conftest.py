@@ -108,7 +108,7 @@ def _public_models() -> list:
     from django.apps import apps
     from django.conf import settings as django_settings
 
-    shared = {app.rsplit(".", 1)[-1] for app in django_settings.SHARED_APPS}
+    shared = {config.label for config in apps.get_app_configs() if config.name in django_settings.SHARED_APPS}
     return [
         model
         for model in apps.get_models()

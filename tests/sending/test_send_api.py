@@ -187,6 +187,18 @@ def test_an_opted_out_contact_gets_no_marketing_template_but_still_utility(api_a
     assert send(api_a, number_a, **body, template=utility).status_code == 202
 
 
+def test_a_blocked_contact_gets_nothing_until_unblocked(api_a, tenant_a, in_tenant, number_a, template_a):
+    with in_tenant(tenant_a):
+        contact = ContactFactory(wa_id=CUSTOMER_WA_ID, blocked=True)
+    body = {"to": CUSTOMER, "type": "template"}
+    utility = {"name": template_a.name, "language": "en_US", "body_parameters": ["a", "b"]}
+    error = assert_refused(send(api_a, number_a, **body, template=utility), 422, "contact_blocked", tenant_a, in_tenant)
+    assert "unblock" in error["message"]
+    with in_tenant(tenant_a):
+        type(contact).objects.filter(pk=contact.pk).update(blocked=False)
+    assert send(api_a, number_a, **body, template=utility).status_code == 202
+
+
 @pytest.mark.parametrize("status", [WhatsAppAccount.Status.UNHEALTHY, WhatsAppAccount.Status.DRAFT])
 def test_the_account_must_be_active(api_a, tenant_a, in_tenant, number_a, open_window_a, status):
     with in_tenant(tenant_a):

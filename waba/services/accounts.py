@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from platform_core.usage_limits import ACCOUNTS, usage_limit_check
 from tenants.context import connection
 from tenants.models import MetaRoute, Tenant
 from tenants.routing import meta_app_release, routes_release
@@ -36,6 +37,7 @@ def webhook_callback_url(*, app_id: str) -> str:
 
 def account_create(*, display_name: str = "") -> WhatsAppAccount:
     """A new draft account; the setup wizard fills it in and activates it."""
+    usage_limit_check(resource=ACCOUNTS)
     return WhatsAppAccount.objects.create(display_name=display_name.strip()[:200])
 
 

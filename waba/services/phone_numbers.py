@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import Field
 
+from platform_core.usage_limits import PHONE_NUMBERS, usage_limit_check
 from tenants.models import MetaRoute
 from tenants.routing import route_claim, route_claim_check, routes_release
 from waba import meta
@@ -151,6 +152,7 @@ def phone_number_add(*, account: WhatsAppAccount, data: Any) -> PhoneNumber:
     On a draft the number waits for the wizard's completion to be checked and claimed.
     """
     values = fields_parse(PhoneNumberInput, data)
+    usage_limit_check(resource=PHONE_NUMBERS)
     phone_number_duplicate_check(phone_number_id=values.phone_number_id)
     phone = PhoneNumber(account=account, phone_number_id=values.phone_number_id)
     if values.phone_number:

@@ -1,0 +1,42 @@
+"""Billing's domain errors (stable codes; the API shapes them once)."""
+
+from __future__ import annotations
+
+from platform_core.errors import DomainError
+
+
+class PlanVersionLocked(DomainError):
+    code = "plan_version_locked"
+    status = 409
+
+
+class StatementImmutable(DomainError):
+    code = "statement_immutable"
+    status = 409
+
+
+class PlanLimitReached(DomainError):
+    """The plan allows no more of something this period (or at all, for accounts and numbers)."""
+
+    code = "plan_limit_reached"
+    status = 402
+
+
+class NoSubscription(DomainError):
+    code = "no_subscription"
+    status = 404
+
+
+class StatementNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PlanNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class SubscriptionExists(DomainError):
+    code = "subscription_exists"
+    status = 409
