@@ -19,8 +19,6 @@ Kinds and operators:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -287,37 +285,7 @@ def segment_audience_wa_ids(*, segment: Segment) -> list[str]:
 
 def segment_export_lines(*, segment: Segment) -> Iterator[str]:
     """The segment's contacts as CSV in the contacts export's columns, a few hundred rows at a time."""
-    keys = [definition.key for definition in selectors.attribute_definitions()]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(selectors.EXPORT_COLUMNS + [f"attr:{key}" for key in keys])
-    contacts = segment_contacts(definition=segment.definition).order_by("id")
-    safe, iso = selectors._safe_cell, selectors._iso
-    for number, contact in enumerate(contacts.iterator(chunk_size=2000), start=1):
-        writer.writerow(
-            [
-                f"+{contact.wa_id}",
-                contact.wa_id,
-                safe(contact.profile_name),
-                safe(contact.tier),
-                contact.language,
-                contact.timezone,
-                safe(contact.notes),
-                ";".join(contact.tags),
-                "yes" if contact.opted_out else "no",
-                iso(contact.opted_in_at),
-                "yes" if contact.blocked else "no",
-                iso(contact.first_seen_at),
-                iso(contact.last_seen_at),
-                iso(contact.created_at),
-                *[safe(selectors._cell(contact.attributes.get(key))) for key in keys],
-            ]
-        )
-        if number % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return selectors.contacts_csv_lines(segment_contacts(definition=segment.definition))
 
 
 # --- writes --------------------------------------------------------------------------------------
