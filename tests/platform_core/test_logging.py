@@ -84,7 +84,7 @@ def test_an_error_carrying_the_api_key_reaches_the_console_redacted(tenant_a, mo
     key = api_key_for(tenant_a).key
     public_part, secret_part = key[:12], key[13:]  # wak_<8 hex>_<secret>
 
-    def failing_lookup(*, key: str, tenant: object) -> None:
+    def failing_lookup(*, key: str, tenant: object, **context: object) -> None:
         raise RuntimeError(f"key lookup failed for {key} (Authorization: Bearer {key})")
 
     monkeypatch.setattr(tenants.auth, "api_key_authenticate", failing_lookup)
