@@ -41,7 +41,7 @@ from contacts.schemas import (
     import_out,
 )
 from messaging.models import Contact
-from platform_core.api import MAX_PAGE_SIZE
+from platform_core.api import MAX_PAGE_SIZE, ShapedRows, paginated
 
 router = Router(tags=["contacts"])
 
@@ -169,9 +169,10 @@ def consent_record(request: HttpRequest, contact_id: int, payload: ConsentIn):
 
 
 @router.get("/contacts/{int:contact_id}/consent", response=list[ConsentOut], summary="Consent history")
+@paginated
 def consent_history(request: HttpRequest, contact_id: int):
     contact = selectors.contact_get(contact_id=contact_id)
-    return [consent_out(event) for event in selectors.consent_history(contact=contact)]
+    return ShapedRows(selectors.consent_history(contact=contact), consent_out)
 
 
 # --- attribute definitions -----------------------------------------------------------------------
@@ -189,8 +190,9 @@ def _definition(definition_id: int) -> AttributeDefinition:
 @router.get(
     "/contacts/attributes", response=list[AttributeDefinitionOut], summary="List attribute definitions"
 )
+@paginated
 def attributes_list(request: HttpRequest):
-    return [definition_out(definition) for definition in selectors.attribute_definitions()]
+    return ShapedRows(selectors.attribute_definitions(), definition_out)
 
 
 @router.post(
@@ -314,7 +316,7 @@ class SegmentPreviewIn(Schema):
 
 class SegmentPreviewOut(Schema):
     count: int
-    items: list[ContactOut] = Field(description=f"The newest {segments.PREVIEW_SIZE} matching contacts.")
+    newest: list[ContactOut] = Field(description=f"The newest {segments.PREVIEW_SIZE} matching contacts.")
 
 
 class SegmentContactsQuery(Schema):
@@ -342,8 +344,13 @@ def _contacts_out(contacts: list[Contact]) -> list[dict[str, Any]]:
 
 
 @router.get("/segments", response=list[SegmentOut], summary="List segments with their counts")
+@paginated
 def segments_list(request: HttpRequest):
-    return [_segment_out(segment, count) for segment, count in segments.segments_with_counts()]
+    """Each segment on the page is counted now (one COUNT each)."""
+    return ShapedRows(
+        segments.segments_by_name(),
+        lambda segment: _segment_out(segment, segments.segment_contacts(definition=segment.definition).count()),
+    )
 
 
 @router.post(
@@ -365,7 +372,7 @@ def segment_create(request: HttpRequest, payload: SegmentIn):
 )
 def segment_preview(request: HttpRequest, payload: SegmentPreviewIn):
     count, contacts = segments.segment_preview(definition=payload.definition)
-    return {"count": count, "items": _contacts_out(contacts)}
+    return {"count": count, "newest": _contacts_out(contacts)}
 
 
 @router.get("/segments/{int:segment_id}", response=SegmentOut, summary="Get a segment")

@@ -250,6 +250,10 @@ def segment_contacts(*, definition: dict[str, Any]) -> QuerySet[Contact]:
     return Contact.objects.filter(segment_q(definition))
 
 
+def segments_by_name() -> QuerySet[Segment]:
+    return Segment.objects.order_by("name")
+
+
 def segments_with_counts() -> list[tuple[Segment, int]]:
     """Every segment with its current number of contacts (one COUNT per segment)."""
     return [

@@ -147,8 +147,9 @@ def totals_for(contact_ids: list[int]) -> dict[int, Totals]:
     }
 
 
-def consent_history(*, contact: Contact, limit: int = 50) -> list[ConsentEvent]:
-    return list(ConsentEvent.objects.filter(contact=contact).order_by("-occurred_at", "-id")[:limit])
+def consent_history(*, contact: Contact) -> QuerySet[ConsentEvent]:
+    """Newest first; callers page or slice it."""
+    return ConsentEvent.objects.filter(contact=contact).order_by("-occurred_at", "-id")
 
 
 def contact_conversations(*, contact: Contact) -> list[Conversation]:

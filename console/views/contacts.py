@@ -291,7 +291,7 @@ def contact_detail(request: TenantRequest, contact_id: int) -> HttpResponse:
         "opt_in": opt_in_state(contact),
         "totals": selectors.totals_for([contact.pk]).get(contact.pk, selectors.Totals()),
         "attributes": attributes,
-        "consent_events": selectors.consent_history(contact=contact),
+        "consent_events": selectors.consent_history(contact=contact)[:50],
         "conversations": selectors.contact_conversations(contact=contact),
     }
     return render(request, "console/contacts/detail.html", context)

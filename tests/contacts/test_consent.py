@@ -59,7 +59,7 @@ def test_meta_stop_is_recorded_in_the_history_once_and_refuses_marketing(
 
     detail = api_a.get(f"/api/v1/contacts/{contact.pk}").json()
     assert detail["opt_in"] == "opted_out"
-    history = api_a.get(f"/api/v1/contacts/{contact.pk}/consent").json()
+    history = api_a.get(f"/api/v1/contacts/{contact.pk}/consent").json()["items"]
     assert history[0]["source"] == "meta"
 
     resume = load_webhook_fixture("user_preferences_stop")

@@ -295,7 +295,7 @@ def test_consent_recorded_by_the_business_through_the_api(api_a, tenant_a, in_te
     assert recorded.json()["source"] == "api"
     assert recorded.json()["recorded_by"].startswith("api-key:")
     assert api_a.get(f"/api/v1/contacts/{contact.pk}").json()["opt_in"] == "opted_out"
-    history = api_a.get(f"/api/v1/contacts/{contact.pk}/consent").json()
+    history = api_a.get(f"/api/v1/contacts/{contact.pk}/consent").json()["items"]
     assert [event["kind"] for event in history] == ["opt_out"]
     with in_tenant(tenant_a):
         assert ConsentEvent.objects.get().note == "asked by phone"

@@ -186,7 +186,7 @@ def test_crud_with_live_counts(api_a, people):
     assert body["definition"] == VIP
     segment_id = body["id"]
 
-    listed = api_a.get("/api/v1/segments").json()
+    listed = api_a.get("/api/v1/segments").json()["items"]
     assert [(item["name"], item["count"]) for item in listed] == [("VIPs", 2)]
 
     changed = api_a.patch_json(
@@ -255,8 +255,8 @@ def test_preview_gives_the_count_and_the_newest_contacts(api_a, people):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["count"] == 2
-    assert [item["id"] for item in body["items"]] == [people["dana"], people["ana"]]
-    assert body["items"][1]["totals"]["messages_in"] == 1
+    assert [item["id"] for item in body["newest"]] == [people["dana"], people["ana"]]
+    assert body["newest"][1]["totals"]["messages_in"] == 1
 
 
 def test_contacts_pages_and_count_agree(api_a, people, tenant_a, in_tenant):
@@ -292,7 +292,7 @@ def test_another_workspaces_segment_is_not_found(api_a, api_b, people, tenant_b,
         assert response.json()["error"]["code"] == "segment_not_found"
     assert api_a.patch_json(f"/api/v1/segments/{theirs.pk}", {"name": "Mine"}).status_code == 404
     assert api_a.delete(f"/api/v1/segments/{theirs.pk}").status_code == 404
-    assert api_a.get("/api/v1/segments").json() == []
+    assert api_a.get("/api/v1/segments").json() == {"items": [], "count": 0}
     assert api_b.get(f"/api/v1/segments/{theirs.pk}").json()["count"] == 0
 
 

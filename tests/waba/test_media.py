@@ -50,7 +50,7 @@ def test_upload_goes_to_the_numbers_media_endpoint_and_is_kept_in_the_library(
         asset = MediaAsset.objects.get()
     assert asset.expires_at - asset.uploaded_at == timedelta(days=30)
     listed = api_a.get(f"/api/v1/accounts/{live_account.pk}/media").json()
-    assert [item["id"] for item in listed] == [body["id"]]
+    assert [item["id"] for item in listed["items"]] == [body["id"]] and listed["count"] == 1
 
 
 @pytest.mark.parametrize(
