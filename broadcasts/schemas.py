@@ -7,6 +7,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from platform_core.api import RowId
 from sending.schemas import TemplateParametersIn
 
 
@@ -23,7 +24,17 @@ class BroadcastIn(Schema):
     phone_number_id: str
     name: str = Field(default="", max_length=200)
     template: BroadcastTemplateIn
-    recipients: list[BroadcastRecipientIn] = Field(min_length=1, description="At most 10,000 per request.")
+    recipients: list[BroadcastRecipientIn] = Field(
+        default_factory=list, description="At most 10,000 per request. Or give `segment_id` instead."
+    )
+    segment_id: RowId | None = Field(
+        default=None,
+        description="Send to a saved segment's contacts as they are now (less the opted-out and the "
+        "blocked), each with the same `parameters`. Either this or `recipients`.",
+    )
+    parameters: TemplateParametersIn = Field(
+        default_factory=TemplateParametersIn, description="The template's parameters for a segment's recipients."
+    )
 
 
 class BroadcastProgressOut(Schema):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from broadcasts.models import CANCELLED_TITLE, Broadcast, BroadcastRecipient
 from broadcasts.schemas import BroadcastIn, BroadcastRecipientIn
+from contacts.segments import segment_audience_wa_ids, segment_get
 from messaging.models import Contact, Message
 from platform_core.usage_limits import MESSAGES, usage_limit_check
 from sending.errors import IdempotencyKeyReused, MessageInvalid, RecipientInvalid
@@ -38,6 +39,7 @@ def broadcast_create(*, request: BroadcastIn, idempotency_key: str | None = None
     per-month limits at once (the per-minute limit governs API calls; the broadcast itself is
     paced by the number's throughput).
     """
+    request = _audience_resolve(request)
     if idempotency_key:
         earlier = Broadcast.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
@@ -103,6 +105,23 @@ def broadcast_cancel(*, broadcast: Broadcast, reason: str = "") -> tuple[Broadca
             broadcast.save(update_fields=["status", "cancelled_at", "cancel_reason"])
         in_flight = messages.filter(status=Message.Status.SENDING).count()
     return broadcast, in_flight
+
+
+def _audience_resolve(request: BroadcastIn) -> BroadcastIn:
+    """The request with its recipients: those it lists, or a segment's contacts as they are now, each
+    with the request's `parameters`. Exactly one of the two must be given."""
+    if request.segment_id is None:
+        if not request.recipients:
+            raise MessageInvalid([problem("recipients", "give recipients or a segment_id", "required")])
+        return request
+    if request.recipients:
+        raise MessageInvalid([problem("recipients", "give recipients or a segment_id, not both", "conflict")])
+    wa_ids = segment_audience_wa_ids(segment=segment_get(segment_id=request.segment_id))
+    if not wa_ids:
+        raise MessageInvalid([problem("segment_id", "the segment has no contact who may receive it", "empty")])
+    shared = request.parameters.model_dump()
+    recipients = [BroadcastRecipientIn(to=f"+{wa_id}", **shared) for wa_id in wa_ids]
+    return request.model_copy(update={"recipients": recipients})
 
 
 def _check_size(request: BroadcastIn) -> None:

@@ -203,3 +203,62 @@ def test_ten_thousand_recipients_fit_in_one_request(api_a, tenant_a, in_tenant, 
     assert body["progress"]["queued"] == 10_000
     with in_tenant(tenant_a):
         assert Message.objects.filter(status="queued").count() == 10_000
+
+
+VIP_SEGMENT = {"match": "all", "conditions": [{"kind": "tags", "operator": "has_any", "value": ["vip"]}]}
+
+
+@pytest.fixture
+def vip_segment(tenant_a, in_tenant):
+    """Alpha's VIPs: two who may receive, one opted out of marketing, one blocked, and a non-VIP."""
+    from contacts.models import Segment
+
+    with in_tenant(tenant_a):
+        ContactFactory(wa_id="4915100000011", tags=["vip"])
+        ContactFactory(wa_id="4915100000012", tags=["vip"])
+        ContactFactory(wa_id="4915100000013", tags=["vip"], opted_out=True)
+        ContactFactory(wa_id="4915100000014", tags=["vip"], blocked=True)
+        ContactFactory(wa_id="4915100000015", tags=["regular"])
+        return Segment.objects.create(name="VIPs", definition=VIP_SEGMENT)
+
+
+def segment_body(number, template, segment_id):
+    return {
+        "phone_number_id": number.phone_number_id,
+        "name": "VIP preview night",
+        "template": {"name": template.name, "language": template.language},
+        "segment_id": segment_id,
+        "parameters": {"body_parameters": ["friend", "#VIP"]},
+    }
+
+
+def test_a_broadcast_to_a_segment_goes_to_its_contacts_as_they_are_now(
+    api_a, tenant_a, in_tenant, number_a, template_a, vip_segment
+):
+    response = api_a.post_json("/api/v1/broadcasts", segment_body(number_a, template_a, vip_segment.pk))
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["progress"]["queued"] == 2
+    with in_tenant(tenant_a):
+        queued = Message.objects.filter(direction=Message.Direction.OUTBOUND).order_by("contact__wa_id")
+        assert [message.contact.wa_id for message in queued] == ["4915100000011", "4915100000012"]
+        assert all("friend" in message.body and "#VIP" in message.body for message in queued)
+
+
+def test_a_segment_broadcast_needs_exactly_one_audience(api_a, number_a, template_a, vip_segment):
+    both = {**segment_body(number_a, template_a, vip_segment.pk), "recipients": recipients(1)}
+    neither = {**segment_body(number_a, template_a, None)}
+    for body, kind in ((both, "conflict"), (neither, "required")):
+        response = api_a.post_json("/api/v1/broadcasts", body)
+        assert response.status_code == 422, response.json()
+        assert response.json()["error"]["details"][0]["kind"] == kind
+
+
+def test_another_workspaces_segment_is_not_found(api_b, tenant_b, in_tenant, number_b, vip_segment):
+    from tests.factories import TemplateFactory as SharedTemplateFactory
+
+    with in_tenant(tenant_b):
+        template_b = SharedTemplateFactory(account=number_b.account)
+    response = api_b.post_json("/api/v1/broadcasts", segment_body(number_b, template_b, vip_segment.pk))
+    assert response.status_code == 404, response.json()
+    assert response.json()["error"]["code"] == "segment_not_found"
