@@ -2,6 +2,7 @@
 
 from console.views import (
     accounts,
+    api_keys,
     auth,
     billing,
     contacts,
@@ -25,4 +26,5 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *billing.urlpatterns,
     *integrations.urlpatterns,
+    *api_keys.urlpatterns,
 ]
