@@ -165,7 +165,8 @@ def test_failed_delivery_is_retried_then_counted(control, receiver):
     stats = receiver.wait_for(
         lambda: (s := control.get("/stats").json()["webhooks"])["events_delivered"] and s
     )
-    assert stats["posts_failed"] == 1 and stats["retries"] == 1 and stats["events_delivered"] == 1
+    # At least: a status webhook of an earlier test still in flight at the reset may land and count.
+    assert stats["posts_failed"] == 1 and stats["retries"] == 1 and stats["events_delivered"] >= 1
     receiver.fail_next.extend([500, 500, 500])
     control.post("/inject/message", json={"phone_number_id": PHONE_ID, "from": CUSTOMER, "type": "text"})
     receiver.wait_for(lambda: control.get("/stats").json()["webhooks"]["events_failed"] == 1)
