@@ -6,9 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from billing import selectors
-from billing.plans.errors import StatementNotFound
+from billing.metering import messages_meter
+from billing.plans.errors import NoCreditAccount, StatementNotFound
 from billing.plans.models import Statement
-from billing.schemas import StatementOut, UsageOut
+from billing.schemas import CreditOut, StatementOut, UsageOut
+from billing.statement_pdf import statement_pdf
 from billing.statements import statement_csv
 from platform_core.api import paginated
 from tenants.context import TenantRequest
@@ -61,3 +63,31 @@ def billing_statement_csv(request: TenantRequest, statement_id: int) -> HttpResp
         f'attachment; filename="statement-{statement.period_start:%Y-%m-%d}.csv"'
     )
     return response
+
+
+@router.get("/billing/statements/{int:statement_id}/pdf")
+def billing_statement_pdf(request: TenantRequest, statement_id: int) -> HttpResponse:
+    """The statement as PDF: the same lines and totals as the CSV."""
+    statement = _statement(request, statement_id)
+    response = HttpResponse(statement_pdf(statement=statement), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{statement.period_start:%Y-%m-%d}.pdf"'
+    )
+    return response
+
+
+@router.get("/billing/credit", response=CreditOut)
+def billing_credit(request: TenantRequest):
+    """The workspace's prepaid balance (after drawing what metering found) and its spend alerts."""
+    messages_meter()
+    account = selectors.credit_account_of(tenant_id=request.tenant.pk)
+    if account is None:
+        raise NoCreditAccount("This workspace has no prepaid balance.")
+    return {
+        "tenant": request.tenant.slug,
+        "currency": account.currency,
+        "balance": account.balance,
+        "alert_base": account.alert_base,
+        "alert_percents": account.alert_percents,
+        "alerts": selectors.credit_alerts_current(account=account),
+    }

@@ -8,7 +8,7 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self) -> None:
-        from billing.limits import plan_limit_check
+        from billing.limits import billing_usage_check
         from platform_core.usage_limits import usage_limit_register
 
-        usage_limit_register(plan_limit_check)
+        usage_limit_register(billing_usage_check)

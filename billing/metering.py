@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.credit import credit_draw_down
 from billing.models import MeteredMessage, MeteringWatermark
 from billing.plans.models import RateCardEntry
 from billing.plans.rates import OTHER_MARKET, market_of
@@ -69,10 +70,11 @@ ON CONFLICT (wamid) DO NOTHING
 
 
 def messages_meter(*, now: datetime | None = None) -> int:
-    """Meter the messages priced since the last run; returns how many rows it wrote.
+    """Meter the messages priced since the last run, then draw their cost from the prepaid balance
+    (when the tenant has one); returns how many rows it wrote.
 
-    Idempotent: a second run over the same messages writes nothing, and two runs at once write
-    each message once (the unique wamid).
+    Idempotent: a second run over the same messages writes nothing and draws nothing, and two runs
+    at once write each message once (the unique wamid).
     """
     started = now or timezone.now()
     watermark, _ = MeteringWatermark.objects.get_or_create(key="messages")
@@ -107,4 +109,5 @@ def messages_meter(*, now: datetime | None = None) -> int:
     MeteringWatermark.objects.filter(pk=watermark.pk).update(
         updated_until=started, last_run_at=timezone.now()
     )
+    credit_draw_down()
     return written

@@ -24,6 +24,8 @@ class MeteredMessage(models.Model):
     # When the message counts: delivered (or sent, when Meta priced it before a delivery status).
     occurred_at = models.DateTimeField()
     metered_at = models.DateTimeField(auto_now_add=True)
+    # Paid from the prepaid balance (billing.credit): each row is drawn down once.
+    credit_drawn = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

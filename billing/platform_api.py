@@ -6,10 +6,13 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from billing import selectors
+from billing.credit import credit_top_up
 from billing.plans import services
-from billing.plans.errors import NoSubscription, PlanNotFound
-from billing.plans.models import Plan, PlanVersion, Subscription
+from billing.plans.errors import NoCreditAccount, NoSubscription, PlanNotFound
+from billing.plans.models import CreditAccount, Plan, PlanVersion, Subscription
 from billing.schemas import (
+    CreditMovementOut,
+    CreditOut,
     PlanChangeIn,
     PlanIn,
     PlanVersionIn,
@@ -17,8 +20,10 @@ from billing.schemas import (
     StatementOut,
     SubscriptionIn,
     SubscriptionOut,
+    TopUpIn,
 )
 from platform_core.api import ShapedRows, paginated
+from tenants.context import TenantRequest
 from tenants.schemas import TenantSlug
 from tenants.services import tenant_get
 
@@ -123,3 +128,47 @@ def subscription_change_plan(request: HttpRequest, slug: TenantSlug, payload: Pl
 @paginated
 def statements_list(request: HttpRequest, slug: TenantSlug):
     return selectors.statements_of(tenant_id=tenant_get(slug=slug).pk).prefetch_related("lines")
+
+
+def credit_out(account: CreditAccount) -> dict:
+    return {
+        "tenant": account.tenant.slug,
+        "currency": account.currency,
+        "balance": account.balance,
+        "alert_base": account.alert_base,
+        "alert_percents": account.alert_percents,
+        "alerts": selectors.credit_alerts_current(account=account),
+    }
+
+
+def _credit_account(slug: str) -> CreditAccount:
+    account = selectors.credit_account_of(tenant_id=tenant_get(slug=slug).pk)
+    if account is None:
+        raise NoCreditAccount(f"Tenant {slug!r} has no prepaid balance yet; a top-up opens one.")
+    return account
+
+
+@platform_router.get("/billing/credit/{slug}", response=CreditOut)
+def credit_get(request: HttpRequest, slug: TenantSlug):
+    """The tenant's prepaid balance and the spend alerts raised since its last top-up."""
+    return credit_out(_credit_account(slug))
+
+
+@platform_router.post("/billing/credit/{slug}/top-ups", response={201: CreditOut})
+def credit_top_up_create(request: TenantRequest, slug: TenantSlug, payload: TopUpIn):
+    """Add credit (in the account's currency; the first top-up opens the account in the plan's)."""
+    movement = credit_top_up(
+        tenant=tenant_get(slug=slug),
+        amount=payload.amount,
+        note=payload.note,
+        alert_percents=payload.alert_percents,
+        created_by=f"platform-key:{request.auth.prefix}",
+    )
+    return Status(201, credit_out(CreditAccount.objects.select_related("tenant").get(pk=movement.account_id)))
+
+
+@platform_router.get("/billing/credit/{slug}/movements", response=list[CreditMovementOut])
+@paginated
+def credit_movements(request: HttpRequest, slug: TenantSlug):
+    """Top-ups and draw-downs, newest first."""
+    return selectors.credit_movements_of(tenant_id=tenant_get(slug=slug).pk)

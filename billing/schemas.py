@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -60,6 +60,10 @@ class StatementOut(Schema):
     lines: list[StatementLineOut]
 
 
+# The price of one message beyond the allowance, in the plan's currency.
+OverageRate = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=6)]
+
+
 class PlanVersionIn(Schema):
     monthly_fee: Decimal = Field(Decimal("0"), ge=0, max_digits=12, decimal_places=2)
     currency: str = Field("USD", min_length=3, max_length=3, pattern="^[A-Z]{3}$")
@@ -68,9 +72,10 @@ class PlanVersionIn(Schema):
     max_accounts: NonNegativeInt32 | None = None
     max_phone_numbers: NonNegativeInt32 | None = None
     max_users: NonNegativeInt32 | None = None
-    overage_rates: dict[str, Decimal] = Field(default_factory=dict)
+    overage_rates: dict[str, OverageRate] = Field(default_factory=dict)
     overage_policy: Literal["block", "bill"] = "block"
     markup_percent: Decimal = Field(Decimal("0"), ge=0, max_digits=6, decimal_places=2)
+    stop_at_zero_balance: bool = False
     features: dict[str, bool | int | str] = Field(default_factory=dict)
 
     def terms(self) -> dict:
@@ -100,6 +105,7 @@ class PlanVersionOut(Schema):
     overage_rates: dict[str, Decimal]
     overage_policy: str
     markup_percent: Decimal
+    stop_at_zero_balance: bool
     features: dict
     locked: bool
 
@@ -125,3 +131,35 @@ class SubscriptionOut(Schema):
     status: str
     trial_ends_at: datetime | None
     tax_percent: Decimal
+
+
+class TopUpIn(Schema):
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    note: str = Field("", max_length=200)
+    # Spend alerts (percent of the balance after this top-up); unchanged when left out.
+    alert_percents: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(None, max_length=10)
+
+
+class CreditMovementOut(Schema):
+    id: int
+    kind: str
+    amount: Decimal
+    balance_after: Decimal
+    messages: int
+    note: str
+    created_at: datetime
+
+
+class CreditAlertOut(Schema):
+    percent: int
+    balance: Decimal
+    created_at: datetime
+
+
+class CreditOut(Schema):
+    tenant: str
+    currency: str
+    balance: Decimal
+    alert_base: Decimal
+    alert_percents: list[int]
+    alerts: list[CreditAlertOut]

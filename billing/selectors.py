@@ -12,10 +12,18 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Lower, NullIf, TruncDate
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from billing.metering import messages_meter
 from billing.models import MeteredMessage
-from billing.plans.models import PlanVersion, Statement, Subscription
+from billing.plans.models import (
+    CreditAccount,
+    CreditAlert,
+    CreditMovement,
+    PlanVersion,
+    Statement,
+    Subscription,
+)
 from billing.plans.periods import period_bounds
 from messaging.models import Message
 from tenants.context import connection
@@ -33,11 +41,17 @@ def subscription_of(*, tenant_id: int) -> Subscription | None:
 
 
 def subscription_current() -> Subscription | None:
-    """The subscription of the tenant whose schema is being served, if it has one."""
+    """The subscription of the tenant whose schema is in use (served, or entered by schema_context), if any."""
     tenant = getattr(connection, "tenant", None)
-    if not isinstance(tenant, Tenant):
+    if isinstance(tenant, Tenant):
+        return subscription_of(tenant_id=tenant.pk)
+    if connection.schema_name == get_public_schema_name():
         return None
-    return subscription_of(tenant_id=tenant.pk)
+    return (
+        Subscription.objects.select_related("plan_version__plan", "tenant")
+        .filter(tenant__schema_name=connection.schema_name)
+        .first()
+    )
 
 
 def messages_used(*, start: datetime, end: datetime) -> dict[str, int]:
@@ -193,7 +207,31 @@ def subscriptions_all() -> QuerySet[Subscription]:
     ).order_by("tenant__name")
 
 
+def statement_any(*, statement_id: int) -> Statement | None:
+    """Any tenant's statement (for the platform's operators only)."""
+    return Statement.objects.select_related("tenant", "plan_version__plan").filter(pk=statement_id).first()
+
+
 def statements_recent(*, limit: int = 50) -> QuerySet[Statement]:
     return Statement.objects.select_related("tenant", "plan_version__plan").order_by("-closed_at", "-id")[
         :limit
     ]
+
+
+def credit_account_of(*, tenant_id: int) -> CreditAccount | None:
+    """The tenant's prepaid account, if it has one (public schema)."""
+    return CreditAccount.objects.filter(tenant_id=tenant_id).first()
+
+
+def credit_alerts_current(*, account: CreditAccount) -> list[CreditAlert]:
+    """The spend alerts raised since the last top-up, highest first."""
+    top_up = account.movements.filter(kind=CreditMovement.Kind.TOP_UP).order_by("-id").first()
+    return list(CreditAlert.objects.filter(top_up=top_up)) if top_up else []
+
+
+def credit_movements_of(*, tenant_id: int) -> QuerySet[CreditMovement]:
+    return CreditMovement.objects.filter(account__tenant_id=tenant_id).order_by("-created_at", "-id")
+
+
+def credit_accounts_all() -> QuerySet[CreditAccount]:
+    return CreditAccount.objects.select_related("tenant").order_by("tenant__name")

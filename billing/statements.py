@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
@@ -20,7 +20,7 @@ from django_tenants.utils import schema_context
 from billing.metering import messages_meter
 from billing.plans.models import PlanVersion, Statement, StatementLine, Subscription
 from billing.plans.periods import previous_period
-from billing.plans.services import subscription_roll
+from billing.plans.services import subscription_roll, subscription_trials_end
 from billing.selectors import messages_used, metered_totals
 from tenants.models import Tenant
 
@@ -43,17 +43,38 @@ class LineDraft:
     market: str = ""
 
 
-def statement_lines_compute(*, version: PlanVersion, start: datetime, end: datetime) -> list[LineDraft]:
-    """The lines of a period on `version`, from the usage in the current tenant's schema."""
-    lines = [
-        LineDraft(
-            StatementLine.Kind.PLAN_FEE,
-            f"{version.plan.name} plan (v{version.version})",
-            1,
-            version.monthly_fee,
-            _money(version.monthly_fee),
+def plan_fee_line(
+    *, version: PlanVersion, start: datetime, end: datetime, trial_ends_at: datetime | None = None
+) -> LineDraft:
+    """The plan's fee for [start, end): nothing for the days a trial covers (a trial's last day counts
+    whole), the rest of the fee for the days after it."""
+    name = f"{version.plan.name} plan (v{version.version})"
+    if trial_ends_at is None or trial_ends_at <= start:
+        return LineDraft(
+            StatementLine.Kind.PLAN_FEE, name, 1, version.monthly_fee, _money(version.monthly_fee)
         )
-    ]
+    trial_end_day = datetime.combine(trial_ends_at.astimezone(UTC).date(), time.min, tzinfo=UTC)
+    if trial_end_day < trial_ends_at:
+        trial_end_day += timedelta(days=1)
+    days = (end - start).days
+    billed_days = max(0, (end - max(start, trial_end_day)).days)
+    until = f"free trial until {trial_ends_at:%d %b %Y}"
+    if billed_days == 0:
+        return LineDraft(StatementLine.Kind.PLAN_FEE, f"{name}, {until}", 1, Decimal("0"), Decimal("0.00"))
+    return LineDraft(
+        StatementLine.Kind.PLAN_FEE,
+        f"{name}, {until}: {billed_days} of {days} days billed",
+        1,
+        version.monthly_fee,
+        _money(version.monthly_fee * billed_days / days),
+    )
+
+
+def statement_lines_compute(
+    *, version: PlanVersion, start: datetime, end: datetime, trial_ends_at: datetime | None = None
+) -> list[LineDraft]:
+    """The lines of a period on `version`, from the usage in the current tenant's schema."""
+    lines = [plan_fee_line(version=version, start=start, end=end, trial_ends_at=trial_ends_at)]
     if version.overage_policy == PlanVersion.OveragePolicy.BILL:
         for category, used in sorted(messages_used(start=start, end=end).items()):
             included = version.included_for(category)
@@ -103,7 +124,9 @@ def statement_close(*, tenant: Tenant, period_start: datetime, period_end: datet
     version = subscription.plan_version
     with schema_context(tenant.schema_name):
         messages_meter()
-        drafts = statement_lines_compute(version=version, start=period_start, end=period_end)
+        drafts = statement_lines_compute(
+            version=version, start=period_start, end=period_end, trial_ends_at=subscription.trial_ends_at
+        )
     subtotal = sum((line.amount for line in drafts), Decimal("0"))
     tax_amount = _money(subtotal * subscription.tax_percent / 100)
     try:
@@ -139,9 +162,11 @@ def statement_close(*, tenant: Tenant, period_start: datetime, period_end: datet
 
 
 def statements_close_due(*, now: datetime | None = None) -> list[Statement]:
-    """Close every subscribed active tenant's last ended period that has no statement, then apply plan
-    changes waiting for the new period. Runs in the public schema; safe to run again."""
+    """End the trials that are over (trialing -> active), close every subscribed active tenant's last
+    ended period that has no statement, then apply plan changes waiting for the new period. Runs in
+    the public schema; safe to run again."""
     now = now or timezone.now()
+    subscription_trials_end(now=now)
     closed = []
     subscriptions = (
         Subscription.objects.select_related("tenant", "plan_version__plan")

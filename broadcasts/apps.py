@@ -5,4 +5,9 @@ class BroadcastsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "broadcasts"
     label = "broadcasts"
-    verbose_name = "Broadcasts (bulk template sends)"
+    verbose_name = "Campaigns and broadcasts"
+
+    def ready(self) -> None:
+        from broadcasts import receivers
+
+        receivers.connect()

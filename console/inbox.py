@@ -26,6 +26,7 @@ from messaging.models import Conversation, Message
 from messaging.selectors import conversations_last_message
 from platform_core.api import PG_BIGINT_MAX
 from platform_core.errors import DomainError
+from team.selectors import account_ids_visible_to
 from waba import meta
 from waba.models import MessageTemplate
 
@@ -101,12 +102,16 @@ def inbox_conversations(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> InboxPage:
-    """Unread conversations first, then the most recent; one page of at most `limit` rows.
+    """Unread conversations first, then the most recent; one page of at most `limit` rows, of the
+    accounts the user may see (`team.selectors.account_ids_visible_to`).
 
     The page's ids are chosen on the conversation table alone (a top-N sort of narrow rows), and
     only those rows are then loaded with their contact, number, assignee, handoff and last message.
     """
     conversations = _sort_keys()
+    account_ids = account_ids_visible_to(user_id=user_id)
+    if account_ids is not None:
+        conversations = conversations.filter(phone_number__account_id__in=account_ids)
     search = search.strip()
     if search:
         matches = Q(contact__profile_name__icontains=search)
@@ -167,6 +172,11 @@ def inbox_conversation_get(*, conversation_id: int) -> Conversation | None:
         .filter(pk=conversation_id)
         .first()
     )
+
+
+def inbox_conversation_visible(*, conversation_id: int, account_ids: frozenset[int]) -> bool:
+    """Whether the conversation is on a number of one of `account_ids`."""
+    return Conversation.objects.filter(pk=conversation_id, phone_number__account_id__in=account_ids).exists()
 
 
 def inbox_cursor_encode(unread: int, at: datetime, pk: int) -> str:

@@ -3,14 +3,17 @@
 from console.views import (
     accounts,
     api_keys,
+    audit,
     auth,
     billing,
+    campaigns,
     contacts,
     dashboard,
     home,
     inbox,
     integrations,
     setup,
+    team,
     templates,
 )
 
@@ -20,6 +23,7 @@ urlpatterns = [
     *auth.urlpatterns,
     *inbox.urlpatterns,
     *contacts.urlpatterns,
+    *campaigns.urlpatterns,
     *setup.urlpatterns,
     *accounts.urlpatterns,
     *templates.urlpatterns,
@@ -27,4 +31,6 @@ urlpatterns = [
     *billing.urlpatterns,
     *integrations.urlpatterns,
     *api_keys.urlpatterns,
+    *team.urlpatterns,
+    *audit.urlpatterns,
 ]

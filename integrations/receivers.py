@@ -16,9 +16,10 @@ from django.db.models.signals import post_save
 from automations.models import HumanHandoff, Order, SupportTicket
 from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest
 from integrations.event_types import EventType
-from integrations.services import event_emit
+from integrations.services import event_emit, events_emit_many
 from messaging.models import Message
-from messaging.signals import inbound_message_stored
+from messaging.signals import inbound_message_stored, message_statuses_changed
+from messaging.statuses import StatusChange
 from waba.webhook_events import AccountEvent
 from webhooks.signals import account_event_applied
 
@@ -57,6 +58,31 @@ def message_received(sender: Any, message: Message, **kwargs: Any) -> None:
             "phone_number_id": message.phone_number.phone_number_id,
             "conversation_id": message.conversation_id,
         },
+    )
+
+
+def _status_changed_data(change: StatusChange) -> dict[str, Any]:
+    failed = change.error_code is not None or change.error_title
+    return {
+        "message": {
+            "id": change.message_id,
+            "wamid": change.wamid,
+            "status": change.status,
+            "previous_status": change.previous_status,
+            "timestamp": _time(change.timestamp),
+            "error": {"code": change.error_code, "title": change.error_title} if failed else None,
+            "pricing_category": change.pricing_category or None,
+        },
+        "contact": {"wa_id": change.recipient_id or None},
+        "conversation_id": change.conversation_id,
+    }
+
+
+def message_statuses_changed_received(sender: Any, changes: list[StatusChange], **kwargs: Any) -> None:
+    """One event per status change of the batch, in a fixed number of statements. Runs in a savepoint
+    of its own (the signal's): one that fails is logged and rolled back, and the statuses stand."""
+    events_emit_many(
+        type=EventType.MESSAGE_STATUS_CHANGED, data=(_status_changed_data(change) for change in changes)
     )
 
 
@@ -187,6 +213,9 @@ def flow_response_saved(sender: Any, instance: FlowResponse, created: bool, **kw
 def connect() -> None:
     inbound_message_stored.connect(message_received, dispatch_uid="integrations.inbound")
     account_event_applied.connect(account_event, dispatch_uid="integrations.account_event")
+    message_statuses_changed.connect(
+        message_statuses_changed_received, dispatch_uid="integrations.message_statuses_changed"
+    )
     post_save.connect(handoff_saved, sender=HumanHandoff, dispatch_uid="integrations.handoff")
     post_save.connect(order_saved, sender=Order, dispatch_uid="integrations.order")
     post_save.connect(support_ticket_saved, sender=SupportTicket, dispatch_uid="integrations.ticket")

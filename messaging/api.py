@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from messaging import selectors
-from messaging.media import message_media_fetch
+from messaging.media import inbound_media_retry, message_media_content, message_media_fetch
 from messaging.receipts import conversation_mark_read, message_mark_read
 from messaging.schemas import (
     ConversationFilters,
@@ -49,11 +49,13 @@ def message_read(request: HttpRequest, message_id: int):
 
 @router.get("/messages/{int:message_id}/media", summary="Download a message's media",
             response={200: None},
-            description="The file of an inbound image, video, audio, document or sticker, fetched from Meta "
-            "the first time and stored. Answers with the file itself (its content type).")
+            description="The file of an inbound image, video, audio, document or sticker, kept in storage "
+            "when it arrived (fetched from Meta now if that has not happened yet). Answers with the file itself "
+            "(its content type); 409 media_not_kept while it is pending or after it failed, 410 media_expired "
+            "after the retention period.")
 def message_media(request: HttpRequest, message_id: int):
     media = message_media_fetch(message=selectors.message_get(message_id=message_id))
-    response = HttpResponse(bytes(media.content), content_type=media.mime_type)
+    response = HttpResponse(message_media_content(media=media), content_type=media.mime_type)
     filename = (media.message.content or {}).get("filename")
     disposition = "attachment" if filename else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{_safe_filename(filename)}"' if filename \
@@ -62,6 +64,15 @@ def message_media(request: HttpRequest, message_id: int):
     response["X-Media-SHA256"] = media.sha256
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@router.post("/messages/{int:message_id}/media/retry", response=MessageOut, summary="Retry keeping a message's media",
+             description="Starts the attempts to fetch and store an inbound message's media over, after they "
+             "failed. Answers the message; its `media.state` is pending until the background job is done.")
+def message_media_retry(request: HttpRequest, message_id: int):
+    message = selectors.message_get(message_id=message_id)
+    inbound_media_retry(message=message)
+    return message_out(selectors.message_get(message_id=message_id))
 
 
 @router.get("/conversations", response=ConversationPage, summary="List conversations",

@@ -48,6 +48,25 @@ class MediaChecksumMismatch(DomainError):
     status = 502
 
 
+class MediaNotKept(DomainError):
+    """The media is not in storage: still being fetched (`details.state` pending) or given up on (failed)."""
+
+    code = "media_not_kept"
+    status = 409
+
+
+class MediaExpired(DomainError):
+    """The file was deleted after INBOUND_MEDIA_RETENTION_DAYS; Meta no longer has it either."""
+
+    code = "media_expired"
+    status = 410
+
+
+class MediaStorageFailed(DomainError):
+    code = "media_storage_failed"
+    status = 503
+
+
 class AccountCredentialsMissing(DomainError):
     """The number's WhatsApp account has no access token yet: finish its setup first."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from messaging.errors import PhoneNumberNotInTenant
+from messaging.media import inbound_media_track
 from messaging.models import Contact, Conversation, Message
 from messaging.signals import inbound_message_stored
 from waba.meta import CUSTOMER_SERVICE_WINDOW_S
@@ -53,6 +54,7 @@ def inbound_message_store(*, event: InboundMessage, phone_number: PhoneNumber | 
         if message is None:
             return InboundStoreResult(message=None)
         _conversation_count(conversation, message)
+        inbound_media_track(message=message)
         failures = inbound_message_stored.send_in_savepoints(sender=Message, message=message)
     return InboundStoreResult(message=message, dispatch_failures=failures)
 

@@ -215,22 +215,45 @@ class StatusEvent(models.Model):
 
 
 class MessageMedia(models.Model):
-    """The bytes of an inbound message's media, fetched from Meta on demand and kept here.
+    """An inbound message's media, kept in file storage (messaging.media): the record of keeping it.
 
-    Meta's media URLs expire (and media ids after about 30 days), so the first fetch stores the
-    file; later reads never go back to Meta. Size and content type were checked on the way in.
+    Created `pending` with the message; a background job fetches the file from Meta, checks it and
+    stores it (`stored`), retrying with backoff (`next_attempt_at`) until it succeeds or gives up
+    (`failed`, with the reason). Meta's media ids expire, so what was never stored is lost. A file
+    older than INBOUND_MEDIA_RETENTION_DAYS is deleted and the row marked `expired`.
     """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        STORED = "stored", "Stored"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
 
     message = models.OneToOneField(Message, primary_key=True, on_delete=models.CASCADE,
                                    related_name="stored_media")
-    mime_type = models.CharField(max_length=128)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64, help_text="Hex SHA-256 of the content.")
-    content = models.BinaryField()
-    fetched_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    mime_type = models.CharField(max_length=128, blank=True, default="")
+    size = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, default="", help_text="Hex SHA-256 of the content.")
+    file = models.FileField(max_length=300, blank=True, default="",
+                            help_text="Path in the default storage, under the tenant's schema name.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the file was stored.")
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="message_media_due",
+                         condition=Q(state="pending")),
+            models.Index(fields=["fetched_at"], name="message_media_kept", condition=Q(state="stored")),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.mime_type}, {self.size} bytes (message {self.message_id})"
+        return f"{self.state}: {self.mime_type or 'media'} (message {self.message_id})"
 
 
 class WebhookEventLogEntry(models.Model):

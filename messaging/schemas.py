@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, MessageMedia
 from messaging.status_order import MessageStatus
 from platform_core.api import MAX_PAGE_SIZE, RowId, UtcDateTime
 
@@ -37,11 +37,25 @@ class MessageErrorOut(Schema):
     )
 
 
+class MediaFailureOut(Schema):
+    code: str
+    message: str
+
+
 class StoredMediaOut(Schema):
+    """Keeping an inbound message's media: fetched from Meta in the background after it arrives."""
+
+    state: Literal["pending", "stored", "failed", "expired"] = Field(
+        description="pending: being fetched (or waiting for a retry); stored: in storage, download it from "
+        "/messages/{id}/media; failed: given up (see failure); expired: deleted after the retention period.")
     mime_type: str
-    size: int
-    sha256: str
-    fetched_at: datetime
+    size: int | None
+    sha256: str = Field(description="Hex SHA-256 of the stored file, checked against Meta's.")
+    attempts: int
+    next_attempt_at: datetime | None
+    failure: MediaFailureOut | None = Field(description="Why the last attempt failed, if it did.")
+    fetched_at: datetime | None
+    expired_at: datetime | None
 
 
 class MessageOut(Schema):
@@ -72,7 +86,7 @@ class MessageOut(Schema):
     next_attempt_at: datetime | None
     last_attempt_at: datetime | None
     is_read_by_business: bool
-    media: StoredMediaOut | None = Field(description="Set once the media was fetched from Meta and stored.")
+    media: StoredMediaOut | None = Field(description="Inbound media: whether and when it was kept in storage.")
     created_at: datetime
     updated_at: datetime
 
@@ -171,10 +185,23 @@ def message_out(message: Message) -> dict[str, Any]:
         "next_attempt_at": message.next_attempt_at,
         "last_attempt_at": message.last_attempt_at,
         "is_read_by_business": message.is_read_by_business,
-        "media": {"mime_type": stored.mime_type, "size": stored.size, "sha256": stored.sha256,
-                  "fetched_at": stored.fetched_at} if stored else None,
+        "media": stored_media_out(stored) if stored else None,
         "created_at": message.created_at,
         "updated_at": message.updated_at,
+    }
+
+
+def stored_media_out(media: MessageMedia) -> dict[str, Any]:
+    return {
+        "state": media.state,
+        "mime_type": media.mime_type,
+        "size": media.size,
+        "sha256": media.sha256,
+        "attempts": media.attempts,
+        "next_attempt_at": media.next_attempt_at,
+        "failure": {"code": media.failure_code, "message": media.failure_reason} if media.failure_code else None,
+        "fetched_at": media.fetched_at,
+        "expired_at": media.expired_at,
     }
 
 

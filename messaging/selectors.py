@@ -46,9 +46,7 @@ def wa_id_from_phone(phone: str) -> str:
 
 
 def _messages() -> QuerySet[Message]:
-    return Message.objects.select_related("contact", "phone_number", "stored_media").defer(
-        "stored_media__content", "request_payload"
-    )
+    return Message.objects.select_related("contact", "phone_number", "stored_media").defer("request_payload")
 
 
 def message_get(*, message_id: int) -> Message:
@@ -162,7 +160,7 @@ def conversation_messages_page(
     """One page of a conversation's thread, oldest first for reading, and the cursor of the page
     before it (None when this page reaches the first message). `before` is such a cursor."""
     messages = Message.objects.filter(conversation_id=conversation_id).select_related("template", "stored_media")
-    messages = messages.defer("stored_media__content", "request_payload")
+    messages = messages.defer("request_payload")
     if before:
         at, pk = _cursor_decode(before)
         messages = messages.filter(Q(timestamp__lt=at) | Q(timestamp=at, id__lt=pk))
@@ -181,7 +179,7 @@ def conversation_messages_changed(
         changed |= Q(updated_at__gt=since)
     messages = Message.objects.filter(changed, conversation_id=conversation_id).select_related(
         "template", "stored_media"
-    ).defer("stored_media__content", "request_payload")
+    ).defer("request_payload")
     found = list(messages.order_by("timestamp", "id")[:limit])
     return [m for m in found if m.pk > after_id], [m for m in found if m.pk <= after_id]
 

@@ -11,6 +11,14 @@ inbound_message_stored (sender: the Message class; message: the stored Message)
     own savepoint: one that raises is logged and rolled back alone, and neither the message nor
     the other receivers are lost. Anything slow or external (a reply, an HTTP call) is queued
     (a job, or `transaction.on_commit`), never done inline.
+
+message_statuses_changed (sender: the Message class; changes: list[messaging.statuses.StatusChange])
+    Sent once per applied batch of status webhooks (and once per status applied one by one) with
+    every status change it made, in order: one StatusChange per time an outbound message's status
+    moved forward. A duplicate, a status behind the message's, a status still waiting for its
+    message, or a late timestamp filled in changes no status and is not in the list; nothing is
+    sent when the list would be empty. Same schema, transaction and savepoints as above; a receiver
+    should do a fixed number of statements for the whole list.
 """
 
 from __future__ import annotations
@@ -19,3 +27,6 @@ from platform_core.signals import IsolatedSignal
 
 inbound_message_stored = IsolatedSignal()
 inbound_message_stored.name = "inbound_message_stored"
+
+message_statuses_changed = IsolatedSignal()
+message_statuses_changed.name = "message_statuses_changed"

@@ -14,12 +14,17 @@ Used by webhook processing and by the send pipeline. Inside the tenant's schema.
 
 `message_statuses_apply` is the batched form of `message_status_apply` (the webhook worker's):
 the same rules (`status_effect`) and results, in a fixed number of statements per batch.
+
+Each of them announces the status changes it made (`messaging.signals.message_statuses_changed`),
+once, with all of them, before its transaction ends.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.db import IntegrityError, connection, transaction
@@ -27,6 +32,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.models import Message, StatusEvent
+from messaging.signals import message_statuses_changed
 from messaging.status_order import FAILED, status_advances
 from messaging.status_order import MessageStatus as S
 from waba.webhook_events import StatusUpdate
@@ -37,6 +43,42 @@ TIMESTAMP_FIELDS: dict[str, str] = {
     S.READ: "read_at",
     S.FAILED: "failed_at",
 }
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """An outbound message's status moved forward, from `previous_status` to `status`."""
+
+    message_id: int
+    conversation_id: int
+    wamid: str
+    previous_status: str
+    status: str
+    timestamp: datetime  # when Meta says it happened
+    recipient_id: str
+    error_code: int | None
+    error_title: str
+    pricing_category: str
+
+
+def _status_change(message: Message, previous_status: str, status_event: StatusEvent) -> StatusChange:
+    return StatusChange(
+        message_id=message.pk,
+        conversation_id=message.conversation_id,
+        wamid=message.wamid or status_event.wamid,
+        previous_status=previous_status,
+        status=message.status,
+        timestamp=status_event.timestamp,
+        recipient_id=status_event.recipient_id,
+        error_code=message.error_code,
+        error_title=message.error_title,
+        pricing_category=message.pricing_category,
+    )
+
+
+def _changes_announce(changes: list[StatusChange]) -> None:
+    if changes:
+        message_statuses_changed.send_in_savepoints(sender=Message, changes=changes)
 
 
 class StatusOutcome(StrEnum):
@@ -58,9 +100,11 @@ def message_status_apply(*, event: StatusUpdate) -> StatusOutcome:
             message = _message_by_callback_data(event)
         if message is None:
             return StatusOutcome.PENDING
-        advanced = _apply(message, status_event)
+        changes: list[StatusChange] = []
+        advanced = _apply(message, status_event, changes)
         if message.wamid == event.wamid:
-            _apply_waiting(message)
+            _apply_waiting(message, changes)
+        _changes_announce(changes)
     return StatusOutcome.APPLIED if advanced else StatusOutcome.RECORDED
 
 
@@ -97,6 +141,7 @@ def message_statuses_apply(*, events: Sequence[StatusUpdate]) -> list[StatusOutc
         batch = _StatusBatch(messages=messages, by_callback=by_callback, waiting=waiting)
         outcomes = [batch.apply(event, stored.pop((event.wamid, event.status), None)) for event in events]
         batch.write()
+        _changes_announce(batch.changes)
     return outcomes
 
 
@@ -113,6 +158,7 @@ _APPLY_FIELDS = (
     "pricing",
     "pricing_category",
     "updated_at",
+    "conversation_id",
 )
 
 
@@ -133,6 +179,7 @@ class _StatusBatch:
         self.dirty: dict[int, Message] = {}
         self.fields: set[str] = set()
         self.applied: list[StatusEvent] = []
+        self.changes: list[StatusChange] = []
         self.now = timezone.now()
 
     def apply(self, event: StatusUpdate, status_event: StatusEvent | None) -> StatusOutcome:
@@ -157,11 +204,14 @@ class _StatusBatch:
         return message
 
     def _apply(self, message: Message, status_event: StatusEvent) -> bool:
+        previous_status = message.status
         advanced, changes = status_effect(message, status_event)
         if changes:
             for name, value in changes.items():
                 setattr(message, name, value)
             self._dirty(message, set(changes))
+        if advanced:
+            self.changes.append(_status_change(message, previous_status, status_event))
         status_event.message_id = message.pk
         status_event.applied_at = self.now
         self.applied.append(status_event)
@@ -229,7 +279,9 @@ def pending_statuses_apply(*, message: Message) -> None:
         wamids_lock([message.wamid])
         locked = _outbound().select_for_update().filter(pk=message.pk, wamid=message.wamid).first()
         if locked is not None:
-            _apply_waiting(locked)
+            changes: list[StatusChange] = []
+            _apply_waiting(locked, changes)
+            _changes_announce(changes)
             message.refresh_from_db()
 
 
@@ -352,16 +404,18 @@ def _message_by_callback_data(event: StatusUpdate) -> Message | None:
     return message
 
 
-def _apply_waiting(message: Message) -> None:
+def _apply_waiting(message: Message, changed: list[StatusChange]) -> None:
     waiting = StatusEvent.objects.filter(wamid=message.wamid, applied_at__isnull=True).order_by(
         "timestamp", "id"
     )
     for status_event in waiting:
-        _apply(message, status_event)
+        _apply(message, status_event, changed)
 
 
-def _apply(message: Message, status_event: StatusEvent) -> bool:
-    """Apply one stored status to a locked message; returns whether the status moved forward."""
+def _apply(message: Message, status_event: StatusEvent, changed: list[StatusChange]) -> bool:
+    """Apply one stored status to a locked message; returns whether the status moved forward (and
+    then adds the change to `changed`)."""
+    previous_status = message.status
     advanced, changes = status_effect(message, status_event)
     if changes:
         for name, value in changes.items():
@@ -369,6 +423,8 @@ def _apply(message: Message, status_event: StatusEvent) -> bool:
         changes["updated_at"] = timezone.now()
         Message.objects.filter(pk=message.pk).update(**changes)
     StatusEvent.objects.filter(pk=status_event.pk).update(message=message, applied_at=timezone.now())
+    if advanced:
+        changed.append(_status_change(message, previous_status, status_event))
     return advanced
 
 

@@ -26,9 +26,12 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from analytics import schedules as analytics_schedules
+from audit import schedules as audit_schedules
 from automations import schedules as automations_schedules
 from billing import schedules as billing_schedules
+from broadcasts import schedules as broadcasts_schedules
 from integrations import schedules as integrations_schedules
+from messaging import schedules as messaging_schedules
 from sending import schedules as sending_schedules
 from tenants.jobs import SCHEDULE_PREFIX, ScheduleSpec
 from waba import schedules as waba_schedules
@@ -39,9 +42,12 @@ def schedule_specs() -> list[ScheduleSpec]:
     """Every app's recurring jobs, collected; the apps declare them in their own `schedules.py`."""
     return [
         *analytics_schedules.schedules(),
+        *audit_schedules.schedules(),
         *automations_schedules.schedules(),
+        *broadcasts_schedules.schedules(),
         *billing_schedules.schedules(),
         *integrations_schedules.schedules(),
+        *messaging_schedules.schedules(),
         *sending_schedules.schedules(),
         *waba_schedules.schedules(),
         *webhooks_schedules.schedules(),

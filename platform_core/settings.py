@@ -49,6 +49,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL") or f"http://{PLATFORM_DOMAIN}:{PLATFORM_PORT}").rstrip("/")
 # Where Meta reaches the WhatsApp Flows data-exchange endpoint; empty means PUBLIC_BASE_URL.
 FLOWS_ENDPOINT_BASE_URL = (env_str("FLOWS_ENDPOINT_BASE_URL") or "").rstrip("/")
+# How long a Flow's data-exchange request forwarded to the tenant's own URL may take (Meta allows 10 s).
+FLOW_EXCHANGE_FORWARD_TIMEOUT_S = env_float("FLOW_EXCHANGE_FORWARD_TIMEOUT_S", 5.0)
 
 REDIS_URL = env_str("REDIS_URL")
 
@@ -71,6 +73,8 @@ SHARED_APPS = [
     # Failed logins of both admins, in one public table: a user is counted per schema
     # (tenants.login_guard), an address across every host.
     "axes",
+    # The audit log: the platform's changes in public, each tenant's in its schema (also below).
+    "audit",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -86,6 +90,8 @@ TENANT_APPS = [
     "analytics",
     "billing",
     "integrations",
+    "team",
+    "audit",
 ]
 INSTALLED_APPS = [
     *SHARED_APPS,
@@ -123,6 +129,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the changes a request makes are audited with its user or API key.
+    "audit.context.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -333,6 +341,11 @@ TENANT_RATE_LIMIT_PER_DAY = env_int("TENANT_RATE_LIMIT_PER_DAY", 1_000_000)
 TENANT_RATE_LIMIT_PER_MONTH = env_int("TENANT_RATE_LIMIT_PER_MONTH", 20_000_000)
 # Inbound media larger than this is not fetched (Meta's own per-type limits apply as well).
 MEDIA_STORE_MAX_BYTES = env_int("MEDIA_STORE_MAX_BYTES", 16 * 1024 * 1024)
+# Inbound media files are kept in the default storage (STORAGES["default"]; the file system under
+# MEDIA_ROOT unless configured otherwise) for this many days, then deleted; 0 keeps them forever.
+# They are served only through the console's and the API's media endpoints: never serve MEDIA_ROOT.
+INBOUND_MEDIA_RETENTION_DAYS = env_int("INBOUND_MEDIA_RETENTION_DAYS", 90, minimum=0)
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media"))
 
 # --- Send pipeline ---
 # "postgres" or "redis"; unset means Redis when REDIS_URL is set, PostgreSQL otherwise.
@@ -364,6 +377,10 @@ SEND_SWEEP_INTERVAL_S = env_float("SEND_SWEEP_INTERVAL_S", 2.0)
 # Broadcasts: most recipients per request, rows written per transaction.
 BROADCAST_MAX_RECIPIENTS = env_int("BROADCAST_MAX_RECIPIENTS", 10_000)
 BROADCAST_BATCH_SIZE = env_int("BROADCAST_BATCH_SIZE", 1_000)
+# Largest pasted list of numbers a campaign takes (segments and tags are not capped), and how far ahead
+# it may be scheduled.
+CAMPAIGN_MAX_RECIPIENTS = env_int("CAMPAIGN_MAX_RECIPIENTS", 100_000)
+CAMPAIGN_MAX_SCHEDULE_DAYS = env_int("CAMPAIGN_MAX_SCHEDULE_DAYS", 90)
 
 # --- Health checks, roll-ups and clean-up ---
 HEALTH_CHECK_INTERVAL_MINUTES = env_int("HEALTH_CHECK_INTERVAL_MINUTES", 15, minimum=0)
@@ -391,6 +408,8 @@ INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS = env_bool("INTEGRATIONS_ALLOW_PRIVATE_ENDP
 INTEGRATIONS_ENDPOINT_DISABLE_AFTER_DAYS = env_int("INTEGRATIONS_ENDPOINT_DISABLE_AFTER_DAYS", 3, minimum=1)
 # Finished events (every delivery succeeded or gave up) are deleted after this many days.
 INTEGRATIONS_EVENT_RETENTION_DAYS = env_int("INTEGRATIONS_EVENT_RETENTION_DAYS", 30, minimum=1)
+# Audit log rows (audit.AuditEntry) are deleted after this many days.
+AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 365, minimum=1)
 
 # --- Operations: probes, heartbeats, metrics ---
 # Each worker loop (webhook worker, send worker) writes its heartbeat this often.

@@ -3,9 +3,11 @@
 from django.urls import include, path
 
 from analytics.api import router as analytics_router
+from audit.api import router as audit_router
 from automations.api import router as menus_router
 from billing.api import router as billing_router
 from broadcasts.api import router as broadcasts_router
+from broadcasts.campaign_api import router as campaigns_router
 from contacts.api import router as contacts_router
 from flows_builder.api import router as flows_router
 from integrations.api import router as integrations_router
@@ -34,6 +36,7 @@ message_send_operations_add(messaging_router)
 api.add_router("/", messaging_router)
 api.add_router("/", sending_router)
 api.add_router("/", broadcasts_router)
+api.add_router("/", campaigns_router)
 api.add_router("/", contacts_router)
 api.add_router("/", flows_router)
 api.add_router("/", analytics_router)
@@ -41,6 +44,7 @@ api.add_router("/", billing_router)
 api.add_router("/", menus_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", integrations_router)
+api.add_router("/", audit_router)
 
 urlpatterns = [
     path("favicon.ico", favicon),

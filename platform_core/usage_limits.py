@@ -1,7 +1,7 @@
 """Checks a higher layer runs before a lower one creates something a plan limits.
 
-The layers that create billable things (sending queues messages, waba adds accounts and numbers)
-sit below billing, which knows the plans. They call `usage_limit_check`; billing registers its check
+The layers that create billable things (sending queues messages, waba adds accounts and numbers,
+tenants invites users) sit below billing, which knows the plans. They call `usage_limit_check`; billing registers its check
 in its AppConfig.ready(). A check refuses by raising a DomainError, which leaves the caller before
 anything is written. With nothing registered every call is allowed.
 """
@@ -20,6 +20,7 @@ class UsageLimitCheck(Protocol):
 MESSAGES = "messages"
 ACCOUNTS = "accounts"
 PHONE_NUMBERS = "phone_numbers"
+USERS = "users"
 
 _checks: list[UsageLimitCheck] = []
 
@@ -31,7 +32,8 @@ def usage_limit_register(check: UsageLimitCheck) -> None:
 
 
 def usage_limit_check(*, resource: str, amount: int = 1, category: str = "") -> None:
-    """Run every registered check for `amount` more of `resource` (messages of `category`)."""
+    """Run every registered check for `amount` more of `resource` (messages of `category`), in the
+    schema of the tenant that would get them."""
     for check in _checks:
         check(resource=resource, amount=amount, category=category)
 

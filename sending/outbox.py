@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,11 +23,12 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from messaging.models import Contact, Conversation, Message, StatusEvent
 from messaging.status_order import IN_OUTBOX
 from messaging.statuses import pending_statuses_apply, wamids_lock
-from sending.validation import BuiltMessage
+from sending.validation import BuiltMessage, built_message
 from tenants.context import connection
 from waba.models import MessageTemplate, PhoneNumber
 
@@ -66,12 +68,12 @@ def outbox_enqueue(*, phone_number: PhoneNumber, items: Sequence[OutboundItem]) 
         messages = []
         for message_id, item in zip(ids, items, strict=True):
             payload = dict(item.built.payload, biz_opaque_callback_data=str(message_id))
-            contact = contacts[item.wa_id]
+            contact_id = contacts[item.wa_id]
             messages.append(
                 Message(
                     id=message_id,
-                    conversation=conversations[contact.pk],
-                    contact=contact,
+                    conversation_id=conversations[contact_id],
+                    contact_id=contact_id,
                     phone_number=phone_number,
                     direction=Message.Direction.OUTBOUND,
                     type=item.built.type,
@@ -87,13 +89,131 @@ def outbox_enqueue(*, phone_number: PhoneNumber, items: Sequence[OutboundItem]) 
                 )
             )
         rows_copy(model=Message, objects=messages)
-        Conversation.objects.filter(pk__in=[c.pk for c in conversations.values()]).update(
+        Conversation.objects.filter(pk__in=list(conversations.values())).update(
             message_count=F("message_count") + 1, last_message_at=now
         )
         if len(items) > len(conversations):  # several messages to one contact: count each
             _conversation_counts_fix(conversations, items, contacts)
         outbox_notify()
     return messages
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One message of a large batch of one type from one number, already validated and built."""
+
+    wa_id: str
+    content: dict[str, Any]
+    body: str
+    template_id: int | None
+    next_attempt_at: datetime
+
+
+def outbox_enqueue_bulk(*, phone_number: PhoneNumber, message_type: str, items: Sequence[BulkItem]) -> list[int]:
+    """Queue many messages in a few set-based statements; returns their ids in the order of `items`.
+
+    The same rows as `outbox_enqueue` writes, for batches of thousands: the items are copied into a
+    temporary table, then missing contacts and conversations are created and the messages inserted
+    with INSERT ... SELECT, each Graph request assembled in SQL around its content. Call it inside
+    a transaction (the temporary table lives until the commit); workers are woken when it commits.
+    """
+    if not items:
+        return []
+    now = timezone.now()
+    ids = _message_ids_allocate(len(items))
+    envelope = dict(built_message(to_wa_id="", message_type=message_type, content={}, body="").payload)
+    for key in ("to", message_type):
+        envelope.pop(key)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS outbox_stage (id bigint, wa_id text, content jsonb, body text, "
+            "template_id bigint, due timestamptz) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE outbox_stage")
+        with cursor.cursor.copy("COPY outbox_stage (id, wa_id, content, body, template_id, due) FROM STDIN") as copy:
+            for message_id, item in zip(ids, items, strict=True):
+                copy.write_row(
+                    (message_id, item.wa_id, Jsonb(item.content), item.body, item.template_id, item.next_attempt_at)
+                )
+        contact_columns, contact_values, contact_params = _defaults_sql(Contact, {"wa_id"}, now)
+        cursor.execute(
+            f"INSERT INTO {Contact._meta.db_table} (wa_id{contact_columns}) "
+            f"SELECT DISTINCT s.wa_id{contact_values} FROM outbox_stage s ON CONFLICT (wa_id) DO NOTHING",
+            contact_params,
+        )
+        conversation_columns, conversation_values, conversation_params = _defaults_sql(
+            Conversation, {"contact", "phone_number"}, now
+        )
+        cursor.execute(
+            f"INSERT INTO {Conversation._meta.db_table} (contact_id, phone_number_id{conversation_columns}) "
+            f"SELECT DISTINCT c.id, %s{conversation_values} FROM outbox_stage s "
+            f"JOIN {Contact._meta.db_table} c ON c.wa_id = s.wa_id ON CONFLICT DO NOTHING",
+            [phone_number.pk, *conversation_params],
+        )
+        computed = {
+            "id": "s.id",
+            "conversation": "v.id",
+            "contact": "c.id",
+            "phone_number": "%s",
+            "direction": "%s",
+            "type": "%s",
+            "content": "s.content",
+            "body": "s.body",
+            "status": "%s",
+            "timestamp": "%s",
+            "request_payload": "%s::jsonb || jsonb_build_object('to', s.wa_id, %s::text, s.content, "
+            "'biz_opaque_callback_data', s.id::text)",
+            "template": "s.template_id",
+            "next_attempt_at": "s.due",
+        }
+        computed_params: list[Any] = [
+            phone_number.pk, Message.Direction.OUTBOUND, message_type, S.QUEUED, now, Jsonb(envelope), message_type
+        ]
+        message_columns, message_values, message_params = _defaults_sql(Message, set(computed), now)
+        columns = ", ".join(_column(Message, name) for name in computed)
+        cursor.execute(
+            f"INSERT INTO {Message._meta.db_table} ({columns}{message_columns}) "
+            f"SELECT {', '.join(computed.values())}{message_values} FROM outbox_stage s "
+            f"JOIN {Contact._meta.db_table} c ON c.wa_id = s.wa_id "
+            f"JOIN {Conversation._meta.db_table} v ON v.contact_id = c.id AND v.phone_number_id = %s",
+            [*computed_params, *message_params, phone_number.pk],
+        )
+        cursor.execute(
+            f"UPDATE {Conversation._meta.db_table} v SET message_count = v.message_count + n.count, "
+            f"last_message_at = %s FROM (SELECT m.conversation_id, count(*) AS count "
+            f"FROM outbox_stage s JOIN {Message._meta.db_table} m ON m.id = s.id GROUP BY 1) n "
+            f"WHERE v.id = n.conversation_id",
+            [now],
+        )
+        outbox_notify()
+    return ids
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, name
+    return connection.ops.quote_name(field.column)
+
+
+def _defaults_sql(model: type[models.Model], exclude: set[str], now: datetime) -> tuple[str, str, list[Any]]:
+    """For an INSERT ... SELECT: the columns of `model` not in `exclude` that the database cannot
+    fill itself, and their values as the ORM would give them (defaults, `now` for auto times)."""
+    columns, values, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.name in exclude or field.primary_key or field.db_default is not models.NOT_PROVIDED:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value: Any = now
+        elif field.has_default():
+            value = field.get_db_prep_save(field.get_default(), connection)
+        elif field.null:
+            continue
+        else:
+            raise ValueError(f"{model.__name__}.{field.name} has no default to insert")
+        columns.append(f", {_column(model, field.name)}")
+        values.append(", %s")
+        params.append(value)
+    return "".join(columns), "".join(values), params
 
 
 def rows_copy(*, model: type[models.Model], objects: Sequence[models.Model]) -> None:
@@ -111,33 +231,61 @@ def rows_copy(*, model: type[models.Model], objects: Sequence[models.Model]) -> 
     ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields if field.column)  # concrete: always set
+    getters = [_value_getter(field) for field in fields]
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     ) as copy:
         for obj in objects:
-            copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+            copy.write_row([get(obj) for get in getters])
 
 
-def _contacts_ensure(wa_ids: set[str]) -> dict[str, Contact]:
-    Contact.objects.bulk_create([Contact(wa_id=wa_id) for wa_id in sorted(wa_ids)], ignore_conflicts=True)
-    return {contact.wa_id: contact for contact in Contact.objects.filter(wa_id__in=wa_ids)}
+# Fields whose stored value is the attribute itself (psycopg adapts it); any other goes through the ORM.
+_PLAIN_FIELDS = (
+    models.AutoField, models.BigAutoField, models.CharField, models.TextField, models.IntegerField,
+    models.BooleanField, models.ForeignKey,
+)
 
 
-def _conversations_ensure(phone_number: PhoneNumber, contacts: Iterable[Contact]) -> dict[int, Conversation]:
-    contact_ids = sorted(contact.pk for contact in contacts)
-    Conversation.objects.bulk_create(
-        [Conversation(contact_id=pk, phone_number=phone_number) for pk in contact_ids], ignore_conflicts=True
-    )
-    found = Conversation.objects.filter(phone_number=phone_number, contact_id__in=contact_ids)
-    return {conversation.contact_id: conversation for conversation in found}
+def _value_getter(field: models.Field) -> Callable[[models.Model], Any]:
+    """How `rows_copy` reads a field's value: as the ORM would save it, without the ORM's per-value
+    work for plain fields (a large share of a big COPY's time otherwise)."""
+    if isinstance(field, _PLAIN_FIELDS) and not field.choices or isinstance(field, models.ForeignKey):
+        return operator.attrgetter(field.attname)
+    if isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add):
+        return operator.attrgetter(field.attname)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+def _contacts_ensure(wa_ids: set[str]) -> dict[str, int]:
+    """Contact ids by WhatsApp id; the missing contacts are created (a concurrent creation is kept)."""
+    found = dict(Contact.objects.filter(wa_id__in=wa_ids).values_list("wa_id", "pk"))
+    missing = wa_ids - found.keys()
+    if missing:
+        Contact.objects.bulk_create([Contact(wa_id=wa_id) for wa_id in sorted(missing)], ignore_conflicts=True)
+        found.update(Contact.objects.filter(wa_id__in=missing).values_list("wa_id", "pk"))
+    return found
+
+
+def _conversations_ensure(phone_number: PhoneNumber, contact_ids: Iterable[int]) -> dict[int, int]:
+    """Conversation ids of this number by contact id; the missing conversations are created."""
+    wanted = set(contact_ids)
+    mine = Conversation.objects.filter(phone_number=phone_number)
+    found = dict(mine.filter(contact_id__in=wanted).values_list("contact_id", "pk"))
+    missing = wanted - found.keys()
+    if missing:
+        Conversation.objects.bulk_create(
+            [Conversation(contact_id=pk, phone_number=phone_number) for pk in sorted(missing)], ignore_conflicts=True
+        )
+        found.update(mine.filter(contact_id__in=missing).values_list("contact_id", "pk"))
+    return found
 
 
 def _conversation_counts_fix(
-    conversations: dict[int, Conversation], items: Sequence[OutboundItem], contacts: dict[str, Contact]
+    conversations: dict[int, int], items: Sequence[OutboundItem], contacts: dict[str, int]
 ) -> None:
     extra: dict[int, int] = {}
     for item in items:
-        pk = conversations[contacts[item.wa_id].pk].pk
+        pk = conversations[contacts[item.wa_id]]
         extra[pk] = extra.get(pk, 0) + 1
     for pk, count in extra.items():
         if count > 1:

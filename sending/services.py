@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
@@ -80,11 +80,14 @@ def message_send(
             return _replay(earlier, phone, built)
     account_check_active(account=phone.account)
     _rules_check(phone=phone, wa_id=wa_id, contact=contact, built=built, template=template)
-    usage_limit_check(resource=MESSAGES, category=template.category.lower() if template else "service")
     windows = quota_take(account=phone.account, amount=1)
     item = OutboundItem(wa_id=wa_id, built=built, template=template, idempotency_key=idempotency_key or None)
+    category = template.category.lower() if template else "service"
     try:
-        [message] = outbox_enqueue(phone_number=phone, items=[item])
+        # One transaction: a lock a usage check takes (billing's allowance) lasts until the message is written.
+        with transaction.atomic():
+            usage_limit_check(resource=MESSAGES, category=category)
+            [message] = outbox_enqueue(phone_number=phone, items=[item])
     except IntegrityError:
         quota_give_back(windows=windows, amount=1)
         earlier = Message.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None

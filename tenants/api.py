@@ -126,6 +126,13 @@ def tenant_delete(request: HttpRequest, slug: TenantSlug, payload: TenantDeleteI
     return Status(204, None)
 
 
+@platform_router.post("/api-keys/revoke-all", response=ApiKeysRevokedOut)
+def platform_api_keys_revoke_all(request: TenantRequest, payload: ApiKeysRevokeAllIn):
+    """Revoke every platform key; the calling key stays live unless `include_self` is true."""
+    keep = None if payload.include_self else request.auth.id
+    return {"revoked": services.api_keys_revoke_all(tenant=None, keep_key_id=keep)}
+
+
 @tenant_router.get("/me", response=MeOut)
 def me(request: TenantRequest):
     api_key: ApiKey = request.auth

@@ -67,8 +67,10 @@ TENANT_API_SCOPES = ScopeTable(
     rules=(
         ScopeRule(r"billing(/.*)?", ANY_METHOD, SCOPE_BILLING),
         ScopeRule(r"api-keys(/.*)?", WRITE_METHODS, SCOPE_KEYS),
+        # Who did what and from which address: for the keys that may change the configuration.
+        ScopeRule(r"audit-log(/.*)?", ANY_METHOD, SCOPE_MANAGE),
         # Sending, marking read (a read receipt to the customer) and bulk sends.
-        ScopeRule(r"(messages|conversations|broadcasts)(/.*)?", WRITE_METHODS, SCOPE_SEND),
+        ScopeRule(r"(messages|conversations|broadcasts|campaigns)(/.*)?", WRITE_METHODS, SCOPE_SEND),
         ScopeRule(r"flows/[^/]+/send", WRITE_METHODS, SCOPE_SEND),
     ),
     read_scope=SCOPE_READ,

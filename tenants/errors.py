@@ -25,6 +25,14 @@ class DeletionNotConfirmed(DomainError):
     status = 422
 
 
+class TenantHasKeptRecords(DomainError):
+    """Records a higher app keeps for the accounts (PROTECT on the tenant) stop its deletion;
+    the code names them, e.g. `tenant_has_statements`."""
+
+    code = "tenant_has_kept_records"
+    status = 409
+
+
 class ApiKeyNotFound(DomainError):
     code = "not_found"
     status = 404

@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from platform_core.usage_limits import USERS, usage_limit_check
 from tenants.errors import InvitationGone, InvitationNotFound, TenantUserInvalid
 from tenants.hosts import tenant_base_url
 from tenants.models import Invitation, Tenant
@@ -80,6 +81,7 @@ def tenant_user_invite(
     with schema_context(tenant.schema_name):
         User = get_user_model()
         if not User.objects.filter(**{User.USERNAME_FIELD: username}).exists():
+            usage_limit_check(resource=USERS)  # the plan's users (402 plan_limit_reached)
             User.objects.create_superuser(username=username, email=email, password=None)
     Invitation.objects.filter(tenant=tenant, username=username, used_at__isnull=True).delete()
     token = secrets.token_urlsafe(32)

@@ -6,13 +6,15 @@ import hashlib
 import ipaddress
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_exists
 
@@ -20,6 +22,7 @@ from platform_core.errors import DomainError
 from tenants.errors import (
     ApiKeyNotFound,
     DeletionNotConfirmed,
+    TenantHasKeptRecords,
     TenantNotFound,
     TenantSlugInvalid,
     TenantSlugTaken,
@@ -28,7 +31,7 @@ from tenants.invitations import IssuedInvitation, tenant_user_invite, tenant_use
 from tenants.models import PLATFORM_KEY_SCOPES, TENANT_KEY_SCOPES, ApiKey, Domain, Tenant
 from tenants.schema_clone import schema_clone
 from tenants.selectors import customer_tenants
-from tenants.signals import tenant_resumed
+from tenants.signals import api_keys_revoked, tenant_resumed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -169,12 +172,25 @@ def tenant_resume(*, tenant: Tenant) -> Tenant:
 
 @transaction.atomic
 def tenant_delete(*, tenant: Tenant, confirm: str | None) -> None:
-    """Delete the tenant row, its domains and keys, and drop its schema with all its data."""
+    """Delete the tenant row, its domains and keys, and drop its schema with all its data.
+
+    Refused (409 `tenant_has_<records>`) while rows kept for the accounts protect it (billing's statements)."""
     if confirm != tenant.slug:
         raise DeletionNotConfirmed(
             f"Deleting drops every piece of this tenant's data. Send confirm={tenant.slug!r} to proceed.",
             details=[{"field": "confirm", "expected": tenant.slug}],
         )
+    try:
+        Collector(using=tenant._state.db or "default").collect([tenant])  # refuses before the drop
+    except ProtectedError as error:
+        kept = Counter(str(type(row)._meta.verbose_name_plural) for row in error.protected_objects)
+        names = " and ".join(f"{count} {name}" for name, count in kept.items())
+        raise TenantHasKeptRecords(
+            f"Tenant {tenant.slug!r} has {names}, kept for the accounts: it cannot be deleted. "
+            f"Suspend it instead (POST /api/platform/tenants/{tenant.slug}/suspend) to stop its use.",
+            code="tenant_has_" + "_".join(name.replace(" ", "_") for name in kept),
+            details={"kept": dict(kept)},
+        ) from None
     tenant.delete(force_drop=True)
 
 
@@ -322,7 +338,14 @@ def api_keys_revoke_all(*, tenant: Tenant | None, keep_key_id: int | None = None
     live = ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True)
     if keep_key_id is not None:
         live = live.exclude(id=keep_key_id)
-    return live.update(revoked_at=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():
+        revoked = list(live.select_for_update().only("id", "name", "prefix"))
+        ApiKey.objects.filter(id__in=[api_key.id for api_key in revoked]).update(revoked_at=now)
+        for api_key in revoked:
+            api_key.revoked_at = now
+        api_keys_revoked.send(sender=ApiKey, api_keys=revoked)
+    return len(revoked)
 
 
 def _ip_or_none(address: str) -> str | None:

@@ -8,3 +8,8 @@ from platform_core.signals import IsolatedSignal
 # Each receiver runs in its own savepoint: one that fails is logged and the resume still stands.
 tenant_resumed = IsolatedSignal()
 tenant_resumed.name = "tenant_resumed"
+
+# Sent by tenants.services.api_keys_revoke_all with the keys it revoked in one UPDATE (argument:
+# `api_keys`, their `revoked_at` set), inside its transaction; a receiver that raises undoes the revoke.
+api_keys_revoked = IsolatedSignal()
+api_keys_revoked.name = "api_keys_revoked"

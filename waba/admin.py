@@ -1,5 +1,5 @@
-"""Tenant admin for accounts, numbers, templates and account events. Secrets are never shown:
-the encrypted fields are excluded and only their masked summary is displayed.
+"""Tenant admin for accounts, numbers, templates, template edits, the media library, business profiles and
+account events. Secrets are never shown: the encrypted fields are excluded and only their masked summary is displayed.
 """
 
 from __future__ import annotations
@@ -13,10 +13,18 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from platform_core.admin_sites import tenant_admin_site
+from platform_core.admin_sites import ReadOnlyAdmin, tenant_admin_site
 from platform_core.crypto import Secret
 from platform_core.errors import DomainError
-from waba.models import AccountEventLog, MessageTemplate, PhoneNumber, WhatsAppAccount
+from waba.models import (
+    AccountEventLog,
+    BusinessProfile,
+    MediaAsset,
+    MessageTemplate,
+    PhoneNumber,
+    TemplateEdit,
+    WhatsAppAccount,
+)
 from waba.services.credentials import secret_summary
 from waba.services.phone_numbers import phone_numbers_refresh
 from waba.services.templates import templates_sync
@@ -205,3 +213,37 @@ class AccountEventLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: AccountEventLog | None = None) -> bool:
         return False
+
+
+# Templates, media and the business profile change only through Meta (the console's editors and the
+# API push them there first): here they are shown, never edited.
+
+
+@admin.register(TemplateEdit, site=tenant_admin_site)
+class TemplateEditAdmin(ReadOnlyAdmin):
+    """Edits sent to Meta, counted against Meta's limits for approved templates."""
+
+    list_display = ["edited_at", "template", "status_before"]
+    list_filter = [("edited_at", admin.DateFieldListFilter)]
+    search_fields = ["template__name"]
+    list_select_related = ["template"]
+
+
+@admin.register(MediaAsset, site=tenant_admin_site)
+class MediaAssetAdmin(ReadOnlyAdmin):
+    """The account's media library: files uploaded to Meta, with the id or handle Meta gave them."""
+
+    list_display = ["name", "purpose", "media_type", "content_type", "size_bytes", "account", "uploaded_at",
+                    "expires_at"]
+    list_filter = ["purpose", "media_type", "account"]
+    search_fields = ["name", "=media_id", "=sha256"]
+    list_select_related = ["account"]
+
+
+@admin.register(BusinessProfile, site=tenant_admin_site)
+class BusinessProfileAdmin(ReadOnlyAdmin):
+    """The profile as last pushed to or read from Meta; the console's profile page changes it there."""
+
+    list_display = ["account", "about", "email", "vertical", "pushed_at", "updated_at"]
+    search_fields = ["about", "email", "account__display_name"]
+    list_select_related = ["account"]

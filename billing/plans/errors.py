@@ -37,6 +37,23 @@ class PlanNotFound(DomainError):
     status = 404
 
 
+class PlanCodeTaken(DomainError):
+    code = "plan_code_taken"
+    status = 409
+
+
 class SubscriptionExists(DomainError):
     code = "subscription_exists"
     status = 409
+
+
+class BalanceExhausted(DomainError):
+    """The plan is prepaid and the tenant's credit is used up: nothing more is sent until a top-up."""
+
+    code = "balance_exhausted"
+    status = 402
+
+
+class NoCreditAccount(DomainError):
+    code = "no_credit_account"
+    status = 404

@@ -56,6 +56,8 @@ class PlanVersion(models.Model):
         max_length=8, choices=OveragePolicy.choices, default=OveragePolicy.BLOCK
     )
     markup_percent = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
+    # Prepaid: sending stops while the tenant's credit balance is zero or below.
+    stop_at_zero_balance = models.BooleanField(default=False)
     features = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -160,8 +162,8 @@ class RateCardEntry(models.Model):
 class Statement(models.Model):
     """One tenant's closed billing period. Unique per (tenant, period_start): closing twice finds it."""
 
-    # Deleting a tenant drops its data, its statements included (tenants.services.tenant_delete).
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="statements")
+    # Kept for the accounts: a tenant with statements cannot be deleted (409 tenant_has_statements).
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="statements")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="statements")
@@ -214,3 +216,69 @@ class StatementLine(models.Model):
         if self.pk is not None:
             raise StatementImmutable("A statement's lines are never changed.")
         super().save(*args, **kwargs)
+
+
+DEFAULT_ALERT_PERCENTS = [50, 80, 100]
+
+
+def default_alert_percents() -> list[int]:
+    return list(DEFAULT_ALERT_PERCENTS)
+
+
+class CreditAccount(models.Model):
+    """A tenant's prepaid balance (optional: a tenant has one once an operator tops it up).
+
+    Top-ups add to `balance`; metering draws it down by Meta's cost plus the plan's markup.
+    Alerts compare the balance with `alert_base`, the balance just after the last top-up: at 80 %
+    the balance is at most 20 % of it, at 100 % it is zero or below.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="credit_account")
+    currency = models.CharField(max_length=3)
+    balance = models.DecimalField(max_digits=16, decimal_places=6, default=Decimal("0"))
+    alert_base = models.DecimalField(max_digits=16, decimal_places=6, default=Decimal("0"))
+    alert_percents = models.JSONField(default=default_alert_percents)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.balance} {self.currency}"
+
+
+class CreditMovement(models.Model):
+    """One change of a balance: a top-up, or the draw-down of one metering run (never changed later)."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", "Top-up"
+        USAGE = "usage", "Usage"
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="movements")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Positive for a top-up, negative for usage; in the account's currency.
+    amount = models.DecimalField(max_digits=16, decimal_places=6)
+    balance_after = models.DecimalField(max_digits=16, decimal_places=6)
+    # Usage: how many metered messages Meta bills this movement paid for.
+    messages = models.PositiveIntegerField(default=0)
+    note = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class CreditAlert(models.Model):
+    """A spend threshold crossed since a top-up: unique per (top-up, percent), so each is raised once."""
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="alerts")
+    top_up = models.ForeignKey(CreditMovement, on_delete=models.CASCADE, related_name="alerts")
+    percent = models.PositiveSmallIntegerField()
+    balance = models.DecimalField(max_digits=16, decimal_places=6)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-percent"]
+        constraints = [models.UniqueConstraint(fields=["top_up", "percent"], name="credit_alert_once")]

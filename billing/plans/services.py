@@ -6,18 +6,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from billing.plans.errors import SubscriptionExists
+from billing.plans.errors import PlanCodeTaken, SubscriptionExists
 from billing.plans.models import Plan, PlanChange, PlanVersion, Subscription
 from billing.plans.periods import period_bounds
 from tenants.models import Tenant
 
 
-def plan_create(*, code: str, name: str) -> Plan:
-    return Plan.objects.create(code=code, name=name)
+@transaction.atomic
+def plan_create(*, code: str, name: str, terms: dict[str, Any] | None = None) -> Plan:
+    """A plan, with its version 1 on `terms` when given; 409 `plan_code_taken` when the code is in use."""
+    try:
+        with transaction.atomic():
+            plan = Plan.objects.create(code=code, name=name)
+    except IntegrityError:
+        raise PlanCodeTaken(
+            f"A plan with the code {code!r} exists already.", details=[{"field": "code"}]
+        ) from None
+    if terms is not None:
+        plan_version_create(plan=plan, terms=terms)
+    return plan
 
 
 @transaction.atomic
@@ -108,3 +119,10 @@ def subscription_set_status(*, subscription: Subscription, status: str) -> Subsc
     subscription.status = status
     subscription.save(update_fields=["status", "updated_at"])
     return subscription
+
+
+def subscription_trials_end(*, now: datetime | None = None) -> int:
+    """Move every subscription whose trial is over from trialing to active; returns how many moved."""
+    return Subscription.objects.filter(
+        status=Subscription.Status.TRIALING, trial_ends_at__lte=now or timezone.now()
+    ).update(status=Subscription.Status.ACTIVE, updated_at=timezone.now())

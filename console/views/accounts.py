@@ -107,7 +107,7 @@ def _renderer_sample(account: WhatsAppAccount) -> Any:
     return sample
 
 
-@tenant_console_view
+@tenant_console_view(area="accounts")
 def account_list(request: TenantRequest) -> HttpResponse:
     return render(
         request,
@@ -116,7 +116,7 @@ def account_list(request: TenantRequest) -> HttpResponse:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="accounts")
 def account_detail(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     health = analytics_selectors.account_health(account=account, limit=HEALTH_HISTORY)
@@ -152,7 +152,7 @@ def account_detail(request: TenantRequest, account_id: int) -> HttpResponse:
     return render(request, "console/accounts/detail.html", context)
 
 
-@tenant_console_view
+@tenant_console_view(area="flows")
 @require_POST
 def flow_publish(request: TenantRequest, account_id: int, flow_id: int) -> HttpResponseBase:
     """Upload the Flow JSON when it changed and publish it at Meta."""
@@ -166,7 +166,7 @@ def flow_publish(request: TenantRequest, account_id: int, flow_id: int) -> HttpR
     return redirect(reverse("console:account", args=[account_id]) + "#flows")
 
 
-@tenant_console_view
+@tenant_console_view(area="flows")
 @require_POST
 def flow_deprecate(request: TenantRequest, account_id: int, flow_id: int) -> HttpResponseBase:
     """Deprecate the published Flow at Meta: it can no longer be sent."""

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from console.access import tenant_console_view
 from platform_core.errors import DomainError
+from team.services import key_scopes_check
 from tenants.context import TenantRequest
 from tenants.errors import ApiKeyNotFound
 from tenants.models import TENANT_KEY_SCOPES
@@ -53,13 +54,13 @@ def _page(request: TenantRequest, form: ApiKeyForm, status: int = 200) -> HttpRe
     return render(request, "console/api_keys/index.html", context, status=status)
 
 
-@tenant_console_view
+@tenant_console_view(area="api_keys")
 def api_keys(request: TenantRequest) -> HttpResponse:
     return _page(request, ApiKeyForm())
 
 
 @never_cache
-@tenant_console_view
+@tenant_console_view(area="api_keys")
 @require_POST
 def api_key_new(request: TenantRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
@@ -68,6 +69,7 @@ def api_key_new(request: TenantRequest) -> HttpResponse:
     expires_on = form.cleaned_data["expires_on"]
     expires_at = datetime.combine(expires_on, time.min, tzinfo=UTC) if expires_on else None
     try:
+        key_scopes_check(user=request.user, scopes=form.cleaned_data["scopes"])
         created = api_key_create(
             tenant=request.tenant,
             name=form.cleaned_data["name"],
@@ -77,11 +79,11 @@ def api_key_new(request: TenantRequest) -> HttpResponse:
         )
     except DomainError as error:
         form.add_error("expires_on" if error.code == "invalid_expiry" else None, error.message)
-        return _page(request, form, status=422)
+        return _page(request, form, status=error.status)
     return render(request, "console/api_keys/created.html", {"section": "", "created": created})
 
 
-@tenant_console_view
+@tenant_console_view(area="api_keys")
 @require_POST
 def api_key_revoke_view(request: TenantRequest, key_id: int) -> HttpResponseBase:
     try:
@@ -92,7 +94,7 @@ def api_key_revoke_view(request: TenantRequest, key_id: int) -> HttpResponseBase
     return redirect("console:api-keys")
 
 
-@tenant_console_view
+@tenant_console_view(area="api_keys")
 @require_POST
 def api_keys_revoke_all_view(request: TenantRequest) -> HttpResponseBase:
     revoked = api_keys_revoke_all(tenant=request.tenant)

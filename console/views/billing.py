@@ -1,5 +1,6 @@
 """Console pages: billing. The current period's usage against the plan with Meta's cost by day and
-category, and the workspace's statements (each with its lines and a CSV download)."""
+category, the prepaid balance with its spend alerts, and the workspace's statements (each with its
+lines and CSV and PDF downloads)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from decimal import Decimal
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.http import require_GET
 
 from billing import selectors
 from billing.plans.models import Statement
+from billing.statement_pdf import statement_pdf
 from billing.statements import statement_csv
 from console.access import tenant_console_view
 from console.charts import BAD, BRAND, INFO, WARN, Chart, Series, Table, bar_chart, chart_csv
@@ -53,7 +56,15 @@ def spend_chart(usage: selectors.Usage) -> Chart:
     )
 
 
-@tenant_console_view
+def _credit(request: TenantRequest) -> dict:
+    """The prepaid balance and the spend alerts since the last top-up (usage_live drew it down)."""
+    account = selectors.credit_account_of(tenant_id=request.tenant.pk)
+    alerts = selectors.credit_alerts_current(account=account) if account else []
+    return {"credit": account, "credit_alert": alerts[0] if alerts else None}
+
+
+@tenant_console_view(area="billing")
+@require_GET
 def billing(request: TenantRequest) -> HttpResponse:
     usage = selectors.usage_live()
     chart = spend_chart(usage)
@@ -70,6 +81,7 @@ def billing(request: TenantRequest) -> HttpResponse:
             "chart": chart,
             "query": "",
             "statements": selectors.statements_of(tenant_id=request.tenant.pk)[:24],
+            **_credit(request),
         },
     )
 
@@ -81,7 +93,7 @@ def _statement(request: TenantRequest, statement_id: int) -> Statement:
     return statement
 
 
-@tenant_console_view
+@tenant_console_view(area="billing")
 def statement_detail(request: TenantRequest, statement_id: int) -> HttpResponse:
     statement = _statement(request, statement_id)
     return render(
@@ -91,7 +103,7 @@ def statement_detail(request: TenantRequest, statement_id: int) -> HttpResponse:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="billing")
 def statement_download(request: TenantRequest, statement_id: int) -> HttpResponse:
     statement = _statement(request, statement_id)
     response = HttpResponse(statement_csv(statement=statement), content_type="text/csv; charset=utf-8")
@@ -101,8 +113,19 @@ def statement_download(request: TenantRequest, statement_id: int) -> HttpRespons
     return response
 
 
+@tenant_console_view(area="billing")
+def statement_pdf_download(request: TenantRequest, statement_id: int) -> HttpResponse:
+    statement = _statement(request, statement_id)
+    response = HttpResponse(statement_pdf(statement=statement), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{statement.period_start:%Y-%m-%d}.pdf"'
+    )
+    return response
+
+
 urlpatterns = [
     path("billing/", billing, name="billing"),
     path("billing/statements/<int:statement_id>/", statement_detail, name="billing-statement"),
     path("billing/statements/<int:statement_id>/csv", statement_download, name="billing-statement-csv"),
+    path("billing/statements/<int:statement_id>/pdf", statement_pdf_download, name="billing-statement-pdf"),
 ]

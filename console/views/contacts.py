@@ -221,7 +221,7 @@ def _form_errors_apply(form: forms.Form, error: DomainError) -> None:
 # --- list, export ------------------------------------------------------------------------------------
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def contact_list(request: TenantRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
     error = ""
@@ -254,7 +254,7 @@ def contact_list(request: TenantRequest) -> HttpResponse:
     return render(request, "console/contacts/list.html", context, status=422 if error else 200)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def contact_export(request: TenantRequest) -> HttpResponseBase:
     form = FilterForm(request.GET or None)
     try:
@@ -276,7 +276,7 @@ def contact_export(request: TenantRequest) -> HttpResponseBase:
 # --- one contact -------------------------------------------------------------------------------------
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def contact_detail(request: TenantRequest, contact_id: int) -> HttpResponse:
     contact = _contact(contact_id)
     definitions = selectors.attribute_definitions()
@@ -297,7 +297,7 @@ def contact_detail(request: TenantRequest, contact_id: int) -> HttpResponse:
     return render(request, "console/contacts/detail.html", context)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def contact_create(request: TenantRequest) -> HttpResponse:
     form = ContactForm(request.POST or None, creating=True)
@@ -315,7 +315,7 @@ def contact_create(request: TenantRequest) -> HttpResponse:
     return render(request, "console/contacts/form.html", context, status=422 if form.errors else 200)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: TenantRequest, contact_id: int) -> HttpResponse:
     contact = _contact(contact_id)
@@ -332,7 +332,7 @@ def contact_edit(request: TenantRequest, contact_id: int) -> HttpResponse:
     return render(request, "console/contacts/form.html", context, status=422 if form.errors else 200)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_POST
 def contact_tags(request: TenantRequest, contact_id: int) -> HttpResponseBase:
     contact = _contact(contact_id)
@@ -354,7 +354,7 @@ def contact_tags(request: TenantRequest, contact_id: int) -> HttpResponseBase:
     return redirect("console:contact", contact.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_POST
 def contact_consent(request: TenantRequest, contact_id: int) -> HttpResponseBase:
     contact = _contact(contact_id)
@@ -374,7 +374,7 @@ def contact_consent(request: TenantRequest, contact_id: int) -> HttpResponseBase
     return redirect("console:contact", contact.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_POST
 def contact_block(request: TenantRequest, contact_id: int) -> HttpResponseBase:
     contact = _contact(contact_id)
@@ -387,7 +387,7 @@ def contact_block(request: TenantRequest, contact_id: int) -> HttpResponseBase:
     return redirect("console:contact", contact.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def contact_delete(request: TenantRequest, contact_id: int) -> HttpResponseBase:
     contact = _contact(contact_id)
@@ -402,7 +402,7 @@ def contact_delete(request: TenantRequest, contact_id: int) -> HttpResponseBase:
 # --- attributes ----------------------------------------------------------------------------------------
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def attribute_list(request: TenantRequest) -> HttpResponse:
     form = AttributeForm(request.POST or None)
@@ -424,7 +424,7 @@ def attribute_list(request: TenantRequest) -> HttpResponse:
     return render(request, "console/contacts/attributes.html", context, status=422 if form.errors else 200)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_POST
 def attribute_delete(request: TenantRequest, definition_id: int) -> HttpResponseBase:
     definition = AttributeDefinition.objects.filter(pk=definition_id).first()
@@ -438,7 +438,7 @@ def attribute_delete(request: TenantRequest, definition_id: int) -> HttpResponse
 # --- import --------------------------------------------------------------------------------------------
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def import_upload(request: TenantRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -480,7 +480,7 @@ def _mapping_form(job: ImportJob, data: Any = None) -> forms.Form:
     return form
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def import_detail(request: TenantRequest, job_id: int) -> HttpResponse:
     job = _job(job_id)
@@ -514,7 +514,7 @@ def import_detail(request: TenantRequest, job_id: int) -> HttpResponse:
     return render(request, template, context, status=422 if form is not None and form.errors else 200)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def import_errors(request: TenantRequest, job_id: int) -> StreamingHttpResponse:
     job = _job(job_id)
     response = StreamingHttpResponse(

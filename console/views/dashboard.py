@@ -276,7 +276,7 @@ def _summary(usage: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-@tenant_console_view
+@tenant_console_view(area="dashboard")
 def dashboard(request: TenantRequest) -> HttpResponse:
     today = timezone.now().date()
     if "date_from" in request.GET or "date_to" in request.GET:

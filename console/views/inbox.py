@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,8 +22,8 @@ from automations.models import HumanHandoff
 from automations.services.handoffs import handoff_close, handoff_open, handoff_open_for
 from console import inbox as queries
 from console.access import tenant_console_view
-from messaging.media import message_media_fetch
-from messaging.models import Conversation, Message
+from messaging.media import inbound_media_retry, media_state_text, message_media_content, message_media_fetch
+from messaging.models import Conversation, Message, MessageMedia
 from messaging.receipts import conversation_mark_read
 from messaging.selectors import conversation_messages_changed, conversation_messages_page, messages_by_wamid
 from platform_core.errors import DomainError
@@ -93,13 +93,13 @@ def _list_context(request: TenantRequest) -> dict[str, Any]:
     }
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_GET
 def inbox(request: TenantRequest) -> HttpResponse:
     return render(request, "console/inbox.html", {"section": "inbox", **_list_context(request)})
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_GET
 def inbox_list(request: TenantRequest) -> HttpResponse:
     """The list alone, for polling and for the search form's live results."""
@@ -132,10 +132,24 @@ def _render_messages(messages_shown: list[Message]) -> list[dict[str, Any]]:
                 "message": message,
                 "content": message.content or {},
                 "referenced": referenced.get(str(target or "")),
+                **_media_state(message),
                 **_when(message.timestamp),
             }
         )
     return items
+
+
+def _media_state(message: Message) -> dict[str, Any]:
+    """What the thread says about keeping an inbound message's media: nothing while all is well."""
+    media: MessageMedia | None = getattr(message, "stored_media", None)
+    if media is None or message.direction != Message.Direction.INBOUND:
+        return {"media_note": "", "media_gone": False, "media_retry": False}
+    troubled = media.state in (MessageMedia.State.FAILED, MessageMedia.State.EXPIRED) or bool(media.failure_code)
+    return {
+        "media_note": media_state_text(media) if troubled and media.state != MessageMedia.State.STORED else "",
+        "media_gone": media.state in (MessageMedia.State.FAILED, MessageMedia.State.EXPIRED),
+        "media_retry": media.state == MessageMedia.State.FAILED,
+    }
 
 
 def _when(at: datetime | None, *, today: str = "") -> dict[str, str]:
@@ -227,7 +241,7 @@ def _thread_context(
     }
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_GET
 def thread(request: TenantRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation_or_404(conversation_id)
@@ -239,7 +253,7 @@ def _int_param(request: TenantRequest, name: str) -> int:
     return int(value) if value.isdigit() and len(value) < 19 else 0
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_GET
 def thread_updates(request: TenantRequest, conversation_id: int) -> HttpResponse:
     """What changed since the reader's last look: new messages and moved ticks. 204 when nothing did."""
@@ -268,7 +282,7 @@ def thread_updates(request: TenantRequest, conversation_id: int) -> HttpResponse
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_GET
 def template_form(request: TenantRequest, conversation_id: int) -> HttpResponse:
     """The template part of the reply box for the chosen template, with its fields and preview."""
@@ -280,7 +294,7 @@ def template_form(request: TenantRequest, conversation_id: int) -> HttpResponse:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_POST
 def reply(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     """Send what the reply box holds through `message_send`; on error show it and keep the text."""
@@ -361,7 +375,7 @@ def _action_done(
     return redirect("console:inbox-thread", conversation_id=conversation_id)
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_POST
 def handoff(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     """Take the conversation over from the automations (`open`) or give it back (`close`)."""
@@ -387,7 +401,7 @@ def handoff(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     return _action_done(request, conversation.pk, success=done)
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_POST
 def assign(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     conversation = _conversation_or_404(conversation_id)
@@ -402,7 +416,7 @@ def assign(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     return _action_done(request, conversation.pk, success="Assignment saved.")
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_POST
 def mark_read(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     """Mark the customer's messages read; Meta sends them the blue ticks."""
@@ -414,10 +428,10 @@ def mark_read(request: TenantRequest, conversation_id: int) -> HttpResponseBase:
     return _action_done(request, conversation.pk, success="Marked as read.")
 
 
-@tenant_console_view
+@tenant_console_view(area="inbox")
 @require_GET
 def media(request: TenantRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    """The stored file of an inbound message of this conversation (fetched from Meta the first time)."""
+    """The stored file of an inbound message of this conversation (kept when it arrived; fetched now if not yet)."""
     message = (
         Message.objects.select_related("phone_number__account")
         .filter(pk=message_id, conversation_id=conversation_id)
@@ -429,9 +443,13 @@ def media(request: TenantRequest, conversation_id: int, message_id: int) -> Http
         stored = message_media_fetch(message=message)
     except DomainError as error:
         return HttpResponse(
-            error.message, status=404 if error.status == 404 else 502, content_type="text/plain"
+            error.message, status=error.status if error.status in (404, 409, 410) else 502, content_type="text/plain"
         )
-    response = HttpResponse(bytes(stored.content), content_type=stored.mime_type)
+    try:
+        content = message_media_content(media=stored)
+    except DomainError as error:
+        return HttpResponse(error.message, status=502, content_type="text/plain")
+    response = HttpResponse(content, content_type=stored.mime_type)
     filename = (message.content or {}).get("filename")
     safe = "".join(ch for ch in str(filename or "") if ch.isprintable() and ch not in '"\\/\r\n')[:200]
     response["Content-Disposition"] = f'attachment; filename="{safe}"' if safe else "inline"
@@ -439,6 +457,22 @@ def media(request: TenantRequest, conversation_id: int, message_id: int) -> Http
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@tenant_console_view(area="inbox")
+@require_POST
+def media_retry(request: TenantRequest, conversation_id: int, message_id: int) -> HttpResponseBase:
+    """Start keeping a message's media over after the attempts failed."""
+    message = Message.objects.filter(pk=message_id, conversation_id=conversation_id).first()
+    if message is None:
+        raise Http404("No such message in this conversation.")
+    try:
+        inbound_media_retry(message=message)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Fetching the media again.")
+    return redirect(f"{reverse('console:inbox-thread', args=[conversation_id])}#msg-{message_id}")
 
 
 urlpatterns = [
@@ -452,4 +486,5 @@ urlpatterns = [
     path("inbox/<int:conversation_id>/assign/", assign, name="inbox-assign"),
     path("inbox/<int:conversation_id>/read/", mark_read, name="inbox-read"),
     path("inbox/<int:conversation_id>/media/<int:message_id>/", media, name="inbox-media"),
+    path("inbox/<int:conversation_id>/media/<int:message_id>/retry/", media_retry, name="inbox-media-retry"),
 ]

@@ -70,7 +70,7 @@ def _secret_page(request: TenantRequest, endpoint: Endpoint, secret: str, *, cre
     return response
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 def endpoint_list(request: TenantRequest) -> HttpResponse:
     stats = selectors.endpoint_delivery_stats()
     rows = [
@@ -79,7 +79,7 @@ def endpoint_list(request: TenantRequest) -> HttpResponse:
     return render(request, "console/integrations/list.html", {"section": "integrations", "rows": rows})
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 def endpoint_create(request: TenantRequest) -> HttpResponse:
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,7 +98,7 @@ def endpoint_create(request: TenantRequest) -> HttpResponse:
     return render(request, "console/integrations/form.html", {"section": "integrations", "form": form})
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 def endpoint_edit(request: TenantRequest, endpoint_id: int) -> HttpResponseBase:
     endpoint = _endpoint(endpoint_id)
     initial = {"url": endpoint.url, "description": endpoint.description, "event_types": endpoint.event_types}
@@ -125,7 +125,7 @@ def endpoint_edit(request: TenantRequest, endpoint_id: int) -> HttpResponseBase:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 def endpoint_detail(request: TenantRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(endpoint_id)
     state = request.GET.get("state", "")
@@ -147,7 +147,7 @@ def endpoint_detail(request: TenantRequest, endpoint_id: int) -> HttpResponse:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 def delivery_detail(request: TenantRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
     endpoint = _endpoint(endpoint_id)
     delivery = _delivery(endpoint, delivery_id)
@@ -158,7 +158,7 @@ def delivery_detail(request: TenantRequest, endpoint_id: int, delivery_id: int) 
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 @require_POST
 def delivery_replay(request: TenantRequest, endpoint_id: int, delivery_id: int) -> HttpResponseBase:
     endpoint = _endpoint(endpoint_id)
@@ -167,7 +167,7 @@ def delivery_replay(request: TenantRequest, endpoint_id: int, delivery_id: int) 
     return redirect("console:integration", endpoint.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 @require_POST
 def endpoint_test(request: TenantRequest, endpoint_id: int) -> HttpResponseBase:
     endpoint = _endpoint(endpoint_id)
@@ -176,7 +176,7 @@ def endpoint_test(request: TenantRequest, endpoint_id: int) -> HttpResponseBase:
     return redirect("console:integration", endpoint.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 @require_POST
 def endpoint_secret_roll(request: TenantRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(endpoint_id)
@@ -184,7 +184,7 @@ def endpoint_secret_roll(request: TenantRequest, endpoint_id: int) -> HttpRespon
     return _secret_page(request, endpoint, secret, created=False)
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 @require_POST
 def endpoint_enabled_set(request: TenantRequest, endpoint_id: int) -> HttpResponseBase:
     endpoint = _endpoint(endpoint_id)
@@ -194,7 +194,7 @@ def endpoint_enabled_set(request: TenantRequest, endpoint_id: int) -> HttpRespon
     return redirect("console:integration", endpoint.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="integrations")
 @require_POST
 def endpoint_delete(request: TenantRequest, endpoint_id: int) -> HttpResponseBase:
     endpoint = _endpoint(endpoint_id)

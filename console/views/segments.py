@@ -196,7 +196,7 @@ def _preview(builder: Builder) -> dict[str, Any]:
 # --- pages ---------------------------------------------------------------------------------------
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def segment_list(request: TenantRequest) -> HttpResponse:
     context = {"section": "contacts", "rows": segments.segments_with_counts()}
     return render(request, "console/contacts/segments.html", context)
@@ -230,19 +230,19 @@ def _builder_page(request: TenantRequest, segment: Segment | None) -> HttpRespon
     return redirect("console:segment", saved.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def segment_create(request: TenantRequest) -> HttpResponse:
     return _builder_page(request, None)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_http_methods(["GET", "POST"])
 def segment_edit(request: TenantRequest, segment_id: int) -> HttpResponse:
     return _builder_page(request, _segment(segment_id))
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_POST
 def segment_preview(request: TenantRequest) -> HttpResponse:
     """The builder's live count (htmx): the count and the first contacts, or what is wrong."""
@@ -251,7 +251,7 @@ def segment_preview(request: TenantRequest) -> HttpResponse:
     return render(request, "console/contacts/segments_preview.html", context)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def segment_detail(request: TenantRequest, segment_id: int) -> HttpResponse:
     segment = _segment(segment_id)
     cursor = request.GET.get("cursor") or None
@@ -276,7 +276,7 @@ def segment_detail(request: TenantRequest, segment_id: int) -> HttpResponse:
     return render(request, "console/contacts/segments_detail.html", context)
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 def segment_export(request: TenantRequest, segment_id: int) -> StreamingHttpResponse:
     segment = _segment(segment_id)
     response = StreamingHttpResponse(
@@ -286,7 +286,7 @@ def segment_export(request: TenantRequest, segment_id: int) -> StreamingHttpResp
     return response
 
 
-@tenant_console_view
+@tenant_console_view(area="contacts")
 @require_POST
 def segment_delete(request: TenantRequest, segment_id: int) -> HttpResponseBase:
     segment = _segment(segment_id)

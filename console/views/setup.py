@@ -56,7 +56,7 @@ def _next_page(account: WhatsAppAccount, progress: dict[str, Any]) -> str:
     return reverse("console:setup-step", args=[account.pk, progress["next_step"]])
 
 
-@tenant_console_view
+@tenant_console_view(area="setup")
 def setup_index(request: TenantRequest) -> HttpResponse:
     """The accounts being set up with their progress, the connected ones, and a way to start."""
     in_setup, connected = [], []
@@ -72,7 +72,7 @@ def setup_index(request: TenantRequest) -> HttpResponse:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="setup")
 @require_POST
 def setup_start(request: TenantRequest) -> HttpResponseBase:
     account = wizard.setup_start(display_name=request.POST.get("display_name", ""))
@@ -80,14 +80,14 @@ def setup_start(request: TenantRequest) -> HttpResponseBase:
     return redirect("console:setup-step", account.pk, 1)
 
 
-@tenant_console_view
+@tenant_console_view(area="setup")
 def setup_resume(request: TenantRequest, account_id: int) -> HttpResponseBase:
     """Continue where the wizard was left: the first step not saved yet, or the last page."""
     account = _account(account_id)
     return redirect(_next_page(account, wizard.setup_progress(account=account)))
 
 
-@tenant_console_view
+@tenant_console_view(area="setup")
 @require_http_methods(["GET", "POST"])
 def setup_step(request: TenantRequest, account_id: int, number: int) -> HttpResponseBase:
     account = _account(account_id)
@@ -118,7 +118,7 @@ def setup_step(request: TenantRequest, account_id: int, number: int) -> HttpResp
     return render(request, "console/setup/step.html", context, status=422 if form.errors else 200)
 
 
-@tenant_console_view
+@tenant_console_view(area="setup")
 @require_http_methods(["GET", "POST"])
 def setup_finish(request: TenantRequest, account_id: int) -> HttpResponseBase:
     """Before going live: what is missing and the button that goes live. Once live: the webhook

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -80,7 +80,7 @@ def _error_text(error: DomainError) -> str:
 # --- templates --------------------------------------------------------------------------------------
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 def template_list(request: TenantRequest) -> HttpResponse:
     accounts = list(waba_selectors.accounts_list())
     selected = request.GET.get("account") or ""
@@ -109,17 +109,20 @@ def _editor(
         form = TemplateForm(initial=initial or {}, accounts=accounts)
         components = template.components if template else []
         return _editor_page(request, form=form, template=template, components=components)
+    posted, picked_error = _header_sample_picked(request, template=template)
     if _from_htmx(request):  # the preview while typing, from whatever is in the form so far
-        components = components_from_form(request.POST.dict())
+        components = components_from_form(posted.dict())
         return _editor_page(
             request, form=TemplateForm(accounts=accounts), template=template, components=components
         )
-    form = TemplateForm(request.POST, accounts=accounts)
+    form = TemplateForm(posted, accounts=accounts)
     if template is not None:  # name, language and account are fixed once created
         for name in ("account", "name", "language"):
             form.fields[name].disabled = True
         form.initial.update(account=template.account_id, name=template.name, language=template.language)
-    if not form.is_valid():
+    if not form.is_valid() or picked_error:
+        if picked_error:
+            form.add_error("header_sample", picked_error)
         return _editor_page(request, form=form, template=template, components=[], status=422)
     values = form.cleaned_data
     components = components_from_form(values)
@@ -177,9 +180,59 @@ def _editor_page(
         "editable": template is None
         or template.status == "DRAFT"
         or template.status in meta.TEMPLATE_EDITABLE_STATUSES,
+        "header_samples": _header_sample_choices(form, template=template),
     }
     name = "console/templates/_preview.html" if _from_htmx(request) else "console/templates/editor.html"
     return render(request, name, context, status=status)
+
+
+# Header formats whose sample is a file, and the media library's type for each.
+HEADER_MEDIA_TYPES = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
+
+
+def _header_sample_picked(
+    request: TenantRequest, *, template: MessageTemplate | None
+) -> tuple[QueryDict, str]:
+    """The posted form with the header sample taken from the media-library file picked in the editor
+    (its upload handle), and what is wrong with the pick, if anything."""
+    data = request.POST.copy()
+    picked = data.get("header_asset", "")
+    header_format = data.get("header_format", "")
+    if not picked or header_format not in HEADER_MEDIA_TYPES:
+        return data, ""
+    account_id = template.account_id if template else data.get("account", "")
+    asset = (
+        media_services.media_assets_of()
+        .filter(pk=int(picked) if picked.isdigit() else 0, purpose=MediaAsset.Purpose.SAMPLE)
+        .exclude(handle="")
+        .first()
+    )
+    if asset is None or str(asset.account_id) != str(account_id):
+        return data, "Pick a sample of this template's WhatsApp account from the media library."
+    if asset.media_type != HEADER_MEDIA_TYPES[header_format]:
+        return data, f"{asset.name} is a {asset.media_type} file; this header takes {header_format.lower()} files."
+    data["header_sample"] = asset.handle
+    return data, ""
+
+
+def _header_sample_choices(form: TemplateForm, *, template: MessageTemplate | None) -> dict[str, Any]:
+    """The media library's samples the editor offers for an image, video or document header."""
+    account_id = template.account_id if template else form["account"].value()
+    assets = media_services.media_assets_of().filter(purpose=MediaAsset.Purpose.SAMPLE).exclude(handle="")
+    if str(account_id or "").isdigit():
+        assets = assets.filter(account_id=int(account_id))
+    current = str(form["header_sample"].value() or "")
+    picked = str(form.data.get("header_asset", "")) if form.is_bound else ""
+    groups = []
+    for header_format, media_type in HEADER_MEDIA_TYPES.items():
+        options = [
+            {"asset": asset, "selected": str(asset.pk) == picked or (not picked and asset.handle == current)}
+            for asset in assets
+            if asset.media_type == media_type
+        ]
+        if options:
+            groups.append({"format": header_format, "label": f"{media_type.title()}s", "options": options})
+    return {"groups": groups, "several_accounts": not str(account_id or "").isdigit()}
 
 
 def _category_changes(template: MessageTemplate | None) -> list[dict[str, Any]]:
@@ -214,7 +267,7 @@ def _edits_note(template: MessageTemplate | None) -> str:
     return "Saving sends the changes to Meta for review."
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 def template_new(request: TenantRequest) -> HttpResponseBase:
     initial: dict[str, Any] = {"language": "en_US", "category": "UTILITY"}
     if request.GET.get("account", "").isdigit():
@@ -222,7 +275,7 @@ def template_new(request: TenantRequest) -> HttpResponseBase:
     return _editor(request, template=None, initial=initial)
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 def template_detail(request: TenantRequest, template_id: int) -> HttpResponseBase:
     template = _template(template_id)
     initial = form_initial_from_template(
@@ -235,7 +288,7 @@ def template_detail(request: TenantRequest, template_id: int) -> HttpResponseBas
     return _editor(request, template=template, initial=initial)
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 @require_POST
 def template_submit(request: TenantRequest, template_id: int) -> HttpResponseBase:
     template = _template(template_id)
@@ -247,7 +300,7 @@ def template_submit(request: TenantRequest, template_id: int) -> HttpResponseBas
     return redirect("console:template", template.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 @require_POST
 def template_copy(request: TenantRequest, template_id: int) -> HttpResponseBase:
     template = _template(template_id)
@@ -262,7 +315,7 @@ def template_copy(request: TenantRequest, template_id: int) -> HttpResponseBase:
     return redirect("console:template", copied.pk)
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 @require_POST
 def template_starter_adopt(request: TenantRequest, key: str) -> HttpResponseBase:
     account = _account(request.POST.get("account"))
@@ -294,7 +347,7 @@ class MediaUploadForm(forms.Form):
         self.fields["account"].choices = accounts  # type: ignore[attr-defined]
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 def media_library(request: TenantRequest) -> HttpResponse:
     accounts = _account_choices()
     form = MediaUploadForm(accounts=accounts)
@@ -341,7 +394,7 @@ def media_library(request: TenantRequest) -> HttpResponse:
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 def media_detail(request: TenantRequest, asset_id: int) -> HttpResponse:
     try:
         asset = media_services.media_asset_get(asset_id=asset_id)
@@ -388,7 +441,7 @@ class BusinessProfileForm(forms.Form):
     )
 
 
-@tenant_console_view
+@tenant_console_view(area="templates")
 def business_profile(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     stored = profile_services.business_profile_of(account=account)

@@ -128,17 +128,38 @@ def test_a_plan_change_now_is_recorded_and_applies_at_once(tenant_a):
     assert change.from_version != bigger and change.timing == "now"
 
 
-def test_deleting_a_tenant_drops_its_subscription_and_statements(db):
-    from tenants.services import tenant_create, tenant_delete
+def test_deleting_a_tenant_with_statements_is_refused_with_409_and_keeps_everything(db, platform_api):
+    from django_tenants.utils import schema_exists
+
+    from tenants.models import Tenant
+    from tenants.services import tenant_create
+
+    tenant = tenant_create(slug="billing-kept", name="Kept").tenant
+    closed = close_current(tenant, subscribe(tenant, plan_version()))
+
+    response = platform_api.delete_json(f"/api/platform/tenants/{tenant.slug}", {"confirm": tenant.slug})
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "tenant_has_statements"
+    assert error["details"] == {"kept": {"statements": 1}}
+    assert "Suspend it instead (POST /api/platform/tenants/billing-kept/suspend)" in error["message"]
+    assert Tenant.objects.filter(pk=tenant.pk).exists()
+    assert Statement.objects.filter(pk=closed.pk).exists()
+    assert schema_exists(tenant.schema_name)  # refused before the drop
+
+
+def test_deleting_a_subscribed_tenant_without_statements_drops_its_subscription(db, platform_api):
+    from tenants.services import tenant_create
 
     tenant = tenant_create(slug="billing-gone", name="Gone").tenant
-    closed = close_current(tenant, subscribe(tenant, plan_version()))
+    subscribe(tenant, plan_version())
     with connection.cursor() as cursor:
         cursor.execute(
             "SET CONSTRAINTS ALL IMMEDIATE"
         )  # the test's transaction would defer the drop's checks
 
-    tenant_delete(tenant=tenant, confirm=tenant.slug)
+    response = platform_api.delete_json(f"/api/platform/tenants/{tenant.slug}", {"confirm": tenant.slug})
 
-    assert not Statement.objects.filter(pk=closed.pk).exists()
+    assert response.status_code == 204
     assert not Subscription.objects.filter(tenant_id=tenant.pk).exists()

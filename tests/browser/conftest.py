@@ -172,7 +172,7 @@ def site(django_db_setup, django_db_blocker, _simulator_server) -> Iterator[Site
             tenant=tenant, simulator_url=simulator_url, display_name="Bean & Leaf"
         )
         with schema_context(tenant.schema_name):
-            User.objects.filter(username=USERNAME).exists() or User.objects.create_user(
+            User.objects.filter(username=USERNAME).exists() or User.objects.create_superuser(  # an owner
                 USERNAME, password=PASSWORD
             )
         workers = _Workers(tenant.schema_name)

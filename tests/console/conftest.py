@@ -6,9 +6,17 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from team.models import Membership
+from team.roles import Role
 from tests.conftest import host_of
 
 PASSWORD = "correct horse battery staple"
+
+
+def owner_make(user: User) -> User:
+    """`user` as an owner of its workspace (a new user is a viewer): every console page opens."""
+    Membership.objects.filter(user=user).update(role=Role.OWNER)
+    return user
 
 
 def console_client(host: str, user: User | None = None) -> Client:
@@ -22,13 +30,13 @@ def console_client(host: str, user: User | None = None) -> Client:
 @pytest.fixture
 def user_a(tenant_a, in_tenant) -> User:
     with in_tenant(tenant_a):
-        return User.objects.create_user("ana", email="ana@alpha.test", password=PASSWORD)
+        return owner_make(User.objects.create_user("ana", email="ana@alpha.test", password=PASSWORD))
 
 
 @pytest.fixture
 def user_b(tenant_b, in_tenant) -> User:
     with in_tenant(tenant_b):
-        return User.objects.create_user("bruno", email="bruno@beta.test", password=PASSWORD)
+        return owner_make(User.objects.create_user("bruno", email="bruno@beta.test", password=PASSWORD))
 
 
 @pytest.fixture

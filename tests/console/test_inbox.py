@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 import sending.limiter as limiter_module
@@ -342,13 +343,17 @@ def test_the_thread_shows_the_newest_page_and_links_to_earlier_messages(
     assert "Line 04." in older and "Is my coffee ready?" in older and "Line 54." not in older
 
 
-def test_media_of_this_conversation_is_streamed_to_its_console_user(tenant_a, in_tenant, chat_a, console_a):
+def test_media_of_this_conversation_is_streamed_to_its_console_user(
+    tenant_a, in_tenant, chat_a, console_a, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
     with in_tenant(tenant_a):
         image = MessageFactory(
             conversation=chat_a, type="image", content={"media_id": "9", "mime_type": "image/png"}
         )
         MessageMedia.objects.create(
-            message=image, mime_type="image/png", size=4, sha256="0" * 64, content=b"\x89PNG"
+            message=image, state="stored", mime_type="image/png", size=4, sha256="0" * 64,
+            file=ContentFile(b"\x89PNG", name="image.png"),
         )
     response = console_a.get(f"/app/inbox/{chat_a.pk}/media/{image.pk}/")
     assert response.status_code == 200

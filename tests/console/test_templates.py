@@ -306,3 +306,76 @@ def test_a_category_change_by_meta_is_shown_on_the_template(console_a, account, 
         )  # fmt: skip
     html = console_a.get(f"/app/templates/{template.pk}/").content.decode()
     assert "Meta changed the category from Utility to Marketing" in html
+
+
+# --- the media-library picker for a media header's sample -------------------------------------------
+
+
+def _sample_upload(client, account, name, data, content_type):
+    token = _csrf(client, "/app/templates/media/")
+    response = client.post(
+        "/app/templates/media/",
+        {"csrfmiddlewaretoken": token, "account": account.pk, "purpose": "sample",
+         "file": SimpleUploadedFile(name, data, content_type=content_type)},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return MediaAsset.objects.get(name=name)
+
+
+def test_a_media_header_takes_its_sample_from_the_media_library(console_a, account, sim, tenant_a, in_tenant):
+    with in_tenant(tenant_a):
+        photo = _sample_upload(console_a, account, "storefront.png", PNG, "image/png")
+        leaflet = _sample_upload(console_a, account, "menu.pdf", b"%PDF-1.7 menu", "application/pdf")
+        MediaAsset.objects.create(
+            account=account, name="sent-once.png", media_type="image", content_type="image/png", size_bytes=1,
+            sha256="x", media_id="123", uploaded_at="2026-01-01T00:00:00Z",
+        )  # fmt: skip  (message media has no handle: not a template sample)
+    assert photo.handle.startswith("4::")  # the resumable upload's handle
+
+    editor = console_a.get(f"/app/templates/new/?account={account.pk}").content.decode()
+    picker = editor[editor.index('id="id_header_asset"') : editor.index("</select>", editor.index('id="id_header_asset"'))]
+    assert 'label="Images"' in picker and f'value="{photo.pk}" data-format="IMAGE"' in picker
+    assert 'label="Documents"' in picker and f'value="{leaflet.pk}" data-format="DOCUMENT"' in picker
+    assert "storefront.png" in picker and "sent-once.png" not in picker
+
+    response = editor_post(
+        console_a, "/app/templates/new/", account=account.pk, name="new_shop", header_format="IMAGE",
+        header_asset=photo.pk, body_text="Our new shop is open.",
+    )  # fmt: skip
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sent = sim.requests(path_contains="message_templates", method="POST")[-1]
+    assert sent["body"]["components"][0] == {
+        "type": "HEADER", "format": "IMAGE", "example": {"header_handle": [photo.handle]}}
+    page = console_a.get(response["Location"]).content.decode()
+    assert f'<option value="{photo.pk}" data-format="IMAGE" selected>' in page  # the saved sample is the pick
+
+
+def test_a_picked_sample_of_another_type_or_workspace_is_refused_next_to_the_field(
+    console_a, account, sim, tenant_a, tenant_b, in_tenant
+):
+    with in_tenant(tenant_a):
+        leaflet = _sample_upload(console_a, account, "menu.pdf", b"%PDF-1.7 menu", "application/pdf")
+    with in_tenant(tenant_b):
+        theirs = MediaAsset.objects.create(
+            account=WhatsAppAccountFactory.create(waba_id="990001"), purpose="sample", name="beta.png",
+            media_type="image", content_type="image/png", size_bytes=1, sha256="x", handle="4::beta",
+            uploaded_at="2026-01-01T00:00:00Z",
+        )  # fmt: skip
+
+    wrong_type = editor_post(
+        console_a, "/app/templates/new/", account=account.pk, name="new_shop", header_format="IMAGE",
+        header_asset=leaflet.pk, body_text="Our new shop is open.",
+    )  # fmt: skip
+    elsewhere = editor_post(
+        console_a, "/app/templates/new/", account=account.pk, name="new_shop", header_format="IMAGE",
+        header_asset=theirs.pk, body_text="Our new shop is open.",
+    )  # fmt: skip
+
+    assert wrong_type.status_code == 422
+    assert "menu.pdf is a document file; this header takes image files." in wrong_type.content.decode()
+    assert 'id="id_header_sample_errors"' in wrong_type.content.decode()
+    assert elsewhere.status_code == 422
+    assert "Pick a sample of this template&#x27;s WhatsApp account" in elsewhere.content.decode()
+    assert "beta.png" not in elsewhere.content.decode()
+    assert sim.requests(path_contains="message_templates", method="POST") == []

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from messaging.models import Message
+from messaging.models import Message, MessageMedia
 from tests.factories import TenantUserFactory
 from tests.fixtures import load_webhook_fixture_bytes
 from tests.messaging.factories import (
@@ -149,3 +149,27 @@ def test_the_message_list_shows_a_short_preview_in_five_columns(alpha_admin, num
     assert stylesheet is not None
     css = b"".join(alpha_admin.get(stylesheet.group(1)).streaming_content).decode()
     assert "td.field-text" in css and "min-width" in css
+
+
+def test_tenant_admin_shows_kept_media_read_only_and_retries_a_failed_one(
+    alpha_admin, number_a, tenant_a, in_tenant, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    with in_tenant(tenant_a):
+        message = MessageFactory(conversation=ConversationFactory(phone_number=number_a), type="image",
+                                 content={"media_id": "77", "mime_type": "image/jpeg"})
+        media = MessageMedia.objects.create(message=message, state="failed", attempts=5,
+                                            failure_code="graph_error", failure_reason="Meta refused")
+
+    listing = alpha_admin.get("/admin/messaging/messagemedia/")
+    change = alpha_admin.get(f"/admin/messaging/messagemedia/{media.pk}/change/")
+    retried = alpha_admin.post("/admin/messaging/messagemedia/", {
+        "action": "retry_keeping", "_selected_action": [media.pk]})
+
+    assert listing.status_code == 200 and "graph_error" in listing.content.decode()
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert alpha_admin.post(f"/admin/messaging/messagemedia/{media.pk}/change/", {}).status_code == 403
+    assert retried.status_code == 302
+    with in_tenant(tenant_a):
+        media.refresh_from_db()
+    assert (media.state, media.attempts, media.failure_code) == ("pending", 0, "")
