@@ -16,6 +16,7 @@ larger than what is left is refused with the figures, or spread over as many day
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -183,19 +184,19 @@ def _plan(request: CampaignIn, now: datetime) -> Plan:
     variants = _variants(request.variants, phone)
     audience = _audience(request.audience, variants)
     assigned, skipped = _assign(audience.rows, variants, seed=f"{request.name}|{send_at.isoformat()}")
-    items: list[tuple[Staged, int, dict[str, Any]]] = []
     problems: list[dict[str, Any]] = []
-    for row, index in assigned:
-        spec, template, _, _ = variants[index]
-        built = _message_for(row, spec, template, index, problems)
-        if isinstance(built, str):
-            skipped.append((row, index, built))
-        elif built is not None:
-            items.append((built[0], index, built[1]))
-        if len(problems) >= MAX_PROBLEMS_LISTED:
-            break
+    shapes = [
+        _shape(spec, template, index, problems) for index, (spec, template, _, _) in enumerate(variants)
+    ]
     if problems:
         raise MessageInvalid(problems[:MAX_PROBLEMS_LISTED])
+    items: list[tuple[Staged, int, dict[str, Any]]] = []
+    for row, index in assigned:
+        built = _message_for(row, variants[index][0], shapes[index])
+        if isinstance(built, str):
+            skipped.append((row, index, built))
+        else:
+            items.append((built[0], index, built[1]))
     removed = dict(audience.removed)
     for _, _, reason in skipped:
         kind = reason.split(":", 1)[0]
@@ -348,7 +349,12 @@ def _phones_rows(phones: list[str], columns: list[str]) -> list[dict[str, Any]]:
     if problems:
         raise MessageInvalid(problems[:MAX_PROBLEMS_LISTED])
     known = {row["wa_id"]: row for row in Contact.objects.filter(wa_id__in=list(wa_ids)).values(*columns)}
-    empty: dict[str, Any] = dict.fromkeys(columns, "") | {"id": None, "opted_out": False, "blocked": False, "attributes": {}}
+    empty: dict[str, Any] = dict.fromkeys(columns, "") | {
+        "id": None,
+        "opted_out": False,
+        "blocked": False,
+        "attributes": {},
+    }
     return [known.get(wa_id) or {**empty, "wa_id": wa_id} for wa_id in wa_ids]
 
 
@@ -403,22 +409,28 @@ def _value(row: dict[str, Any], source: ValueSourceIn) -> str:
     return text or source.fallback
 
 
-def _message_for(
-    row: dict[str, Any],
-    spec: CampaignVariantIn,
-    template: MessageTemplate,
-    index: int,
-    problems: list[dict[str, Any]],
-) -> tuple[Staged, dict[str, Any]] | str | None:
-    """The recipient's message, a reason to skip them (a variable with no value), or None on problems."""
+@dataclass(frozen=True)
+class _Shape:
+    """A variant's template object, checked once with stand-in values, and where each value goes."""
+
+    content: dict[str, Any]
+    slots: list[tuple[int, int, str, int]]  # component, parameter, part ("header" or "body"), position
+    body_text: str
+
+
+_STAND_IN = "\x00"
+
+
+def _shape(
+    spec: CampaignVariantIn, template: MessageTemplate, index: int, problems: list[dict[str, Any]]
+) -> _Shape | None:
+    """Check the variant's parameters against the template once (counts, types, buttons, a media header)
+    with stand-in texts, and note where each recipient's own values go."""
     values: dict[str, list[Any]] = {"header": [], "body": []}
     for part in ("header", "body"):
         for position, source in enumerate(getattr(spec, part)):
-            text = _value(row, source)
-            if not text:
-                return f"no_value: no value for {part} variable {position + 1} and no fallback"
             values[part].append(
-                {"type": "text", "text": text}
+                {"type": "text", "text": f"{_STAND_IN}{part}:{position}"}
                 | ({"parameter_name": source.parameter_name} if source.parameter_name else {})
             )
     parameters = TemplateParametersIn.model_construct(
@@ -427,14 +439,55 @@ def _message_for(
         buttons=list(spec.buttons),
     )
     found: list[dict[str, Any]] = []
-    content, body = template_content_build(
+    content, _ = template_content_build(
         template=template, parameters=parameters, problems=found, prefix=f"variants[{index}]"
     )
     if found:
-        # The same for every recipient: list each problem once.
-        problems.extend(p for p in found if p not in problems)
+        problems.extend(found)
         return None
-    kept = {"header": [v["text"] for v in values["header"]], "body": [v["text"] for v in values["body"]]}
+    slots: list[tuple[int, int, str, int]] = []
+    for c, component in enumerate(content.get("components") or []):
+        for p, parameter in enumerate(component.get("parameters") or []):
+            text = parameter.get("text")
+            if isinstance(text, str) and text.startswith(_STAND_IN):
+                name, _, place = text[1:].partition(":")
+                slots.append((c, p, name, int(place)))
+    body_text = next(
+        (
+            str(c.get("text") or "")
+            for c in template.components or []
+            if isinstance(c, dict) and c.get("type") == "BODY"
+        ),
+        template.name,
+    )
+    return _Shape(content=content, slots=slots, body_text=body_text)
+
+
+def _message_for(
+    row: dict[str, Any], spec: CampaignVariantIn, shape: _Shape | None
+) -> tuple[Staged, dict[str, Any]] | str:
+    """The recipient's message from its variant's shape, or why they are skipped (a variable with no value)."""
+    assert shape is not None
+    kept: dict[str, list[str]] = {"header": [], "body": []}
+    for part in ("header", "body"):
+        for position, source in enumerate(getattr(spec, part)):
+            text = _value(row, source)
+            if not text:
+                return f"no_value: no value for {part} variable {position + 1} and no fallback"
+            kept[part].append(text)
+    components = list(shape.content.get("components") or [])
+    for c, p, part, position in shape.slots:
+        component = components[c] = dict(components[c])
+        parameters = component["parameters"] = list(component["parameters"])
+        parameters[p] = dict(parameters[p], text=kept[part][position])
+    content = dict(shape.content, components=components) if components else shape.content
+    body_values = kept["body"]
+
+    def fill(match: re.Match[str]) -> str:
+        number = int(match.group(1)) - 1
+        return body_values[number] if 0 <= number < len(body_values) else match.group(0)
+
+    body = meta.TEMPLATE_BODY_VARIABLE_PATTERN.sub(fill, shape.body_text)
     return Staged(wa_id=row["wa_id"], content=content, body=body), kept
 
 

@@ -226,3 +226,15 @@ def test_a_tenant_created_through_the_platform_api_is_in_the_public_log(platform
     assert created.action == "create" and created.actor_type == "api_key"
     assert created.changes["slug"] == {"from": None, "to": "gamma-shop"}
     assert created.changes["schema_name"]["to"] == response.json()["tenant"]["schema_name"]
+
+
+def test_a_role_change_on_the_team_page_is_one_row_with_the_user(tenant_a, in_tenant, console_a, user_a):
+    with in_tenant(tenant_a):
+        member = User.objects.create_user("vera")  # a new user is a viewer
+    path = f"/app/team/{member.pk}/"
+    response = console_a.post(path, {"csrfmiddlewaretoken": _csrf(console_a, path), "role": "admin"})
+
+    assert response.status_code == 302
+    entries = [entry for entry in _entries(tenant_a, in_tenant) if entry.object_type == "team.membership"]
+    assert [(entry.actor_label, entry.action) for entry in entries] == [("ana", "update")]
+    assert entries[0].changes["role"] == {"from": "viewer", "to": "admin"}
