@@ -13,7 +13,7 @@ from automations.models import CatalogueItem, Workflow, WorkflowTemplate
 from billing.plans.models import Plan, PlanVersion, RateCardEntry, Subscription
 from broadcasts.models import Broadcast
 from contacts.models import AttributeDefinition, Segment
-from flows_builder.models import FlowEndpointKey, WhatsAppFlow
+from flows_builder.models import FlowEndpointKey, FlowExchangeConfig, WhatsAppFlow
 from integrations.models import Endpoint
 from messaging.models import Contact
 from platform_core.crypto import EncryptedTextField
@@ -29,6 +29,7 @@ AUDITED_MODELS: tuple[type[models.Model], ...] = (
     BusinessProfile,
     WhatsAppFlow,
     FlowEndpointKey,
+    FlowExchangeConfig,
     WorkflowTemplate,
     Workflow,
     CatalogueItem,

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from flows_builder import selectors, services, sync
+from flows_builder import exchange_config, selectors, services, sync
 from flows_builder.endpoint import endpoint_uri_for, flow_endpoint_key_ensure
 from flows_builder.errors import (
     AccountNotFound,
@@ -23,6 +23,10 @@ from flows_builder.schemas import (
     EndpointKeyIn,
     EndpointKeyOut,
     FlowDetailOut,
+    FlowExchangeIn,
+    FlowExchangeOut,
+    FlowExchangeSavedOut,
+    FlowExchangeSecretRolledOut,
     FlowIn,
     FlowOut,
     FlowPatch,
@@ -212,6 +216,40 @@ def flow_message_send(request: HttpRequest, flow_id: int, payload: FlowSendIn):
         action=payload.action,
     )
     return Status(202, {"message_id": queued.message.pk, "status": queued.message.status})
+
+
+# --- data exchange served by the tenant: forwarded to its URL, or static answers ----------------
+
+
+@router.get("/flows/{int:flow_id}/data-exchange", response=FlowExchangeOut)
+def flow_exchange_get(request: HttpRequest, flow_id: int):
+    """How the platform answers this flow's data-exchange requests (the secret is never shown here)."""
+    flow = selectors.flow_get(flow_id=flow_id)
+    return exchange_config.flow_exchange_config_get(flow=flow)
+
+
+@router.put("/flows/{int:flow_id}/data-exchange", response=FlowExchangeSavedOut)
+def flow_exchange_put(request: HttpRequest, flow_id: int, payload: FlowExchangeIn):
+    """Create or replace the configuration; the signing secret is in the answer only when it is new."""
+    flow = selectors.flow_get(flow_id=flow_id)
+    config, secret = exchange_config.flow_exchange_config_set(
+        flow=flow, mode=payload.mode, url=payload.url, static_screens=payload.static_screens
+    )
+    return {**FlowExchangeOut.from_orm(config).model_dump(), "secret": secret}
+
+
+@router.delete("/flows/{int:flow_id}/data-exchange", response={204: None})
+def flow_exchange_delete(request: HttpRequest, flow_id: int):
+    exchange_config.flow_exchange_config_delete(flow=selectors.flow_get(flow_id=flow_id))
+    return Status(204, None)
+
+
+@router.post("/flows/{int:flow_id}/data-exchange/roll-secret", response=FlowExchangeSecretRolledOut)
+def flow_exchange_secret_roll(request: HttpRequest, flow_id: int):
+    """A new secret, shown only now; the old one keeps signing too for 24 hours."""
+    config = exchange_config.flow_exchange_config_get(flow=selectors.flow_get(flow_id=flow_id))
+    secret = exchange_config.flow_exchange_secret_roll(config=config)
+    return {"secret": secret, "previous_secret_expires_at": config.previous_secret_expires_at}
 
 
 # --- data-exchange endpoint keys ---------------------------------------------------------------

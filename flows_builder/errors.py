@@ -39,6 +39,18 @@ class ContactNotFound(DomainError):
     status = 404
 
 
+class FlowExchangeNotConfigured(DomainError):
+    code = "flow_exchange_not_configured"
+    status = 404
+
+
+class FlowExchangeInvalid(DomainError):
+    """A data-exchange configuration that cannot answer Meta: `details` names the field."""
+
+    code = "invalid_flow_exchange"
+    status = 422
+
+
 def validation_error_dicts(errors: Sequence[FlowValidationError]) -> list[dict[str, str]]:
     """`{pointer, error, message}` per validator finding: the shape of the API's 422 details."""
     return [

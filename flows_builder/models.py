@@ -328,3 +328,33 @@ class FlowEndpointKey(models.Model):
 
     def __str__(self) -> str:
         return f"Endpoint key v{self.key_version} of {self.phone_number}"
+
+
+class FlowExchangeConfig(models.Model):
+    """How the platform answers a Flow's data-exchange requests when no handler in code serves it.
+
+    `forward`: the decrypted request is POSTed to the tenant's `url`, signed with `secret` as
+    Standard Webhooks defines it (`previous_secret` signs too until `previous_secret_expires_at`).
+    `static`: `static_screens` maps the request's screen (or its action, e.g. `INIT`) to the
+    answer `{"screen", "data"}`.
+    """
+
+    class Mode(models.TextChoices):
+        FORWARD = "forward", "Forward to your endpoint"
+        STATIC = "static", "Static answers"
+
+    flow = models.OneToOneField(WhatsAppFlow, on_delete=models.CASCADE, related_name="exchange_config")
+    mode = models.CharField(max_length=16, choices=Mode.choices)
+    url = models.CharField(max_length=2000, blank=True, default="")
+    secret = EncryptedTextField(null=True, blank=True)
+    previous_secret = EncryptedTextField(null=True, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    static_screens = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Data exchange of {self.flow} ({self.mode})"

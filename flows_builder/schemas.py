@@ -181,3 +181,38 @@ class CleaningRequestOut(ServiceRequestOut):
     roof_type: str
     panel_type: str
     panel_count: int
+
+
+class FlowExchangeIn(Schema):
+    mode: str = Field(description="forward (POST to your URL, signed) or static (answers declared here).")
+    url: str = Field("", max_length=2000, description="forward: the https URL that answers the requests.")
+    static_screens: dict[str, Any] | None = Field(
+        None,
+        description='static: {"<screen or action>": {"screen": "<next screen>", "data": {...}}}; '
+        "the request's screen is looked up first, then its action (INIT, BACK, data_exchange). A data value "
+        '{"$lookup": "catalogue_items", "category": "..."} or {"$lookup": "recent_orders", "limit": 5} '
+        "becomes Dropdown options from your catalogue or the customer's orders.",
+    )
+
+
+class FlowExchangeOut(Schema):
+    flow_id: int
+    mode: str
+    url: str
+    static_screens: dict[str, Any]
+    previous_secret_expires_at: datetime | None = Field(
+        None, description="Until then the rolled secret signs too (a second signature)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class FlowExchangeSavedOut(FlowExchangeOut):
+    secret: str | None = Field(
+        None, description="forward: the signing secret, shown only when it is created (null otherwise)."
+    )
+
+
+class FlowExchangeSecretRolledOut(Schema):
+    secret: str = Field(description="The new secret, shown only now.")
+    previous_secret_expires_at: datetime

@@ -1,61 +1,19 @@
-"""Which URLs may receive events: https, resolving only to public addresses.
+"""Which URLs may receive events: the platform's outbound URL guard (platform_core.url_guard).
 
 Checked when an endpoint is saved and again before every delivery (DNS may change in between).
-INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS (on in development) lets http and private addresses through.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-from urllib.parse import urlsplit
-
-from django.conf import settings
-
 from integrations.errors import EndpointUrlRefused
+from platform_core.url_guard import UrlRefused, address_is_public, outbound_url_check
 
-
-def address_is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-        or not ip.is_global
-    )
+__all__ = ["address_is_public", "endpoint_url_check"]
 
 
 def endpoint_url_check(url: str, *, resolve: bool = True) -> None:
     """Raise EndpointUrlRefused unless `url` may receive events. Resolves the host with DNS."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise EndpointUrlRefused("The URL must be an absolute https URL.")
-    if parts.username or parts.password:
-        raise EndpointUrlRefused("The URL must not carry a user name or password.")
-    if settings.INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS:
-        return
-    if parts.scheme != "https":
-        raise EndpointUrlRefused("The URL must use https.")
-    if not resolve:
-        return
     try:
-        port = parts.port or 443
-    except ValueError:
-        raise EndpointUrlRefused("The URL's port is not valid.") from None
-    try:
-        addresses = {
-            str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-        }
-    except (socket.gaierror, UnicodeError):
-        raise EndpointUrlRefused(f"The host {parts.hostname} does not resolve.") from None
-    refused = sorted(address for address in addresses if not address_is_public(address))
-    if refused:
-        raise EndpointUrlRefused(
-            f"The host {parts.hostname} resolves to an address that is not public ({', '.join(refused)}).",
-            details={"addresses": refused},
-        )
+        outbound_url_check(url, resolve=resolve)
+    except UrlRefused as refused:
+        raise EndpointUrlRefused(refused.message, details=refused.details) from None

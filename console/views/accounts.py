@@ -3,13 +3,15 @@ its message templates, its WhatsApp Flows (publish, deprecate) and the workspace
 workflows previewed as a phone shows them.
 
 Read-mostly: the only writes are the Flow actions, POST forms that call `flows_builder.sync` and
-come back to the account's page with a message.
+come back to the account's page with a message, and each Flow's data-exchange form (forward to the
+tenant's URL or static answers, `flows_builder.exchange_config`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -23,10 +25,11 @@ from automations import selectors as automation_selectors
 from automations.registry import WORKFLOW_RENDERERS, ActionContext
 from console.access import tenant_console_view
 from console.previews import interactive_preview, message_template_preview, workflow_step_previews
+from flows_builder import exchange_config as flow_exchange_config
 from flows_builder import selectors as flow_selectors
 from flows_builder import sync as flow_sync
-from flows_builder.errors import FlowNotFound
-from flows_builder.models import WhatsAppFlow
+from flows_builder.errors import FlowExchangeInvalid, FlowExchangeNotConfigured, FlowNotFound
+from flows_builder.models import FlowExchangeConfig, WhatsAppFlow
 from messaging.models import Contact
 from platform_core.errors import DomainError
 from tenants.context import TenantRequest
@@ -180,6 +183,108 @@ def flow_deprecate(request: TenantRequest, account_id: int, flow_id: int) -> Htt
     return redirect(reverse("console:account", args=[account_id]) + "#flows")
 
 
+class FlowExchangeForm(forms.Form):
+    mode = forms.ChoiceField(
+        choices=FlowExchangeConfig.Mode.choices, widget=forms.RadioSelect, label="How to answer"
+    )
+    url = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Your endpoint's URL",
+        help_text="forward: we decrypt Meta's request and POST it here as JSON, signed like webhook events.",
+    )
+    static_screens = forms.JSONField(
+        required=False,
+        label="Static answers (JSON)",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text='static: <code>{"INIT": {"screen": "FIRST", "data": {...}}, "FIRST": {"screen": "NEXT", '
+        '"data": {...}}}</code>, chosen by the request\'s screen, then its action. A value '
+        '<code>{"$lookup": "catalogue_items", "category": "coffee"}</code> or '
+        '<code>{"$lookup": "recent_orders"}</code> lists your catalogue or the customer\'s orders.',
+    )
+
+
+def _flow_exchange_page(
+    request: TenantRequest, flow: WhatsAppFlow, form: FlowExchangeForm, secret: str | None = None
+) -> HttpResponse:
+    config = flow_exchange_config.flow_exchange_config_find(flow=flow)
+    response = render(
+        request,
+        "console/accounts/flow_exchange.html",
+        {
+            "section": "accounts",
+            "flow": flow,
+            "account": flow.account,
+            "form": form,
+            "config": config,
+            "secret": secret,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@tenant_console_view(area="flows")
+def flow_exchange_edit(request: TenantRequest, account_id: int, flow_id: int) -> HttpResponseBase:
+    """The flow's data-exchange configuration: forward to the tenant's URL, or static answers.
+
+    A new signing secret is shown on the page answering its creation or roll, never again.
+    """
+    flow = _flow(_account(account_id), flow_id)
+    if request.method != "POST":
+        config = flow_exchange_config.flow_exchange_config_find(flow=flow)
+        initial = (
+            {"mode": config.mode, "url": config.url, "static_screens": config.static_screens or None}
+            if config
+            else {"mode": FlowExchangeConfig.Mode.FORWARD}
+        )
+        return _flow_exchange_page(request, flow, FlowExchangeForm(initial=initial))
+    form = FlowExchangeForm(request.POST)
+    if not form.is_valid():
+        return _flow_exchange_page(request, flow, form)
+    try:
+        _, secret = flow_exchange_config.flow_exchange_config_set(
+            flow=flow,
+            mode=form.cleaned_data["mode"],
+            url=form.cleaned_data["url"],
+            static_screens=form.cleaned_data["static_screens"],
+        )
+    except FlowExchangeInvalid as error:
+        fields = {str(item.get("field", "")).split(".")[0] for item in error.details or []}
+        form.add_error(next(iter(fields & {"url", "static_screens"}), None), error.message)
+        return _flow_exchange_page(request, flow, form)
+    if secret:
+        return _flow_exchange_page(request, flow, form, secret)
+    messages.success(request, f"{flow}: data exchange saved.")
+    return redirect(reverse("console:account-flow-exchange", args=[account_id, flow_id]))
+
+
+@tenant_console_view(area="flows")
+@require_POST
+def flow_exchange_secret_roll(request: TenantRequest, account_id: int, flow_id: int) -> HttpResponseBase:
+    flow = _flow(_account(account_id), flow_id)
+    try:
+        secret = flow_exchange_config.flow_exchange_secret_roll(
+            config=flow_exchange_config.flow_exchange_config_get(flow=flow)
+        )
+    except (FlowExchangeInvalid, FlowExchangeNotConfigured) as error:
+        messages.error(request, error.message)
+        return redirect(reverse("console:account-flow-exchange", args=[account_id, flow_id]))
+    return _flow_exchange_page(request, flow, FlowExchangeForm(), secret)
+
+
+@tenant_console_view(area="flows")
+@require_POST
+def flow_exchange_remove(request: TenantRequest, account_id: int, flow_id: int) -> HttpResponseBase:
+    flow = _flow(_account(account_id), flow_id)
+    try:
+        flow_exchange_config.flow_exchange_config_delete(flow=flow)
+    except FlowExchangeNotConfigured:
+        pass
+    messages.success(request, f"{flow}: data exchange removed; its requests now get an error on the screen.")
+    return redirect(reverse("console:account-flow-exchange", args=[account_id, flow_id]))
+
+
 urlpatterns = [
     path("accounts/", account_list, name="accounts"),
     path("accounts/<int:account_id>/", account_detail, name="account"),
@@ -188,5 +293,20 @@ urlpatterns = [
         "accounts/<int:account_id>/flows/<int:flow_id>/deprecate/",
         flow_deprecate,
         name="account-flow-deprecate",
+    ),
+    path(
+        "accounts/<int:account_id>/flows/<int:flow_id>/data-exchange/",
+        flow_exchange_edit,
+        name="account-flow-exchange",
+    ),
+    path(
+        "accounts/<int:account_id>/flows/<int:flow_id>/data-exchange/roll-secret/",
+        flow_exchange_secret_roll,
+        name="account-flow-exchange-roll",
+    ),
+    path(
+        "accounts/<int:account_id>/flows/<int:flow_id>/data-exchange/remove/",
+        flow_exchange_remove,
+        name="account-flow-exchange-remove",
     ),
 ]

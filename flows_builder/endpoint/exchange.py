@@ -3,7 +3,9 @@
 Order matters and follows META.md: the signature first (432, nothing decrypted for a forged
 request), then decryption (421, which makes Meta fetch the public key again), then the flow token
 (427; a token counts only at the endpoint of a number of its flow's account). Decrypted payloads
-never reach a log line: only the action and the outcome do.
+never reach a log line: only the action and the outcome do. A flow without a handler in code is
+answered from its tenant's configuration (endpoint/configured.py), or, with none, with Meta's
+screen error (`data.error_message`) and a warning naming the flow.
 """
 
 from __future__ import annotations
@@ -11,15 +13,23 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
 
 from flows_builder.crypto import FlowDecryptionError, decrypt_request, encrypt_response
-from flows_builder.endpoint.handlers import FLOW_ENDPOINT_HANDLERS, FlowEndpointRequest, FlowTokenRejected
+from flows_builder.endpoint.configured import configured_answer, screen_error_answer
+from flows_builder.endpoint.handlers import (
+    FLOW_ENDPOINT_HANDLERS,
+    FlowEndpointHandler,
+    FlowEndpointRequest,
+    FlowTokenRejected,
+)
 from flows_builder.endpoint.keys import endpoint_private_key
+from flows_builder.exchange_config import flow_exchange_config_find
 from flows_builder.graph import revealed
-from flows_builder.models import FlowToken
+from flows_builder.models import FlowToken, WhatsAppFlow
 from platform_core.text import json_storable
 from waba import meta
 from waba.models import PhoneNumber
@@ -86,12 +96,7 @@ def flow_endpoint_exchange(
             logger.info("flow endpoint %s: unknown action -> 400", number_id)
             return _error(400, "Unknown action.")
         else:
-            handler = FLOW_ENDPOINT_HANDLERS.get(token.flow.name)
-            if handler is None:
-                logger.error(
-                    "flow endpoint %s: no handler registered for flow %s", number_id, token.flow.name
-                )
-                return _error(500, "This flow has no data-exchange handler.")
+            handler = FLOW_ENDPOINT_HANDLERS.get(token.flow.name) or _configured_handler(token.flow)
             request = FlowEndpointRequest(
                 action=action,
                 screen=payload.get("screen"),
@@ -118,6 +123,15 @@ def flow_endpoint_exchange(
                 return _error(500, "The flow's handler failed.")
     logger.info("flow endpoint %s: %s -> 200", number_id, action)
     return EndpointReply(200, encrypt_response(answer, decrypted.aes_key, decrypted.iv))
+
+
+def _configured_handler(flow: WhatsAppFlow) -> FlowEndpointHandler:
+    """The tenant's configuration of `flow`, or Meta's screen error when the flow has none."""
+    config = flow_exchange_config_find(flow=flow)
+    if config is not None:
+        return partial(configured_answer, config=config)
+    logger.warning("flow endpoint: flow %s has no data-exchange handler nor configuration", flow.name)
+    return screen_error_answer
 
 
 def _live_token(value: Any, *, phone_number: PhoneNumber) -> FlowToken | None:
