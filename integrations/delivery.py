@@ -24,7 +24,7 @@ from integrations import services
 from integrations.errors import EndpointUrlRefused
 from integrations.models import Delivery, Endpoint
 from integrations.signing import signature_headers
-from integrations.url_guard import endpoint_url_check
+from integrations.url_guard import endpoint_target
 
 # Waits before each retry: the n-th failed attempt waits RETRY_DELAYS_S[n - 1]. About three days
 # in all; a delivery failing once more after the last gives up.
@@ -83,11 +83,12 @@ def deliveries_claim(
     return chosen
 
 
-def request_post(*, url: str, body: str, headers: dict[str, str]) -> httpx.Response:
-    """The one place events leave over HTTP (tests may replace it)."""
-    return httpx.post(
-        url, content=body.encode(), headers=headers, timeout=REQUEST_TIMEOUT_S, follow_redirects=False
-    )
+def request_post(
+    *, url: str, body: str, headers: dict[str, str], extensions: dict[str, str] | None = None
+) -> httpx.Response:
+    """The one place events leave over HTTP."""
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S, follow_redirects=False) as client:
+        return client.post(url, content=body.encode(), headers=headers, extensions=extensions or {})
 
 
 def delivery_attempt(*, delivery_id: int, worker: str, now: datetime | None = None) -> Delivery.State | None:
@@ -123,8 +124,10 @@ def delivery_attempt(*, delivery_id: int, worker: str, now: datetime | None = No
 def _post(*, url: str, body: str, headers: dict[str, str]) -> AttemptOutcome:
     started = time.monotonic()
     try:
-        endpoint_url_check(url)
-        response = request_post(url=url, body=body, headers=headers)
+        target = endpoint_target(url)
+        response = request_post(
+            url=target.url, body=body, headers={**headers, **target.headers}, extensions=target.extensions
+        )
     except EndpointUrlRefused as refused:
         return AttemptOutcome(succeeded=False, error=f"Refused: {refused.message}")
     except httpx.TimeoutException:

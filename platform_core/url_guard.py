@@ -1,6 +1,9 @@
 """Which URLs the platform may call on a tenant's behalf: https, resolving only to public addresses.
 
-Checked when a URL is saved and again before every call (DNS may change in between).
+Checked when a URL is saved and again before every call (DNS may change in between). A call goes
+to an address the check approved (`outbound_target`): the host is not looked up a second time by
+the HTTP client, so a DNS answer that changes between the check and the connection (rebinding)
+cannot point the call inside a network. TLS still verifies the certificate against the host name.
 INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS (on in development) lets http and private addresses through.
 """
 
@@ -8,7 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -37,19 +41,52 @@ def address_is_public(address: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class OutboundTarget:
+    """Where a checked call goes: `url` with an approved address in place of the host name, the Host
+    header naming the host, and the TLS server name (httpx's `sni_hostname` extension)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+def outbound_target(url: str) -> OutboundTarget:
+    """Check `url` and pin the call to the first public address the check resolved."""
+    addresses = _addresses_checked(url, resolve=True)
+    if not addresses:  # private endpoints allowed (development): called as they are
+        return OutboundTarget(url=url)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    address = addresses[0]
+    literal = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    return OutboundTarget(
+        url=urlunsplit(parts._replace(netloc=f"{literal}{port}")),
+        headers={"Host": f"{host}{port}"},
+        extensions={"sni_hostname": host},
+    )
+
+
 def outbound_url_check(url: str, *, resolve: bool = True) -> None:
     """Raise UrlRefused unless the platform may call `url`. Resolves the host with DNS."""
+    _addresses_checked(url, resolve=resolve)
+
+
+def _addresses_checked(url: str, *, resolve: bool) -> list[str]:
+    """The public addresses `url`'s host resolves to (none when not resolved or private ones are
+    allowed); UrlRefused when the URL or any of its addresses may not be called."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UrlRefused("The URL must be an absolute https URL.")
     if parts.username or parts.password:
         raise UrlRefused("The URL must not carry a user name or password.")
     if settings.INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS:
-        return
+        return []
     if parts.scheme != "https":
         raise UrlRefused("The URL must use https.")
     if not resolve:
-        return
+        return []
     try:
         port = parts.port or 443
     except ValueError:
@@ -66,3 +103,4 @@ def outbound_url_check(url: str, *, resolve: bool = True) -> None:
             f"The host {parts.hostname} resolves to an address that is not public ({', '.join(refused)}).",
             details={"addresses": refused},
         )
+    return sorted(addresses)

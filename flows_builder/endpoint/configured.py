@@ -26,7 +26,7 @@ from flows_builder.endpoint.handlers import FlowEndpointRequest
 from flows_builder.exchange_config import LOOKUP_KEY, flow_exchange_signing_secrets
 from flows_builder.models import FlowExchangeConfig, WhatsAppFlow
 from flows_builder.signals import flow_exchange_lookup
-from platform_core.url_guard import UrlRefused, outbound_url_check
+from platform_core.url_guard import UrlRefused, outbound_target
 from platform_core.webhook_signing import signature_headers
 from waba import meta
 
@@ -141,16 +141,20 @@ def _forwarded_answer(request: FlowEndpointRequest, config: FlowExchangeConfig) 
         ),
     }
     try:
-        outbound_url_check(config.url)
+        target = outbound_target(config.url)
     except UrlRefused:
         raise ForwardFailed("the URL is refused by the SSRF guard") from None
-    status, raw = request_post(url=config.url, body=body, headers=headers)
+    status, raw = request_post(
+        url=target.url, body=body, headers={**headers, **target.headers}, extensions=target.extensions
+    )
     if not 200 <= status < 300:
         raise ForwardFailed(f"the endpoint answered HTTP {status}")
     return answer_checked(raw, request=request)
 
 
-def request_post(*, url: str, body: str, headers: dict[str, str]) -> tuple[int, bytes]:
+def request_post(
+    *, url: str, body: str, headers: dict[str, str], extensions: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     """The one place a flow's request leaves over HTTP: the status and at most ANSWER_MAX_BYTES + 1 bytes.
 
     The whole exchange, answer included, must finish within FLOW_EXCHANGE_FORWARD_TIMEOUT_S: a
@@ -159,13 +163,8 @@ def request_post(*, url: str, body: str, headers: dict[str, str]) -> tuple[int, 
     timeout_s = settings.FLOW_EXCHANGE_FORWARD_TIMEOUT_S
     deadline = time.monotonic() + timeout_s
     try:
-        with httpx.stream(
-            "POST",
-            url,
-            content=body.encode(),
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
+        with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client, client.stream(
+            "POST", url, content=body.encode(), headers=headers, extensions=extensions or {}
         ) as response:
             received = bytearray()
             for chunk in response.iter_bytes():

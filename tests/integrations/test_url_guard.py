@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 from django.utils import timezone
 
@@ -91,3 +92,41 @@ def test_a_host_that_later_resolves_inside_is_refused_at_delivery(guarded, dns, 
 def test_private_addresses_are_allowed_when_the_setting_says_so(settings, dns):
     settings.INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS = True
     endpoint_url_check("http://127.0.0.1:8000/hook")
+
+
+def test_a_delivery_goes_to_the_address_the_guard_approved_whatever_dns_answers_next(
+    guarded, monkeypatch, tenant_a, in_tenant
+):
+    """DNS rebinding: the host resolves outside for the check, then inside. The call goes to the
+    approved address, naming the host in the Host header and the TLS server name; the HTTP client
+    does not look the host up again."""
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+    looked_up = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        looked_up.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    sent = []
+
+    def post(self, url, *, content, headers, extensions):
+        sent.append((str(url), headers, extensions))
+        return httpx.Response(204, request=httpx.Request("POST", url))
+
+    with in_tenant(tenant_a):
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443))])
+        endpoint, _ = endpoint_create(url="https://hooks.example:8443/x?y=1", event_types=["order.created"])
+        delivery = endpoint_test_send(endpoint=endpoint)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(httpx.Client, "post", post)
+
+    deliveries_run_once(now=timezone.now())
+
+    with in_tenant(tenant_a):
+        delivery.refresh_from_db()
+        assert delivery.state == Delivery.State.SUCCEEDED
+    assert looked_up == ["hooks.example"]
+    [(url, headers, extensions)] = sent
+    assert url == "https://93.184.216.34:8443/x?y=1"
+    assert headers["Host"] == "hooks.example:8443"
+    assert extensions == {"sni_hostname": "hooks.example"}
