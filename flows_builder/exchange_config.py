@@ -7,7 +7,7 @@ or rolled: the API shows it once, like the integrations' endpoint secrets.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -16,11 +16,10 @@ from django.utils import timezone
 from flows_builder.errors import FlowExchangeInvalid, FlowExchangeNotConfigured
 from flows_builder.models import FlowExchangeConfig, WhatsAppFlow
 from platform_core.url_guard import UrlRefused, outbound_url_check
-from platform_core.webhook_signing import secret_new
+from platform_core.webhook_signing import secret_new, secret_roll, signing_secrets
 from waba import meta
 
 # How long a rolled secret keeps signing next to the new one.
-SECRET_OVERLAP = timedelta(hours=24)
 STATIC_SCREENS_MAX_BYTES = 64 * 1024
 STATIC_KEYS_MAX = 100
 # A static answer's data value `{"$lookup": source, **params}` is replaced by the records' options
@@ -85,21 +84,11 @@ def flow_exchange_secret_roll(*, config: FlowExchangeConfig, now: datetime | Non
     """A new secret; the current one keeps signing too for SECRET_OVERLAP. Returns the new secret."""
     if config.mode != FlowExchangeConfig.Mode.FORWARD:
         raise FlowExchangeInvalid("Only a forward configuration has a secret.", details=[{"field": "mode"}])
-    secret = secret_new()
-    config.previous_secret = config.secret
-    config.previous_secret_expires_at = (now or timezone.now()) + SECRET_OVERLAP
-    config.secret = secret
-    config.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
-    return secret
+    return secret_roll(config, now=now or timezone.now())
 
 
 def flow_exchange_signing_secrets(*, config: FlowExchangeConfig, now: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and the rolled one until it expires."""
-    valid = [config.secret.reveal()] if config.secret else []
-    expires = config.previous_secret_expires_at
-    if config.previous_secret and expires is not None and expires > now:
-        valid.append(config.previous_secret.reveal())
-    return valid
+    return signing_secrets(config, now=now)
 
 
 def _url_checked(url: str) -> str:

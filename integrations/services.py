@@ -13,11 +13,10 @@ from django.utils import timezone
 from integrations.errors import EndpointInvalid
 from integrations.event_types import PING, EventType
 from integrations.models import Delivery, Endpoint, Event
-from integrations.signing import secret_new
 from integrations.url_guard import endpoint_url_check
+from platform_core.webhook_signing import secret_new, secret_roll, signing_secrets
 
 # How long a rolled secret keeps signing next to the new one.
-SECRET_OVERLAP = timedelta(hours=24)
 MAX_DESCRIPTION = 200
 MAX_URL = 2000
 
@@ -103,22 +102,11 @@ def endpoint_delete(*, endpoint: Endpoint) -> None:
 
 def endpoint_secret_roll(*, endpoint: Endpoint, now: datetime | None = None) -> str:
     """A new secret; the current one keeps signing too for SECRET_OVERLAP. Returns the new secret."""
-    now = now or timezone.now()
-    secret = secret_new()
-    endpoint.previous_secret = endpoint.secret
-    endpoint.previous_secret_expires_at = now + SECRET_OVERLAP
-    endpoint.secret = secret
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
-    return secret
+    return secret_roll(endpoint, now=now or timezone.now())
 
 
 def endpoint_signing_secrets(*, endpoint: Endpoint, now: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and the rolled one until it expires."""
-    valid = [endpoint.secret.reveal()] if endpoint.secret else []
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > now:
-        valid.append(endpoint.previous_secret.reveal())
-    return valid
+    return signing_secrets(endpoint, now=now)
 
 
 def event_emit(*, type: str, data: dict[str, Any], now: datetime | None = None) -> Event | None:

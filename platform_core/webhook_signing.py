@@ -11,6 +11,8 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -41,3 +43,36 @@ def signature_headers(
             for secret in secrets_valid
         ),
     }
+
+
+# A rolled secret keeps signing beside the new one for this long, so receivers can switch over.
+SECRET_OVERLAP = timedelta(hours=24)
+
+
+class RollingSecret(Protocol):
+    """A model with a current secret and the previous one, kept until `previous_secret_expires_at`."""
+
+    secret: Any
+    previous_secret: Any
+    previous_secret_expires_at: datetime | None
+
+    def save(self, *, update_fields: list[str]) -> None: ...
+
+
+def secret_roll(holder: RollingSecret, *, now: datetime) -> str:
+    """Give `holder` a new secret; the current one keeps signing for SECRET_OVERLAP. Returns the new one."""
+    secret = secret_new()
+    holder.previous_secret = holder.secret
+    holder.previous_secret_expires_at = now + SECRET_OVERLAP
+    holder.secret = secret
+    holder.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return secret
+
+
+def signing_secrets(holder: RollingSecret, *, now: datetime) -> list[str]:
+    """The secrets that sign now: the current one, and the rolled one until it expires."""
+    valid = [holder.secret.reveal()] if holder.secret else []
+    expires = holder.previous_secret_expires_at
+    if holder.previous_secret and expires is not None and expires > now:
+        valid.append(holder.previous_secret.reveal())
+    return valid
