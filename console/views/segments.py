@@ -59,10 +59,10 @@ RULE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "broadcast": (
-        "Broadcasts",
+        "Campaigns",
         {
-            "received_within_days": "received one within N days",
-            "replied_within_days": "replied within N days",
+            "received_within_days": "received a campaign message within N days",
+            "replied_within_days": "replied to a campaign message within N days",
         },
     ),
 }
