@@ -9,12 +9,14 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, User
 from django.db import models
 
+from alerts.models import AlertSettings
 from automations.models import CatalogueItem, Workflow, WorkflowTemplate
 from billing.plans.models import Plan, PlanVersion, RateCardEntry, Subscription
 from broadcasts.models import Broadcast
 from contacts.models import AttributeDefinition, Segment
 from flows_builder.models import FlowEndpointKey, FlowExchangeConfig, WhatsAppFlow
 from integrations.models import Endpoint
+from knowledge.models import FaqEntry
 from messaging.models import Contact
 from platform_core.crypto import EncryptedTextField
 from team.models import Membership
@@ -38,6 +40,8 @@ AUDITED_MODELS: tuple[type[models.Model], ...] = (
     Segment,
     Broadcast,
     Endpoint,
+    AlertSettings,
+    FaqEntry,
     # Both sides: a tenant's keys and users in its schema's log, the platform's in the public one.
     ApiKey,
     User,

@@ -203,6 +203,7 @@ class AutomatedReply(models.Model):
         OUT_OF_HOURS = "out_of_hours", "Out of hours"
         FALLBACK = "fallback", "Fallback"
         HANDOFF = "handoff", "Handed to a human"
+        KNOWLEDGE = "knowledge", "Knowledge-base answer"
         ERROR = "error", "Action failed"
 
     outbound_message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL,

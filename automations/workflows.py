@@ -15,7 +15,8 @@ seeing the state the previous one left. In order:
    (a published Flow whose trigger keyword matched; an unpublished one starts the conversational
    flow it is linked to); a button of an earlier menu resumes that menu; an active state
    re-prompts, and after three misses offers the main menu or a human; with no state, text that
-   matched nothing gets the fallback.
+   matched nothing gets the knowledge base's answer, or a person when it has none it trusts (while
+   the knowledge base is on), else the fallback.
 
 Every reply goes through `replies.reply_send` (the send pipeline) and is recorded with the
 workflow and step that produced it.
@@ -56,6 +57,7 @@ from automations.services.templates import text_fill, workflow_template_render
 from automations.validators import input_validate
 from flows_builder.selectors import flow_linked_to
 from flows_builder.sending import DEFAULT_LINKED_CTA
+from knowledge.services import knowledge_reply_for
 from messaging.interactive import Button, MenuValidationError, build_reply_buttons, validate_interactive
 from messaging.models import Conversation, Message
 from waba.models import WhatsAppAccount
@@ -282,10 +284,27 @@ class _Run:
             return
         if said.kind in ("text", "choice") and said.text and self._keyword_start(said.text):
             return
+        if said.kind == "text" and not self.bot_spoke and self._knowledge_reply(said.text):
+            return
         if said.kind in ("text", "choice") and not self.bot_spoke:
             self._fallback()
         elif not self.outcome:
             self.outcome = "no_match"
+
+    def _knowledge_reply(self, text: str) -> bool:
+        """The knowledge base's answer, or a person when it has none it trusts; False while it is off."""
+        verdict = knowledge_reply_for(message=self.message, text=text, now=self.now)
+        if verdict is None:
+            return False
+        if verdict.answer is not None:
+            self.outcome = "knowledge_answered"
+            self._say(verdict.answer, Purpose.KNOWLEDGE)
+            return True
+        self.outcome = "knowledge_handoff"
+        handoff_open(contact=self.contact, phone_number=self.phone, opened_by="automation",
+                     reason="No confident answer in the knowledge base.", now=self.now)
+        self._say(conf.HANDOFF_TEXT, Purpose.HANDOFF)
+        return True
 
     def _fallback(self) -> None:
         text = bot.fallback_text(account=self.account, message=self.message, now=self.now)

@@ -20,6 +20,7 @@ TENANT_NAV = [
     ("dashboard", "Dashboard", "console:dashboard"),
     ("accounts", "Accounts", "console:accounts"),
     ("templates", "Templates", "console:templates"),
+    ("templates", "Knowledge base", "console:knowledge"),  # content the bot sends: the templates area
     ("billing", "Billing", "console:billing"),
     ("integrations", "Integrations", "console:integrations"),
     ("audit", "Audit log", "console:audit"),

@@ -2,6 +2,7 @@
 
 from console.views import (
     accounts,
+    alerts,
     api_keys,
     audit,
     auth,
@@ -12,6 +13,7 @@ from console.views import (
     home,
     inbox,
     integrations,
+    knowledge,
     setup,
     team,
     templates,
@@ -30,7 +32,9 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *billing.urlpatterns,
     *integrations.urlpatterns,
+    *knowledge.urlpatterns,
     *api_keys.urlpatterns,
     *team.urlpatterns,
     *audit.urlpatterns,
+    *alerts.urlpatterns,
 ]

@@ -17,6 +17,8 @@ class EventType(models.TextChoices):
     ACCOUNT_HEALTH_CHANGED = "account.health_changed", "A number's quality or the account's status changed"
     TEMPLATE_STATUS_CHANGED = "template.status_changed", "Meta approved, rejected or paused a template"
     CAMPAIGN_FINISHED = "campaign.finished", "A campaign sent its last message"
+    ALERT_OPENED = "alert.opened", "An alert incident opened (account, template, quality or webhooks)"
+    ALERT_RESOLVED = "alert.resolved", "An alert incident is over"
 
 
 # Sent only to the endpoint it was asked for ("Send test event"); never subscribed to.

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from alerts import schedules as alerts_schedules
 from analytics import schedules as analytics_schedules
 from audit import schedules as audit_schedules
 from automations import schedules as automations_schedules
@@ -41,6 +42,7 @@ from webhooks import schedules as webhooks_schedules
 def schedule_specs() -> list[ScheduleSpec]:
     """Every app's recurring jobs, collected; the apps declare them in their own `schedules.py`."""
     return [
+        *alerts_schedules.schedules(),
         *analytics_schedules.schedules(),
         *audit_schedules.schedules(),
         *automations_schedules.schedules(),

@@ -54,6 +54,12 @@ FLOW_EXCHANGE_FORWARD_TIMEOUT_S = env_float("FLOW_EXCHANGE_FORWARD_TIMEOUT_S", 5
 
 REDIS_URL = env_str("REDIS_URL")
 
+# Knowledge base: the score (0 to 1) from which an FAQ entry answers a customer by itself (the default
+# separates the questions of tests/knowledge/test_matching.py), and an optional language-model
+# provider's class path (knowledge.providers; empty: none).
+KNOWLEDGE_MATCH_THRESHOLD = env_float("KNOWLEDGE_MATCH_THRESHOLD", 0.4)
+KNOWLEDGE_ANSWER_PROVIDER = env_str("KNOWLEDGE_ANSWER_PROVIDER") or ""
+
 # --- Applications: shared (public schema) and tenant (one schema per tenant) ---
 SHARED_APPS = [
     "django_tenants",
@@ -87,11 +93,13 @@ TENANT_APPS = [
     "contacts",
     "automations",
     "flows_builder",
+    "knowledge",
     "analytics",
     "billing",
     "integrations",
     "team",
     "audit",
+    "alerts",
 ]
 INSTALLED_APPS = [
     *SHARED_APPS,
@@ -408,6 +416,13 @@ INTEGRATIONS_ALLOW_PRIVATE_ENDPOINTS = env_bool("INTEGRATIONS_ALLOW_PRIVATE_ENDP
 INTEGRATIONS_ENDPOINT_DISABLE_AFTER_DAYS = env_int("INTEGRATIONS_ENDPOINT_DISABLE_AFTER_DAYS", 3, minimum=1)
 # Finished events (every delivery succeeded or gave up) are deleted after this many days.
 INTEGRATIONS_EVENT_RETENTION_DAYS = env_int("INTEGRATIONS_EVENT_RETENTION_DAYS", 30, minimum=1)
+# --- Alerts: incidents told to each workspace's chosen channels ---
+ALERTS_SWEEP_INTERVAL_MINUTES = env_int("ALERTS_SWEEP_INTERVAL_MINUTES", 5, minimum=1)
+# Unfinished webhooks of a workspace's WABAs older than the age (minutes), and its unresolved dead letters,
+# that open an incident.
+ALERT_WEBHOOK_BACKLOG_THRESHOLD = env_int("ALERT_WEBHOOK_BACKLOG_THRESHOLD", 50, minimum=1)
+ALERT_WEBHOOK_BACKLOG_AGE_MINUTES = env_int("ALERT_WEBHOOK_BACKLOG_AGE_MINUTES", 10, minimum=1)
+ALERT_DEAD_LETTERS_THRESHOLD = env_int("ALERT_DEAD_LETTERS_THRESHOLD", 10, minimum=1)
 # Audit log rows (audit.AuditEntry) are deleted after this many days.
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 365, minimum=1)
 

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from alerts.api import router as alerts_router
 from analytics.api import router as analytics_router
 from audit.api import router as audit_router
 from automations.api import router as menus_router
@@ -11,6 +12,7 @@ from broadcasts.campaign_api import router as campaigns_router
 from contacts.api import router as contacts_router
 from flows_builder.api import router as flows_router
 from integrations.api import router as integrations_router
+from knowledge.api import router as knowledge_router
 from messaging.api import router as messaging_router
 from platform_core.admin_sites import tenant_admin_site
 from platform_core.api import build_api
@@ -45,6 +47,8 @@ api.add_router("/", menus_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", integrations_router)
 api.add_router("/", audit_router)
+api.add_router("/", knowledge_router)
+api.add_router("/", alerts_router)
 
 urlpatterns = [
     path("favicon.ico", favicon),
