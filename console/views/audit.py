@@ -9,9 +9,8 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseBase
+from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from audit.selectors import (
     audit_object_types,
 )
 from console.access import tenant_console_view
+from console.downloads import csv_download
 from platform_core.errors import DomainError
 from tenants.context import TenantRequest
 
@@ -136,20 +136,9 @@ def audit_log(request: TenantRequest) -> HttpResponse:
 @tenant_console_view(area="audit")
 def audit_export(request: TenantRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET or None)
-    try:
-        lines = audit_csv_lines(form.filters())
-        first = next(lines)  # a filter that cannot be applied fails here, not inside the stream
-    except DomainError as failure:
-        messages.error(request, failure.message)
-        return redirect("console:audit")
-
-    def stream() -> Any:
-        yield first
-        yield from lines
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+    return csv_download(
+        request, lines=lambda: audit_csv_lines(form.filters()), filename="audit-log.csv", back="console:audit"
+    )
 
 
 urlpatterns: list[URLPattern] = [

@@ -21,6 +21,7 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console.access import tenant_console_view
+from console.downloads import csv_download
 from console.views import segments as segment_views
 from contacts import imports, selectors, services
 from contacts.errors import ContactNotFound, ImportJobNotFound
@@ -257,20 +258,12 @@ def contact_list(request: TenantRequest) -> HttpResponse:
 @tenant_console_view(area="contacts")
 def contact_export(request: TenantRequest) -> HttpResponseBase:
     form = FilterForm(request.GET or None)
-    try:
-        lines = selectors.contacts_export_lines(form.filters())
-        first = next(lines)  # a filter that cannot be applied fails here, not inside the stream
-    except DomainError as failure:
-        messages.error(request, failure.message)
-        return redirect("console:contacts")
-
-    def stream() -> Any:
-        yield first
-        yield from lines
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
-    return response
+    return csv_download(
+        request,
+        lines=lambda: selectors.contacts_export_lines(form.filters()),
+        filename="contacts.csv",
+        back="console:contacts",
+    )
 
 
 # --- one contact -------------------------------------------------------------------------------------

@@ -67,3 +67,16 @@ def delivered(message: Message, price: dict | None = None) -> Message:
     message_status_apply(event=status(message, "delivered", price=price))
     message.refresh_from_db()
     return message
+
+
+def send_text(api, number, window, body: str = "Your order has shipped."):
+    """A text through the send API to the customer of an open window."""
+    return api.post_json(
+        "/api/v1/messages",
+        {
+            "phone_number_id": number.phone_number_id,
+            "to": "+" + window.contact.wa_id,
+            "type": "text",
+            "text": {"body": body},
+        },
+    )

@@ -14,9 +14,8 @@ from billing.metering import messages_meter
 from billing.plans.models import CreditAccount, CreditAlert, CreditMovement
 from messaging.models import Message
 from tenants.services import api_key_create
-from tests.billing.factories import delivered, outbound, plan_version, pricing, subscribe
+from tests.billing.factories import delivered, outbound, plan_version, pricing, send_text, subscribe
 from tests.conftest import ApiClient
-from tests.factories import ConversationFactory
 
 GERMANY = "4915112345"  # marketing in Germany: 0.1365 USD on the rate card
 
@@ -177,24 +176,6 @@ def test_each_alert_threshold_mails_the_admins_once_per_crossing(
     deliver_marketing(tenant_a, in_tenant, 1)
     meter(tenant_a, in_tenant, django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 4
-
-
-@pytest.fixture
-def open_window_a(tenant_a, in_tenant, number_a):
-    with in_tenant(tenant_a):
-        return ConversationFactory(phone_number=number_a, window_open=True)
-
-
-def send_text(api, number, window):
-    return api.post_json(
-        "/api/v1/messages",
-        {
-            "phone_number_id": number.phone_number_id,
-            "to": "+" + window.contact.wa_id,
-            "type": "text",
-            "text": {"body": "Your order has shipped."},
-        },
-    )
 
 
 def test_a_prepaid_plan_stops_sending_at_zero_with_the_balance_in_the_error(

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 from django.utils import timezone
 
 from billing.plans.models import PlanVersion
 from billing.plans.periods import period_bounds
 from messaging.models import Message
-from tests.billing.factories import plan_version, subscribe
-from tests.factories import ConversationFactory, MessageFactory, PhoneNumberFactory
+from tests.billing.factories import plan_version, send_text, subscribe
+from tests.factories import MessageFactory, PhoneNumberFactory
 from waba.models import WhatsAppAccount
-
-
-@pytest.fixture
-def open_window_a(tenant_a, in_tenant, number_a):
-    with in_tenant(tenant_a):
-        return ConversationFactory(phone_number=number_a, window_open=True)
-
-
-def send_text(api, number, window):
-    return api.post_json(
-        "/api/v1/messages",
-        {
-            "phone_number_id": number.phone_number_id,
-            "to": "+" + window.contact.wa_id,
-            "type": "text",
-            "text": {"body": "Your table is ready."},
-        },
-    )
 
 
 def already_sent(tenant, in_tenant, window, count):
