@@ -136,7 +136,6 @@ class Plan:
     send_at: datetime
     zone: str
     variants: list[tuple[CampaignVariantIn, MessageTemplate, str, int]]  # spec, template, label, share
-    assigned: list[tuple[dict[str, Any], int]]  # recipient row, variant index
     skipped: list[tuple[dict[str, Any], int | None, str]]  # recipient row, variant index, reason
     items: list[tuple[Staged, int, dict[str, Any]]]  # item, variant index, parameters kept
     day_of: dict[str, int]
@@ -216,7 +215,7 @@ def _plan(request: CampaignIn, now: datetime) -> Plan:
         cost=sum(cost_by_variant, Decimal("0")),
     )
     return Plan(
-        request, phone, send_at, zone, variants, assigned, skipped, items, day_of, precheck, cost_by_variant
+        request, phone, send_at, zone, variants, skipped, items, day_of, precheck, cost_by_variant
     )
 
 
@@ -645,7 +644,7 @@ def _write(plan: Plan, *, created_by: str, now: datetime) -> Broadcast:
             template=first,
             template_name=first.name,
             template_language=first.language,
-            total_recipients=len(plan.assigned) + sum(1 for _, index, _ in plan.skipped if index is not None),
+            total_recipients=len(plan.items) + sum(1 for _, index, _ in plan.skipped if index is not None),
             send_at=plan.send_at,
             timezone=plan.zone,
             over_limit=request.over_limit,
@@ -666,7 +665,7 @@ def _write(plan: Plan, *, created_by: str, now: datetime) -> Broadcast:
                     template_category=template.category,
                     share=share,
                     parameters=spec.model_dump(exclude={"label", "template", "share"}, exclude_defaults=True),
-                    recipients_count=sum(1 for _, i in plan.assigned if i == index)
+                    recipients_count=sum(1 for _, i, _ in plan.items if i == index)
                     + sum(1 for _, i, _ in plan.skipped if i == index),
                     estimated_cost_usd=plan.cost_by_variant[index],
                 )

@@ -138,6 +138,8 @@ def test_a_variable_with_no_value_and_no_fallback_skips_that_recipient_with_the_
     assert campaign["precheck"]["removed"] == {"no_value": 1}
     assert campaign["totals"]["skipped"] == 1 and campaign["totals"]["queued"] == 1
     with in_tenant(tenant_a):
+        broadcast = Broadcast.objects.get(pk=campaign["id"])
+        assert broadcast.total_recipients == 2 and broadcast.variants.get().recipients_count == 2
         skipped = BroadcastRecipient.objects.get(broadcast_id=campaign["id"], message__isnull=True)
         assert skipped.wa_id == "4915100000002"
         assert skipped.skipped_reason == "no value for body variable 1 and no fallback"
