@@ -758,6 +758,8 @@ def campaign_pause(*, broadcast: Broadcast, now: datetime | None = None) -> tupl
         if broadcast.status != Broadcast.Status.RUNNING or broadcast.finished_at is not None:
             raise CampaignStateInvalid(f"A {broadcast_state_label(broadcast)} campaign cannot be paused.")
         held = queued_messages_update(broadcast=broadcast, next_attempt_at=None, updated_at=now)
+        if not held:
+            raise CampaignStateInvalid("Nothing is left to send: the campaign has completed.")
         broadcast.status, broadcast.paused_at = Broadcast.Status.PAUSED, now
         broadcast.save(update_fields=["status", "paused_at"])
     return broadcast, held

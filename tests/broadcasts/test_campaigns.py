@@ -257,6 +257,8 @@ def test_pause_holds_resume_sends_and_cancel_stops(sim, api_a, tenant_a, in_tena
 
     refused = api_a.post_json(f"{url}/resume", {})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "campaign_state_invalid"
+    completed = api_a.post_json(f"{url}/pause", {})
+    assert completed.status_code == 409 and "has completed" in completed.json()["error"]["message"]
 
 
 def test_cancelling_a_paused_campaign_fails_what_was_held(api_a, tenant_a, in_tenant, berlin, template_a):
