@@ -44,7 +44,7 @@ from messaging.models import Contact, Message
 from platform_core.errors import DomainError
 from platform_core.usage_limits import MESSAGES, usage_limit_check
 from sending.errors import MessageInvalid, RecipientInvalid
-from sending.outbox import BulkItem, outbox_enqueue_bulk, rows_copy
+from sending.outbox import BulkItem, outbox_enqueue_bulk, outbox_notify, rows_copy
 from sending.quotas import quota_give_back, quota_take
 from sending.schemas import TemplateParametersIn
 from sending.services import account_check_active, template_for_send
@@ -797,16 +797,8 @@ def campaign_resume(*, broadcast: Broadcast, now: datetime | None = None) -> tup
             resumed = cursor.rowcount
         broadcast.status, broadcast.paused_at = Broadcast.Status.RUNNING, None
         broadcast.save(update_fields=["status", "paused_at"])
-    transaction.on_commit(_wake_senders)
+        outbox_notify()  # delivered to the send workers when the transaction commits
     return broadcast, resumed
-
-
-def _wake_senders() -> None:
-    from sending.outbox import NOTIFY_CHANNEL
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-
 
 def campaign_messages_withdraw(*, contact_id: int, marketing_only: bool, now: datetime | None = None) -> int:
     """Fail a contact's queued campaign messages (all, or only marketing ones) before they are sent."""

@@ -238,7 +238,12 @@ def test_an_opt_out_or_a_block_after_scheduling_withdraws_the_queued_message(api
         assert Message.objects.get(contact=first).error_reason == "withdrawn"
 
 
-def test_pause_holds_resume_sends_and_cancel_stops(sim, api_a, tenant_a, in_tenant, berlin, template_a):
+def test_pause_holds_resume_sends_and_cancel_stops(sim, api_a, tenant_a, in_tenant, berlin, template_a, monkeypatch):
+    import broadcasts.campaigns
+    from sending.outbox import outbox_notify
+
+    woken = []
+    monkeypatch.setattr(broadcasts.campaigns, "outbox_notify", lambda: woken.append(outbox_notify()))
     people(tenant_a, in_tenant, 4)
     campaign = create(api_a, body(berlin, template_a, {"tags": ["vip"]}))
     url = f"/api/v1/campaigns/{campaign['id']}"
@@ -251,6 +256,7 @@ def test_pause_holds_resume_sends_and_cancel_stops(sim, api_a, tenant_a, in_tena
 
     resumed = api_a.post_json(f"{url}/resume", {})
     assert resumed.status_code == 200 and resumed.json()["status"] == "running"
+    assert len(woken) == 1  # the send workers are told this workspace has messages due again
     drain(tenant_a)
     assert len(graph_sends(sim, berlin)) == 4
     assert api_a.get(url).json()["status"] == "completed"
