@@ -26,6 +26,7 @@ from broadcasts.figures import (
     campaign_numbers,
     campaign_state,
     campaign_templates,
+    campaigns_progress,
     local_time,
 )
 from broadcasts.models import Broadcast
@@ -207,8 +208,10 @@ def _error_lines(error: DomainError) -> list[str]:
 @tenant_console_view(area=AREA)
 def campaign_list(request: TenantRequest) -> HttpResponse:
     rows = []
-    for broadcast in broadcasts_list()[:100]:
-        figures = campaign_figures(broadcast=broadcast)
+    broadcasts = list(broadcasts_list()[:100])
+    progress = campaigns_progress(broadcasts=broadcasts)
+    for broadcast in broadcasts:
+        figures = progress[broadcast.pk]
         rows.append(
             {
                 "campaign": broadcast,

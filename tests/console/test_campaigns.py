@@ -134,3 +134,23 @@ def test_another_workspace_cannot_see_or_act_on_a_campaign(console_a, console_b,
     refused = console_b.post("/app/campaigns/new/", {"csrfmiddlewaretoken": token_b, "action": "check", "audience": "segment",
                                                     "segment": str(segment.pk)})
     assert refused.status_code in (404, 422)
+
+
+def test_the_list_counts_every_campaign_in_one_query(console_a, number_a, vips):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    template, segment = vips
+    token = _csrf(console_a, "/app/campaigns/new/")
+
+    def listed() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert console_a.get("/app/campaigns/").status_code == 200
+        return len(queries)
+
+    console_a.post("/app/campaigns/new/", form(number_a, template, segment, token, action="create"))
+    one = listed()
+    for name in ("Second", "Third"):
+        console_a.post("/app/campaigns/new/", form(number_a, template, segment, token, action="create", name=name))
+    assert listed() == one
+    assert "Third" in console_a.get("/app/campaigns/").content.decode()
