@@ -20,6 +20,7 @@ from automations.models import (
     WorkflowTemplate,
 )
 from flows_builder.models import WhatsAppFlow
+from platform_core.batch_memo import batch_memo
 
 # A WhatsApp Flow's trigger keywords match as whole words anywhere in the message.
 FLOW_KEYWORD_MODE = CONTAINS
@@ -56,6 +57,20 @@ def keyword_trigger_matching(*, text: str, account_id: int) -> KeywordTrigger | 
     number's account (one ranking, keywords.best_match; a Flow's keywords match in `contains`
     mode). A Flow takes part when it can be sent published, or when the conversational flow it is
     linked to exists and is active; otherwise its keywords are not offered at all."""
+    triggers, candidates = batch_memo(
+        ("automations.keyword_triggers", account_id), lambda: _keyword_triggers(account_id)
+    )
+    match = best_match(text, candidates)
+    if match is None:
+        return None
+    trigger = triggers[match.key]
+    if trigger.workflow is not None and not trigger.workflow.is_active:
+        return replace(trigger, workflow=None)
+    return trigger
+
+
+def _keyword_triggers(account_id: int) -> tuple[dict[object, KeywordTrigger], list[Candidate]]:
+    """What `keyword_trigger_matching` ranks: the triggers by key, and their keywords."""
     templates = {
         ("template", template.pk): template
         for template in WorkflowTemplate.objects.filter(is_active=True).exclude(trigger_keywords=[])
@@ -83,13 +98,7 @@ def keyword_trigger_matching(*, text: str, account_id: int) -> KeywordTrigger | 
                   created_order=flow.pk)
         for flow in flows if ("flow", flow.pk) in triggers
     ]
-    match = best_match(text, candidates)
-    if match is None:
-        return None
-    trigger = triggers[match.key]
-    if trigger.workflow is not None and not trigger.workflow.is_active:
-        return replace(trigger, workflow=None)
-    return trigger
+    return triggers, candidates
 
 
 def workflow_template_get(*, template_id: int) -> WorkflowTemplate:

@@ -60,6 +60,7 @@ from flows_builder.sending import DEFAULT_LINKED_CTA
 from knowledge.services import knowledge_reply_for
 from messaging.interactive import Button, MenuValidationError, build_reply_buttons, validate_interactive
 from messaging.models import Conversation, Message
+from platform_core.batch_memo import batch_memo
 from waba.models import WhatsAppAccount
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,8 @@ class _Run:
         self.message, self.now = message, now
         self.contact, self.phone = message.contact, message.phone_number
         # Read fresh: bot settings may have changed since the number was loaded.
-        self.account = WhatsAppAccount.objects.get(pk=self.phone.account_id)
+        account_id = self.phone.account_id
+        self.account = batch_memo(("waba.account", account_id), lambda: WhatsAppAccount.objects.get(pk=account_id))
         self.replies: list[OutboundReply] = []
         self.state: ConversationState | None = None
         self.state_workflow = self.step_before = ""

@@ -14,6 +14,7 @@ from integrations.errors import EndpointInvalid
 from integrations.event_types import PING, EventType
 from integrations.models import Delivery, Endpoint, Event
 from integrations.url_guard import endpoint_url_check
+from platform_core.batch_memo import batch_memo
 from platform_core.webhook_signing import secret_new, secret_roll, signing_secrets
 
 # How long a rolled secret keeps signing next to the new one.
@@ -109,15 +110,22 @@ def endpoint_signing_secrets(*, endpoint: Endpoint, now: datetime) -> list[str]:
     return signing_secrets(endpoint, now=now)
 
 
+def _subscribed_endpoint_ids(type: str) -> list[int]:
+    return batch_memo(
+        ("integrations.subscribed", type),
+        lambda: list(
+            Endpoint.objects.filter(is_enabled=True, event_types__contains=[type]).values_list("pk", flat=True)
+        ),
+    )
+
+
 def event_emit(*, type: str, data: dict[str, Any], now: datetime | None = None) -> Event | None:
     """Record an event and a pending delivery per enabled endpoint subscribed to `type`.
 
     Call it inside the transaction of the change it reports: both commit or roll back together.
     Writes nothing when no endpoint subscribes.
     """
-    endpoint_ids = list(
-        Endpoint.objects.filter(is_enabled=True, event_types__contains=[type]).values_list("pk", flat=True)
-    )
+    endpoint_ids = _subscribed_endpoint_ids(type)
     if not endpoint_ids:
         return None
     now = now or timezone.now()
@@ -136,9 +144,7 @@ def events_emit_many(*, type: str, data: Iterable[dict[str, Any]], now: datetime
     """`event_emit` for many events of one type at once: one SELECT of the subscribed endpoints and,
     only when there are some, one INSERT of the events and one of their deliveries, whatever their
     number. `data` is read only then. Returns how many events were written."""
-    endpoint_ids = list(
-        Endpoint.objects.filter(is_enabled=True, event_types__contains=[type]).values_list("pk", flat=True)
-    )
+    endpoint_ids = _subscribed_endpoint_ids(type)
     if not endpoint_ids:
         return 0
     now = now or timezone.now()

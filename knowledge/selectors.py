@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 from knowledge.errors import FaqEntryNotFound
 from knowledge.models import FaqEntry, KnowledgeAnswer, KnowledgeSettings
 from knowledge.providers import Candidate
+from platform_core.batch_memo import batch_memo
 
 # A candidate's score (0 to 1) adds three signals of how close the customer's text is to an entry:
 # - trigram similarity to the question or its closest variant (pg_trgm: typos, word order);
@@ -101,7 +102,9 @@ def knowledge_settings_get() -> KnowledgeSettings:
 
 
 def knowledge_enabled() -> bool:
-    return KnowledgeSettings.objects.filter(pk=1, enabled=True).exists()
+    return batch_memo(
+        ("knowledge.enabled",), lambda: KnowledgeSettings.objects.filter(pk=1, enabled=True).exists()
+    )
 
 
 @dataclass(frozen=True)

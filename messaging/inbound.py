@@ -8,16 +8,19 @@ nothing and dispatches nothing, however many workers race on it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.media import inbound_media_track
 from messaging.models import Contact, Conversation, Message
 from messaging.signals import inbound_message_stored
+from platform_core.bulk_sql import defaults_sql, rows_insert_returning
 from waba.meta import CUSTOMER_SERVICE_WINDOW_S
 from waba.models import PhoneNumber
 from waba.webhook_events import AccountEvent, InboundMessage
@@ -59,6 +62,65 @@ def inbound_message_store(*, event: InboundMessage, phone_number: PhoneNumber | 
     return InboundStoreResult(message=message, dispatch_failures=failures)
 
 
+def inbound_messages_store(*, events: Sequence[InboundMessage]) -> list[InboundStoreResult]:
+    """Store many inbound messages of this schema at once; the results are in the order of `events`.
+
+    The same rows, counts and dispatches as `inbound_message_store` on each event in turn, in a few
+    statements whatever their number: the numbers, one upsert of the contacts, one insert of the
+    missing conversations and one read of them, one insert of the messages that skips known wamids,
+    one update of the conversations' counts. Then each new message has its media tracked and is
+    dispatched once, in order. All or nothing; raises PhoneNumberNotInTenant when this schema lacks
+    one of the numbers (the caller then stores the events one by one, dead-lettering only those).
+    """
+    if not events:
+        return []
+    with transaction.atomic():
+        phones = _phone_numbers_for_events(events)
+        contacts = _contacts_touch_many(events)
+        conversations = _conversations_ensure_many(
+            {(contacts[event.wa_id].pk, phones[event.phone_number_id].pk) for event in events}
+        )
+        candidates: dict[str, Message] = {}
+        for event in events:
+            if event.wamid not in candidates:  # a wamid twice in one batch: the first is stored
+                contact, phone = contacts[event.wa_id], phones[event.phone_number_id]
+                candidates[event.wamid] = _message_build(
+                    event, conversation=conversations[(contact.pk, phone.pk)], contact=contact, phone=phone
+                )
+        inserted = dict(
+            (wamid, pk)
+            for pk, wamid in rows_insert_returning(
+                model=Message, objects=list(candidates.values()), conflict="(wamid)", returning=("id", "wamid")
+            )
+        )
+        new: dict[str, Message] = {}
+        for wamid, pk in inserted.items():
+            message = candidates[wamid]
+            message.pk = pk
+            message._state.adding = False
+            new[wamid] = message
+        _conversations_count_many([new[wamid] for wamid in candidates if wamid in new])
+        results: list[InboundStoreResult] = []
+        for event in events:
+            if event.wamid not in new:  # stored before, or earlier in this batch
+                results.append(InboundStoreResult(message=None))
+                continue
+            stored = new.pop(event.wamid)
+            inbound_media_track(message=stored)
+            failures = inbound_message_stored.send_in_savepoints(sender=Message, message=stored)
+            results.append(InboundStoreResult(message=stored, dispatch_failures=failures))
+    return results
+
+
+def _phone_numbers_for_events(events: Sequence[InboundMessage]) -> dict[str, PhoneNumber]:
+    wanted = {event.phone_number_id for event in events}
+    phones = {phone.phone_number_id: phone for phone in PhoneNumber.objects.filter(phone_number_id__in=wanted)}
+    missing = sorted(wanted - phones.keys())
+    if missing:
+        raise PhoneNumberNotInTenant(f"No phone number {', '.join(missing)} in this workspace.")
+    return phones
+
+
 def phone_number_for_event(event: InboundMessage) -> PhoneNumber:
     phone = PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first()
     if phone is None:
@@ -90,29 +152,125 @@ def contact_touch(*, wa_id: str, profile_name: str | None, seen_at: datetime) ->
                    opted_out=opted_out, opted_out_at=opted_out_at, created_at=created_at)
 
 
-def _message_insert(
+_CONTACTS_UPSERT = f"""
+    INSERT INTO {Contact._meta.db_table} (wa_id, profile_name, first_seen_at, last_seen_at, opted_out, created_at)
+    SELECT w, n, f, l, false, now() FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+        AS v(w, n, f, l)
+    ON CONFLICT (wa_id) DO UPDATE SET
+        first_seen_at = LEAST({Contact._meta.db_table}.first_seen_at, EXCLUDED.first_seen_at),
+        last_seen_at = GREATEST({Contact._meta.db_table}.last_seen_at, EXCLUDED.last_seen_at),
+        profile_name = COALESCE(NULLIF(EXCLUDED.profile_name, ''), {Contact._meta.db_table}.profile_name)
+    RETURNING id, wa_id, profile_name, first_seen_at, last_seen_at, opted_out, opted_out_at, created_at
+"""
+
+
+def _contacts_touch_many(events: Sequence[InboundMessage]) -> dict[str, Contact]:
+    """`contact_touch` for every sender at once: one upsert, one row per WhatsApp id (the earliest
+    and latest times, the last non-empty name, as one by one would leave them)."""
+    seen: dict[str, list[Any]] = {}  # wa_id -> [name, first, last]
+    for event in events:
+        row = seen.setdefault(event.wa_id, ["", event.timestamp, event.timestamp])
+        row[0] = event.profile_name or row[0]
+        row[1], row[2] = min(row[1], event.timestamp), max(row[2], event.timestamp)
+    wa_ids = sorted(seen)  # one lock order for every worker
+    with connection.cursor() as cursor:
+        cursor.execute(_CONTACTS_UPSERT, [
+            wa_ids, [seen[w][0] for w in wa_ids], [seen[w][1] for w in wa_ids], [seen[w][2] for w in wa_ids]
+        ])
+        return {
+            wa_id: Contact(pk=pk, wa_id=wa_id, profile_name=name, first_seen_at=first_seen, last_seen_at=last_seen,
+                           opted_out=opted_out, opted_out_at=opted_out_at, created_at=created_at)
+            for pk, wa_id, name, first_seen, last_seen, opted_out, opted_out_at, created_at in cursor.fetchall()
+        }
+
+
+def _conversations_ensure_many(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
+    """The conversations of (contact id, phone number id) pairs, the missing ones created."""
+    ordered = sorted(pairs)
+    columns, values, params = defaults_sql(Conversation, {"contact", "phone_number"}, timezone.now())
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (contact_id, phone_number_id{columns}) SELECT c, p{values} "
+            f"FROM unnest(%s::bigint[], %s::bigint[]) AS v(c, p) ON CONFLICT DO NOTHING",
+            [*params, [c for c, _ in ordered], [p for _, p in ordered]],
+        )
+    found = Conversation.objects.raw(
+        f"SELECT t.* FROM {table} t JOIN unnest(%s::bigint[], %s::bigint[]) AS v(c, p) "
+        f"ON t.contact_id = v.c AND t.phone_number_id = v.p",
+        [[c for c, _ in ordered], [p for _, p in ordered]],
+    )
+    return {(conversation.contact_id, conversation.phone_number_id): conversation for conversation in found}
+
+
+_CONVERSATIONS_COUNT = f"""
+    UPDATE {Conversation._meta.db_table} t SET
+        message_count = t.message_count + v.n,
+        last_message_at = GREATEST(t.last_message_at, v.at),
+        unread_count = t.unread_count + v.unread,
+        last_inbound_at = GREATEST(t.last_inbound_at, v.inbound_at),
+        service_window_expires_at = GREATEST(t.service_window_expires_at, v.window_end)
+    FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::int[], %s::timestamptz[], %s::timestamptz[])
+        AS v(id, n, at, unread, inbound_at, window_end)
+    WHERE t.id = v.id
+"""
+
+
+def _conversations_count_many(messages: Sequence[Message]) -> None:
+    """`_conversation_count` for many new messages: one UPDATE, each conversation's sums and latest times."""
+    if not messages:
+        return
+    sums: dict[int, list[Any]] = {}  # conversation id -> [count, latest, unread, latest from the customer]
+    for message in messages:
+        row = sums.setdefault(message.conversation_id, [0, message.timestamp, 0, None])
+        row[0] += 1
+        row[1] = max(row[1], message.timestamp)
+        if message.type not in NOT_FROM_CUSTOMER_TYPES:
+            row[2] += 1
+            row[3] = message.timestamp if row[3] is None else max(row[3], message.timestamp)
+    ids = sorted(sums)
+    with connection.cursor() as cursor:
+        cursor.execute(_CONVERSATIONS_COUNT, [
+            ids,
+            [sums[pk][0] for pk in ids],
+            [sums[pk][1] for pk in ids],
+            [sums[pk][2] for pk in ids],
+            [sums[pk][3] for pk in ids],
+            [None if sums[pk][3] is None else sums[pk][3] + SERVICE_WINDOW for pk in ids],
+        ])
+
+
+def _message_build(
     event: InboundMessage, *, conversation: Conversation, contact: Contact, phone: PhoneNumber
-) -> Message | None:
+) -> Message:
     content = dict(event.content)
     if event.context:
         content["context"] = event.context
+    return Message(
+        conversation=conversation,
+        contact=contact,
+        phone_number=phone,
+        direction=Message.Direction.INBOUND,
+        wamid=event.wamid,
+        type=event.type,
+        content=content,
+        body=message_body_text(event.type, event.content),
+        context_wamid=(event.context or {}).get("id") or "",
+        referral=event.referral,
+        referral_source_id=((event.referral or {}).get("source_id") or "")[:256],
+        status=Message.Status.RECEIVED,
+        timestamp=event.timestamp,
+    )
+
+
+def _message_insert(
+    event: InboundMessage, *, conversation: Conversation, contact: Contact, phone: PhoneNumber
+) -> Message | None:
+    message = _message_build(event, conversation=conversation, contact=contact, phone=phone)
     try:
         with transaction.atomic():  # a savepoint: a duplicate wamid rolls back only this INSERT
-            return Message.objects.create(
-                conversation=conversation,
-                contact=contact,
-                phone_number=phone,
-                direction=Message.Direction.INBOUND,
-                wamid=event.wamid,
-                type=event.type,
-                content=content,
-                body=message_body_text(event.type, event.content),
-                context_wamid=(event.context or {}).get("id") or "",
-                referral=event.referral,
-                referral_source_id=((event.referral or {}).get("source_id") or "")[:256],
-                status=Message.Status.RECEIVED,
-                timestamp=event.timestamp,
-            )
+            message.save(force_insert=True)
+            return message
     except IntegrityError:
         return None  # another delivery of the same wamid won the race
 

@@ -1,9 +1,9 @@
 """Process journal entries: parse, route each change to its tenant, apply its events there.
 
 Runs in the public schema and enters each tenant's schema for that tenant's changes only.
-Entries that carry only status updates (most of the volume: every message sent comes back as sent,
-delivered, read) are processed together, a tenant's at a time (`status_entries_process`); every
-other entry one by one (`journal_entry_process`).
+Entries that carry only inbound messages and status updates (nearly all the volume: every message
+sent comes back as sent, delivered, read) are processed together, a tenant's at a time
+(`message_entries_process`); every other entry one by one (`journal_entry_process`).
 Everything here is idempotent (unique wamids, unique (wamid, status), dead letters unique by
 content), so a journal entry may be processed again at any time: after a crash, a lease that
 ran out, or a replay.
@@ -23,8 +23,15 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from messaging.errors import PhoneNumberNotInTenant
-from messaging.inbound import contact_preferences_apply, inbound_message_store, phone_number_for_event
+from messaging.inbound import (
+    InboundStoreResult,
+    contact_preferences_apply,
+    inbound_message_store,
+    inbound_messages_store,
+    phone_number_for_event,
+)
 from messaging.statuses import message_status_apply, message_statuses_apply
+from platform_core.batch_memo import batch_scope
 from waba.services.events import account_event_apply
 from waba.webhook_events import (
     AccountEvent,
@@ -107,7 +114,7 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
     return outcome
 
 
-# --- batches of status entries --------------------------------------------------------------------
+# --- batches of message and status entries --------------------------------------------------------------------
 
 
 @dataclass
@@ -119,14 +126,17 @@ class ClaimedEntry:
     changes: list[tuple[Change, Route]] | None
 
     @property
-    def statuses_only(self) -> bool:
-        """Whether every change is routed to a tenant and carries status updates only."""
+    def batchable(self) -> bool:
+        """Whether every change is routed to a tenant and carries inbound messages and status updates only."""
         return bool(self.changes) and all(
             route.tenant is not None
             and change.events
-            and all(type(event) is StatusUpdate for event in change.events)
+            and all(type(event) in BATCHED_EVENTS for event in change.events)
             for change, route in self.changes or []
         )
+
+
+BATCHED_EVENTS = (InboundMessage, StatusUpdate)
 
 
 def journal_entries_load(*, entry_ids: list[int], worker: str) -> list[ClaimedEntry]:
@@ -163,17 +173,17 @@ def journal_entries_load(*, entry_ids: list[int], worker: str) -> list[ClaimedEn
 
 
 @dataclass(frozen=True)
-class StatusBatchResult:
+class BatchResult:
     completed: list[int]  # processed and completed
     unfinished: list[int]  # started, left for the one-by-one way
 
 
-def status_entries_process(*, entries: list[ClaimedEntry], worker: str, budget_s: float) -> StatusBatchResult:
-    """Process entries that carry status updates only, a tenant's statuses at a time, and complete them.
+def message_entries_process(*, entries: list[ClaimedEntry], worker: str, budget_s: float) -> BatchResult:
+    """Process entries of inbound messages and status updates, a tenant's at a time, and complete them.
 
-    The entries still held by `worker` are started together; each tenant's statuses are applied and
-    logged in one transaction (`message_statuses_apply`, `event_logs_record`); the entries are
-    completed together. The started entries a tenant's failure left unfinished (each has one attempt
+    The entries still held by `worker` are started together; each tenant's messages are stored
+    (`inbound_messages_store`), its statuses applied (`message_statuses_apply`) and its changes
+    logged (`event_logs_record`) in one transaction; the entries are completed together. The started entries a tenant's failure left unfinished (each has one attempt
     counted, like an entry the caller started) are the caller's to process one by one, so a bad
     change is retried or failed alone and the other tenants' statuses are not held back.
     """
@@ -184,17 +194,21 @@ def status_entries_process(*, entries: list[ClaimedEntry], worker: str, budget_s
     by_schema: dict[str, list[tuple[ClaimedEntry, Change]]] = {}
     for entry in entries:
         for change, route in entry.changes or []:
-            assert route.tenant is not None  # statuses_only
+            assert route.tenant is not None  # batchable
             by_schema.setdefault(route.tenant.schema_name, []).append((entry, change))
     counts: dict[int, Counter[str]] = {entry.id: Counter() for entry in entries}
     unfinished: set[int] = set()
     for schema_name, changes in by_schema.items():
         try:
-            tenant_counts = _tenant_statuses_apply(schema_name=schema_name, changes=changes)
+            tenant_counts = _tenant_changes_apply(schema_name=schema_name, changes=changes)
+        except PhoneNumberNotInTenant as error:  # the one-by-one way dead-letters just those changes
+            unfinished |= {entry.id for entry, _ in changes}
+            logger.info("%s in %s: its entries are processed one by one.", error.message, schema_name)
+            continue
         except Exception:
             unfinished |= {entry.id for entry, _ in changes}
             logger.exception(
-                "Applying a batch of %s status changes in %s failed; its entries are processed one by one.",
+                "Applying a batch of %s changes in %s failed; its entries are processed one by one.",
                 len(changes),
                 schema_name,
             )
@@ -205,34 +219,50 @@ def status_entries_process(*, entries: list[ClaimedEntry], worker: str, budget_s
     journal_entries_complete(
         outcomes={entry_id: dict(sorted(counts[entry_id].items())) for entry_id in completed}
     )
-    return StatusBatchResult(
+    return BatchResult(
         completed=completed, unfinished=[entry.id for entry in entries if entry.id in unfinished]
     )
 
 
-def _tenant_statuses_apply(
+def _tenant_changes_apply(
     *, schema_name: str, changes: list[tuple[ClaimedEntry, Change]]
 ) -> dict[int, Counter[str]]:
-    """One tenant's status changes, applied and logged in one transaction; the outcome counts by entry."""
-    events: list[StatusUpdate] = []
-    owners: list[int] = []
+    """One tenant's messages and statuses, stored, applied and logged in one transaction; the outcome
+    counts by entry. Messages go first: a status never concerns an inbound message."""
+    messages: list[InboundMessage] = []
+    message_owners: list[int] = []
+    statuses: list[StatusUpdate] = []
+    status_owners: list[int] = []
     for entry, change in changes:
         for event in change.events:
-            assert isinstance(event, StatusUpdate)  # statuses_only
-            events.append(event)
-            owners.append(entry.id)
-    counts: dict[int, Counter[str]] = {}
-    with schema_context(schema_name), transaction.atomic():
-        outcomes = message_statuses_apply(events=events)
+            if isinstance(event, InboundMessage):
+                messages.append(event)
+                message_owners.append(entry.id)
+            else:
+                assert isinstance(event, StatusUpdate)  # batchable
+                statuses.append(event)
+                status_owners.append(entry.id)
+    with schema_context(schema_name), transaction.atomic(), batch_scope():
+        stored = inbound_messages_store(events=messages)
+        outcomes = message_statuses_apply(events=statuses)
         event_logs_record(
             changes=[
                 LoggedChange(change=change, received_at=entry.received_at, journal_entry_id=entry.id)
                 for entry, change in changes
             ]
         )
-    for entry_id, outcome in zip(owners, outcomes, strict=True):
+    counts: dict[int, Counter[str]] = {}
+    for entry_id, result in zip(message_owners, stored, strict=True):
+        _stored_count(result, counts.setdefault(entry_id, Counter()))
+    for entry_id, outcome in zip(status_owners, outcomes, strict=True):
         counts.setdefault(entry_id, Counter())[f"statuses_{outcome}"] += 1
     return counts
+
+
+def _stored_count(result: InboundStoreResult, counts: Counter[str]) -> None:
+    counts["messages_stored" if result.created else "messages_duplicate"] += 1
+    if result.dispatch_failures:
+        counts["dispatch_failures"] += result.dispatch_failures
 
 
 def change_apply(*, change: Change, counts: Counter[str]) -> None:
@@ -274,10 +304,7 @@ def change_apply_logged(
 def _inbound_message(event: InboundMessage, counts: Counter[str], context: dict) -> None:
     if "phone_number" not in context:
         context["phone_number"] = phone_number_for_event(event)
-    result = inbound_message_store(event=event, phone_number=context["phone_number"])
-    counts["messages_stored" if result.created else "messages_duplicate"] += 1
-    if result.dispatch_failures:
-        counts["dispatch_failures"] += result.dispatch_failures
+    _stored_count(inbound_message_store(event=event, phone_number=context["phone_number"]), counts)
 
 
 def _status(event: StatusUpdate, counts: Counter[str], context: dict) -> None:

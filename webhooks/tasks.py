@@ -33,11 +33,11 @@ from webhooks.journal import (
     journal_entry_retry_later,
     journal_entry_start,
 )
-from webhooks.processing import journal_entries_load, journal_entry_process, status_entries_process
+from webhooks.processing import journal_entries_load, journal_entry_process, message_entries_process
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 50  # claimed at once; entries of status updates among them are applied together
+BATCH_SIZE = 50  # claimed at once; entries of messages and statuses among them are applied together
 IDLE_SLEEP_S = 0.1
 DRAIN_BUDGET_S = 45  # under the schedules' task timeout (tenants.jobs.JOB_TIMEOUT_S)
 
@@ -51,8 +51,9 @@ def journal_entries_work(
 ) -> int:
     """Process claimed entries; a failure retries that entry later. Returns how many ran.
 
-    Entries that carry only status updates for tenants go first, together
-    (`status_entries_process`: a fixed number of statements per tenant, however many); the others
+    Entries that carry only inbound messages and status updates for tenants go first, together
+    (`message_entries_process`: a few statements per tenant, however many, plus each new message's
+    dispatch); the others
     one by one (`journal_entry_process`), each started first (an attempt counted, `budget_s` to
     finish in), so a poison entry is charged alone. Entries another worker took over meanwhile
     are skipped.
@@ -62,25 +63,23 @@ def journal_entries_work(
         return 0
     done, batched, unfinished = 0, set[int](), list[int]()
     try:
-        statuses = [
-            entry for entry in journal_entries_load(entry_ids=entry_ids, worker=worker) if entry.statuses_only
-        ]
+        batch = [entry for entry in journal_entries_load(entry_ids=entry_ids, worker=worker) if entry.batchable]
     except Exception:  # a database hiccup: every entry goes the one-by-one way
         logger.exception("Loading webhook journal entries %s failed; processing them one by one.", entry_ids)
         _drop_broken_connection()
-        statuses = []
-    if statuses:
-        batched = {entry.id for entry in statuses}
+        batch = []
+    if batch:
+        batched = {entry.id for entry in batch}
         started = time.monotonic()
-        with request_id_bound(f"journal-{statuses[0].id}+{len(statuses) - 1}"):
+        with request_id_bound(f"journal-{batch[0].id}+{len(batch) - 1}"):
             try:
-                result = status_entries_process(entries=statuses, worker=worker, budget_s=budget_s)
+                result = message_entries_process(entries=batch, worker=worker, budget_s=budget_s)
                 done, unfinished = len(result.completed), result.unfinished
             except Exception:  # completing failed: what was applied is applied again, idempotently
-                logger.exception("A batch of status entries failed; processing them one by one.")
+                logger.exception("A batch of message and status entries failed; processing them one by one.")
                 _drop_broken_connection()
-                unfinished = [entry.id for entry in statuses]
-        _over_budget_warn(f"A batch of {len(statuses)} status entries", time.monotonic() - started, budget_s)
+                unfinished = [entry.id for entry in batch]
+        _over_budget_warn(f"A batch of {len(batch)} entries", time.monotonic() - started, budget_s)
     for entry_id in unfinished:  # started already
         _entry_process(entry_id=entry_id, budget_s=budget_s)
         done += 1

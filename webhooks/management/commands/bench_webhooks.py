@@ -9,6 +9,12 @@ acknowledgement throughput and latency, the journal's backlog (its peak, and how
 drain after the load), then waits until every event is stored and checks that none was lost or
 counted twice. Everything it created (tenant, schema, routes, app, journal rows) is deleted at
 the end.
+
+`--rate` paces the clients (requests per second in all) instead of posting as fast as answers
+come; `--status-ratio` sets how many status POSTs follow each inbound POST in the mixed load.
+`--compare-bare` runs the same load a second time against `webhooks.bench_bare_wsgi` (only the
+HMAC check and one INSERT into the same journal, served and processed the same way) and reports
+the platform's acknowledgement throughput as a share of it.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 CONTACTS = 200  # distinct customers the messages come from
 STATUSES = ("sent", "delivered", "read")  # each outbound message gets these, each in its own request
 MIXES = ("inbound", "statuses", "mixed")
+BARE_WSGI = "webhooks.bench_bare_wsgi:application"
 
 
 @dataclass(frozen=True)
@@ -68,15 +75,26 @@ class Target:
     mix: str = "inbound"
     events_per_request: int = 2
     outbound: int = 0  # outbound messages the statuses are for
+    status_ratio: int = 1  # mixed: status POSTs per inbound POST
+    interval_s: float = 0.0  # each connection's time between requests (0: as fast as answered)
 
 
 def _is_statuses(target: Target, request: int) -> bool:
     """Whether global request number `request` carries statuses (else inbound messages)."""
-    return target.mix == "statuses" or (target.mix == "mixed" and request % 2 == 1)
+    return target.mix == "statuses" or (target.mix == "mixed" and request % (target.status_ratio + 1) != 0)
 
 
-def _status_requests(total: int, mix: str) -> int:
-    return total if mix == "statuses" else total // 2 if mix == "mixed" else 0
+def _status_requests(total: int, mix: str, ratio: int = 1) -> int:
+    if mix == "mixed":
+        return total - -(-total // (ratio + 1))  # all but the inbound ones: 0, ratio + 1, ...
+    return total if mix == "statuses" else 0
+
+
+def _status_request_index(target: Target, request: int) -> int:
+    """How many status POSTs come before status POST number `request` of the run."""
+    if target.mix == "statuses":
+        return request
+    return request - request // (target.status_ratio + 1) - 1
 
 
 class Command(BaseCommand):
@@ -98,6 +116,20 @@ class Command(BaseCommand):
             default=None,
             help="process_webhooks --batch-size (default: the worker's own)",
         )
+        parser.add_argument(
+            "--status-ratio", type=int, default=1, help="mixed load: status POSTs per inbound POST (default 1)"
+        )
+        parser.add_argument(
+            "--rate",
+            type=float,
+            default=0.0,
+            help="requests per second in all, paced evenly over the connections (default: as fast as answered)",
+        )
+        parser.add_argument(
+            "--compare-bare",
+            action="store_true",
+            help="run the same load again against a bare WSGI app (HMAC + one journal INSERT) and compare",
+        )
         parser.add_argument("--clients", type=int, default=4, help="client processes")
         parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per client")
         parser.add_argument("--web-workers", type=int, default=2, help="granian worker processes")
@@ -118,11 +150,27 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         platform_migrate_if_needed(log=self.stderr.write)
+        figures = self._bench(options)
+        if options["compare_bare"]:
+            self.stderr.write("Running the same load against the bare WSGI app (HMAC + one journal INSERT)...")
+            bare = self._bench({**options, "wsgi": BARE_WSGI})
+            figures = {
+                "platform": figures,
+                "bare": bare,
+                "ack_share_of_bare": round(figures["requests_per_s"] / bare["requests_per_s"], 3),
+            }
+        self._report(figures, options)
+
+    def _bench(self, options: dict[str, Any]) -> dict[str, Any]:
         run_id = secrets.token_hex(3)
         created = tenant_create(slug=f"bench-webhooks-{run_id}", name="Webhook benchmark")
         tenant = created.tenant
         app_id = f"9{int(time.time() * 1000) % 10**12:012d}"
-        status_events = _status_requests(options["requests"], options["mix"]) * options["events_per_request"]
+        status_events = (
+            _status_requests(options["requests"], options["mix"], options["status_ratio"])
+            * options["events_per_request"]
+        )
+        connections = options["clients"] * options["connections"]
         target = Target(
             port=_free_port(),
             app_id=app_id,
@@ -133,11 +181,13 @@ class Command(BaseCommand):
             mix=options["mix"],
             events_per_request=options["events_per_request"],
             outbound=-(-status_events // len(STATUSES)),
+            status_ratio=options["status_ratio"],
+            interval_s=connections / options["rate"] if options["rate"] else 0.0,
         )
         processes: list[subprocess.Popen] = []
         try:
             self._prepare(tenant, target)
-            env = _production_env()
+            env = {**_production_env(), "BENCH_APP_ID": target.app_id, "BENCH_APP_SECRET": target.secret}
             self.stderr.write(f"Starting granian and {options['workers']} webhook workers...")
             processes.append(_start_web(target.port, options, env))
             _wait_ready(target.port, processes[0])
@@ -149,7 +199,7 @@ class Command(BaseCommand):
             for process in processes:
                 _stop(process)
             self._clean_up(tenant, created.tenant.slug, target)
-        self._report(figures, options)
+        return figures
 
     # --- set-up and clean-up -------------------------------------------------------------------
 
@@ -203,7 +253,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         children = [
             context.Process(
-                target=_client, args=(target, index, first, count, options["connections"], results)
+                target=_client, args=(target, index, first, count, options["connections"], clients, results)
             )
             for index, (first, count) in enumerate(zip(firsts, per_client, strict=True))
         ]
@@ -315,16 +365,24 @@ class Command(BaseCommand):
             time.sleep(0.1)
 
     def _report(self, figures: dict[str, Any], options: dict[str, Any]) -> None:
+        runs = {"platform": figures["platform"], "bare": figures["bare"]} if "bare" in figures else {"": figures}
         if options["json"]:
             self.stdout.write(json.dumps(figures))
-            return
-        self.stdout.write("Webhook benchmark (all data created for it has been removed):")
-        for name, value in figures.items():
-            self.stdout.write(f"  {name:<24} {value}")
-        if figures["still_queued"]:
-            self.stderr.write(f"{figures['still_queued']} events were still queued at the drain timeout.")
-        if figures["lost"] or figures["duplicated"]:
-            raise CommandError(f"{figures['lost']} events lost, {figures['duplicated']} counted twice")
+        else:
+            self.stdout.write("Webhook benchmark (all data created for it has been removed):")
+            names = list(next(iter(runs.values())))
+            if len(runs) > 1:
+                self.stdout.write(f"  {'':<24} {'platform':>14} {'bare':>14}")
+            for name in names:
+                self.stdout.write(f"  {name:<24} " + " ".join(f"{str(run[name]):>14}" for run in runs.values()))
+            if "ack_share_of_bare" in figures:
+                self.stdout.write(f"  {'ack_share_of_bare':<24} {figures['ack_share_of_bare']:>14}")
+        for label, run in runs.items():
+            where = f" ({label})" if label else ""
+            if run["still_queued"]:
+                self.stderr.write(f"{run['still_queued']} events were still queued at the drain timeout{where}.")
+            if run["lost"] or run["duplicated"]:
+                raise CommandError(f"{run['lost']} events lost, {run['duplicated']} counted twice{where}")
 
 
 class _BacklogWatch:
@@ -390,7 +448,7 @@ def _status_wamid(target: Target, message: int) -> str:
 
 
 def _client(
-    target: Target, index: int, first: int, count: int, connections: int, results: Queue[Any]
+    target: Target, index: int, first: int, count: int, connections: int, clients: int, results: Queue[Any]
 ) -> None:
     """Post requests `first` to `first + count - 1` signed over `connections` keep-alive connections
     (asyncio, raw HTTP/1.1: a light client, so that the load generator takes as little of the shared
@@ -407,10 +465,14 @@ def _client(
     async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection("127.0.0.1", target.port)
 
-    async def run(share: list[bytes]) -> None:
+    async def run(share: list[bytes], offset: int) -> None:
         nonlocal failed
         reader, writer = await connect()
-        for request in share:
+        # Paced: this connection's requests at fixed times, its start staggered among all connections.
+        first_at = time.perf_counter() + target.interval_s * (offset * clients + index) / (connections * clients)
+        for number, request in enumerate(share):
+            if target.interval_s:
+                await asyncio.sleep(max(0.0, first_at + number * target.interval_s - time.perf_counter()))
             started = time.perf_counter()
             try:
                 writer.write(request)
@@ -432,7 +494,7 @@ def _client(
         writer.close()
 
     async def main() -> None:
-        await asyncio.gather(*(run(requests[offset::connections]) for offset in range(connections)))
+        await asyncio.gather(*(run(requests[offset::connections], offset) for offset in range(connections)))
 
     asyncio.run(main())
     results.put({"latencies": latencies, "failed": failed})
@@ -481,7 +543,7 @@ def _inbound(target: Target, client: int, request: int, event: int) -> dict[str,
 
 def _status(target: Target, request: int, event: int) -> dict[str, Any]:
     """Status number n of the run: every message's `sent` first, then every `delivered`, then `read`."""
-    status_request = request if target.mix == "statuses" else request // 2
+    status_request = _status_request_index(target, request)
     n = status_request * target.events_per_request + event
     message, step = n % target.outbound, n // target.outbound
     status: dict[str, Any] = {

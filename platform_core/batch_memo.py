@@ -1,0 +1,40 @@
+"""Reads made once per batch of webhook changes instead of once per message.
+
+The webhook worker stores a tenant's inbound messages together and dispatches each of them in the
+same transaction (`batch_scope`). A lookup that handling one message cannot change (the number's
+account and its bot settings, the keyword triggers, the subscribed endpoints, whether the
+knowledge base is on) is read once for the batch through `batch_memo`; outside a batch it is read
+each time. Values are shared: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("batch_memo", default=None)
+
+
+@contextmanager
+def batch_scope() -> Iterator[None]:
+    """Share reads between the messages handled inside; one tenant's batch, one transaction."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def batch_memo(key: Hashable, read: Callable[[], T]) -> T:
+    """`read()`, made once per batch scope for `key` (each time outside one)."""
+    memo = _memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    value: T = memo[key]
+    return value
