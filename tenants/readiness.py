@@ -17,6 +17,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 
 from tenants.context import connection
 from tenants.models import Tenant
+from tenants.schema_migrations import tenant_schemas_migrate
 from tenants.selectors import customer_tenants
 from tenants.services import public_tenant_ensure, template_schema_ensure
 
@@ -51,7 +52,7 @@ def database_ready() -> bool:
 
 def platform_migrate(*, verbosity: int = 0, log: Callable[[str], object] = lambda line: None) -> None:
     """Migrate the public schema, ensure the public tenant and the template schema, then migrate
-    the template and every tenant schema. Idempotent."""
+    the template and every tenant schema that is behind (`tenants.schema_migrations`). Idempotent."""
     with schema_context(get_public_schema_name()):
         log("Migrating the public schema...")
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
@@ -59,7 +60,13 @@ def platform_migrate(*, verbosity: int = 0, log: Callable[[str], object] = lambd
         log("Preparing the tenant template schema...")
         template_schema_ensure(verbosity=verbosity)
         log(f"Migrating the template schema and {customer_tenants().count()} tenant schema(s)...")
-        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+        run = tenant_schemas_migrate(log=log)
+        if run.failed:
+            failed = "; ".join(f"{schema}: {error}" for schema, error in sorted(run.failed.items()))
+            raise RuntimeError(
+                f"{len(run.failed)} schema(s) failed to migrate ({failed}). "
+                "Fix the cause, then run `manage.py migrate_tenants`."
+            )
 
 
 def platform_migrate_if_needed(*, log: Callable[[str], object]) -> bool:
