@@ -21,9 +21,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from analytics.models import AccountHealthEvent, AccountHealthLog
+from tenants.health_summary import account_health_summary_store
 from waba import meta
 from waba.graph import GraphClient, GraphError
 from waba.meta import ErrorAction
@@ -122,7 +124,7 @@ def account_health_check(*, account: WhatsAppAccount, now: datetime | None = Non
                 "graph", Severity.WARNING, "graph_unreachable", f"No answer from the Graph API: {unreachable}"
             )
         )
-    return _verdict_apply(
+    log = _verdict_apply(
         account_id=account.pk,
         now=now,
         reachable=reachable,
@@ -130,6 +132,25 @@ def account_health_check(*, account: WhatsAppAccount, now: datetime | None = Non
         number_changes=number_changes,
         latency_ms=round(probe.latency_s * 1000),
         error_code=probe.error_code,
+    )
+    health_summary_refresh()
+    return log
+
+
+def health_summary_refresh() -> None:
+    """Store this tenant's accounts' health in the public summary (tenants.health_summary), which the
+    platform console lists without entering tenant schemas. Runs in the tenant's schema."""
+    counts = WhatsAppAccount.objects.aggregate(
+        accounts=Count("pk"), unhealthy=Count("pk", filter=Q(status=WhatsAppAccount.Status.UNHEALTHY))
+    )
+    qualities = set(PhoneNumber.objects.exclude(quality_rating="").values_list("quality_rating", flat=True))
+    worst = min(qualities, key=lambda quality: QUALITY_RANK.get(quality, 2), default="")
+    account_health_summary_store(
+        accounts=counts["accounts"],
+        unhealthy=counts["unhealthy"],
+        worst_quality=worst,
+        worst_quality_rank=QUALITY_RANK.get(worst, 2) if worst else 4,
+        last_checked_at=AccountHealthLog.objects.aggregate(last=Max("checked_at"))["last"],
     )
 
 

@@ -49,6 +49,7 @@ from sending.quotas import quota_give_back, quota_take
 from sending.schemas import TemplateParametersIn
 from sending.services import account_check_active, template_for_send
 from sending.validation import problem, recipient_normalise, template_content_build
+from tenants.work_pending import WorkKind, work_announce
 from waba import meta
 from waba.models import MessageTemplate, PhoneNumber
 from waba.selectors import phone_number_for_send
@@ -685,9 +686,11 @@ def _write(plan: Plan, *, created_by: str, now: datetime) -> Broadcast:
     _queue(broadcast, plan, variants)
     if len(plan.items) >= QUEUE_CHUNK:
         _statistics_refresh()
-    Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.QUEUING).update(
-        status=Broadcast.Status.RUNNING
-    )
+    with transaction.atomic():
+        Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.QUEUING).update(
+            status=Broadcast.Status.RUNNING
+        )
+        work_announce(kind=WorkKind.CAMPAIGNS)
     broadcast.refresh_from_db()
     return broadcast
 
@@ -797,6 +800,7 @@ def campaign_resume(*, broadcast: Broadcast, now: datetime | None = None) -> tup
             resumed = cursor.rowcount
         broadcast.status, broadcast.paused_at = Broadcast.Status.RUNNING, None
         broadcast.save(update_fields=["status", "paused_at"])
+        work_announce(kind=WorkKind.CAMPAIGNS)
         outbox_notify()  # delivered to the send workers when the transaction commits
     return broadcast, resumed
 
@@ -816,6 +820,11 @@ def campaign_messages_withdraw(*, contact_id: int, marketing_only: bool, now: da
         error_reason="withdrawn",
         updated_at=now,
     )
+
+
+def campaigns_running() -> bool:
+    """Whether a campaign is still running (not finished, paused or cancelled)."""
+    return Broadcast.objects.filter(finished_at__isnull=True, status=Broadcast.Status.RUNNING).exists()
 
 
 def campaigns_finish(*, now: datetime | None = None) -> list[Broadcast]:

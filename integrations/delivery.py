@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from integrations import services
@@ -25,6 +26,7 @@ from integrations.errors import EndpointUrlRefused
 from integrations.models import Delivery, Endpoint
 from integrations.signing import signature_headers
 from integrations.url_guard import endpoint_target
+from tenants.work_pending import WorkKind, work_announce
 
 # Waits before each retry: the n-th failed attempt waits RETRY_DELAYS_S[n - 1]. About three days
 # in all; a delivery failing once more after the last gives up.
@@ -81,6 +83,18 @@ def deliveries_claim(
             leased_until=now + timedelta(seconds=lease_s), leased_by=worker, attempts=F("attempts") + 1
         )
     return chosen
+
+
+def deliveries_next_due() -> datetime | None:
+    """When this tenant's deliveries next need a worker: the earliest retry or lease end of the
+    deliveries of enabled endpoints still to go; None when there are none."""
+    return (
+        Delivery.objects.filter(
+            state__in=[Delivery.State.PENDING, Delivery.State.FAILED], endpoint__is_enabled=True
+        )
+        .annotate(ready_at=Greatest("next_attempt_at", Coalesce("leased_until", "next_attempt_at")))
+        .aggregate(due=Min("ready_at"))["due"]
+    )
 
 
 def request_post(
@@ -181,6 +195,8 @@ def delivery_record(
         )
         if not updated:
             return None
+        if state == Delivery.State.FAILED:
+            work_announce(kind=WorkKind.DELIVERIES, due_at=next_attempt_at)
         _endpoint_health_record(endpoint=delivery.endpoint, succeeded=outcome.succeeded, now=now)
     return state
 

@@ -16,6 +16,7 @@ from integrations.models import Delivery, Endpoint, Event
 from integrations.url_guard import endpoint_url_check
 from platform_core.batch_memo import batch_memo
 from platform_core.webhook_signing import secret_new, secret_roll, signing_secrets
+from tenants.work_pending import WorkKind, work_announce
 
 # How long a rolled secret keeps signing next to the new one.
 MAX_DESCRIPTION = 200
@@ -78,7 +79,8 @@ def endpoint_update(
         endpoint.url = _url_checked(url)
     if description is not None:
         endpoint.description = _description_checked(description)
-    if is_enabled is True and not endpoint.is_enabled:
+    enabled_again = is_enabled is True and not endpoint.is_enabled
+    if enabled_again:
         endpoint.is_enabled, endpoint.disabled_reason, endpoint.disabled_at = True, "", None
         endpoint.failing_since = None
     elif is_enabled is False and endpoint.is_enabled:
@@ -87,7 +89,10 @@ def endpoint_update(
             "Disabled by hand.",
             timezone.now(),
         )
-    endpoint.save()
+    with transaction.atomic():
+        endpoint.save()
+        if enabled_again:  # its deliveries still pending are due again
+            work_announce(kind=WorkKind.DELIVERIES)
     return endpoint
 
 
@@ -137,6 +142,7 @@ def event_emit(*, type: str, data: dict[str, Any], now: datetime | None = None) 
                 for pk in endpoint_ids
             ]
         )
+        work_announce(kind=WorkKind.DELIVERIES, due_at=now)
     return event
 
 
@@ -157,6 +163,7 @@ def events_emit_many(*, type: str, data: Iterable[dict[str, Any]], now: datetime
                 for pk in endpoint_ids
             ]
         )
+        work_announce(kind=WorkKind.DELIVERIES, due_at=now)
     return len(events)
 
 
@@ -169,15 +176,18 @@ def endpoint_test_send(*, endpoint: Endpoint, now: datetime | None = None) -> De
             data={"endpoint_id": endpoint.pk, "message": "A test event from the console."},
             created_at=now,
         )
+        work_announce(kind=WorkKind.DELIVERIES, due_at=now)
         return Delivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now)
 
 
 def delivery_replay(*, delivery: Delivery, now: datetime | None = None) -> Delivery:
     """The same event (same `webhook-id`) sent again to the same endpoint, as a new delivery due now."""
     now = now or timezone.now()
-    return Delivery.objects.create(
-        event_id=delivery.event_id, endpoint_id=delivery.endpoint_id, next_attempt_at=now, created_at=now
-    )
+    with transaction.atomic():
+        work_announce(kind=WorkKind.DELIVERIES, due_at=now)
+        return Delivery.objects.create(
+            event_id=delivery.event_id, endpoint_id=delivery.endpoint_id, next_attempt_at=now, created_at=now
+        )
 
 
 def events_prune(*, older_than: timedelta, now: datetime | None = None, batch: int = 1000) -> int:

@@ -1,8 +1,9 @@
 """The delivery worker: `manage.py integrations_deliver` runs `deliver_worker_run`; the django-q2
 schedule runs `deliver_drain`, the same work bounded in time, as a safety net.
 
-Each pass visits every active tenant's schema and claims what is due there, up to the free
-threads of the pool. Attempts run in the pool, so a slow endpoint holds at most its
+Each pass visits the schemas the work-pending index says have due deliveries (tenants.work_pending)
+and claims what is due there, up to the free threads of the pool; an idle platform costs one
+query per pass whatever its number of tenants. Attempts run in the pool, so a slow endpoint holds at most its
 `per_endpoint` threads while the others keep being served; the loop never waits for them.
 """
 
@@ -21,11 +22,11 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django_tenants.utils import schema_context
 
-from integrations.delivery import REQUEST_TIMEOUT_S, deliveries_claim, delivery_attempt
+from integrations.delivery import REQUEST_TIMEOUT_S, deliveries_claim, deliveries_next_due, delivery_attempt
 from integrations.services import events_prune
 from tenants.context import connection
 from tenants.jobs import tenant_task, tenants_fan_out
-from tenants.selectors import active_tenants
+from tenants.work_pending import WorkKind, work_due, work_settle
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +53,19 @@ def worker_name() -> str:
 def deliveries_claim_everywhere(
     *, worker: str, limit: int, per_endpoint: int, now: datetime | None = None
 ) -> list[tuple[str, int]]:
-    """(schema, delivery id) of up to `limit` due deliveries, across the active tenants."""
+    """(schema, delivery id) of up to `limit` due deliveries, across the active tenants the
+    work-pending index names. A tenant that gave fewer than asked is settled in the index: its row
+    waits for its next retry or lease end, or goes when nothing is left."""
     claimed: list[tuple[str, int]] = []
-    for schema in active_tenants().values_list("schema_name", flat=True):
+    for pending in work_due(kind=WorkKind.DELIVERIES, now=now):
         if len(claimed) >= limit:
             break
-        with schema_context(schema):
-            ids = deliveries_claim(
-                worker=worker, limit=limit - len(claimed), per_endpoint=per_endpoint, now=now
-            )
-        claimed += [(schema, pk) for pk in ids]
+        wanted = limit - len(claimed)
+        with schema_context(pending.schema_name):
+            ids = deliveries_claim(worker=worker, limit=wanted, per_endpoint=per_endpoint, now=now)
+            if len(ids) < wanted:
+                work_settle(kind=WorkKind.DELIVERIES, version=pending.version, due_at=deliveries_next_due())
+        claimed += [(pending.schema_name, pk) for pk in ids]
     return claimed
 
 

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from messaging.errors import (
@@ -48,6 +48,7 @@ from platform_core.backoff import backoff_delay
 from platform_core.errors import DomainError
 from tenants.context import connection
 from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue
+from tenants.work_pending import WorkKind, work_announce
 from waba import meta
 from waba.graph import GraphClient, GraphError, GraphMediaTooLarge
 
@@ -81,6 +82,7 @@ def inbound_media_track(*, message: Message) -> MessageMedia | None:
     if not carries_media(message):
         return None
     media = MessageMedia.objects.create(message=message, next_attempt_at=timezone.now())
+    work_announce(kind=WorkKind.MEDIA, due_at=media.next_attempt_at)
     _fetch_queue(message_id=message.pk)
     return media
 
@@ -93,6 +95,15 @@ def inbound_media_keep(*, media: MessageMedia, now: datetime | None = None) -> M
         return media
     _attempt(media, now=now)
     return media
+
+
+def inbound_media_next_due() -> datetime | None:
+    """When the next pending media is due (a retry, or the lease of an attempt under way); None
+    when none is pending."""
+    pending = MessageMedia.objects.filter(state=MessageMedia.State.PENDING)
+    if pending.filter(next_attempt_at__isnull=True).exists():
+        return timezone.now()
+    return pending.aggregate(due=Min("next_attempt_at"))["due"]
 
 
 def inbound_media_due_keep(*, now: datetime | None = None, limit: int = 20) -> int:
@@ -159,6 +170,7 @@ def inbound_media_retry(*, message: Message) -> MessageMedia:
         failure_code="",
         failure_reason="",
     )
+    work_announce(kind=WorkKind.MEDIA)
     _fetch_queue(message_id=message.pk)
     media.refresh_from_db()
     return media

@@ -12,7 +12,9 @@ METRICS_STATEMENT_TIMEOUT_MS (one that fails or times out leaves its gauges out 
   one UNION ALL over the outbox index of at most METRICS_OUTBOX_MAX_TENANTS tenant schemas: its
   cost grows with the tenants and their queued and sending messages, never with the messages sent;
 * heartbeats: one aggregate over a row per worker process;
-* schedules: django-q2's schedules joined with their last task.
+* schedules: django-q2's schedules joined with their last task;
+* counters: what only the workers see (sends and throttles per number, Graph latency and errors,
+  schedule runs), one grouped sum over `platform_metric_counter` (platform_core.counters).
 
 Access: with METRICS_TOKEN set, only `Authorization: Bearer <METRICS_TOKEN>` (else 401); unset,
 404 unless DEBUG is on. The output holds counts, ages and names of tenants, schedules and process
@@ -22,6 +24,7 @@ types, never a credential or message content.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import Callable, Iterable
 
@@ -30,12 +33,14 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django_q.models import Schedule, Task
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from messaging.models import Message
 from messaging.status_order import IN_OUTBOX
+from platform_core import counters
 from platform_core.api import error_response
+from platform_core.counters import labels_key
 from platform_core.heartbeats import PROCESS_TYPES, heartbeats_by_type, public_table
 from tenants.selectors import customer_tenants
 from webhooks.models import WebhookDeadLetter, WebhookJournalEntry
@@ -75,6 +80,7 @@ class PlatformCollector(Collector):
             "outbox": _outbox_metrics,
             "heartbeats": _heartbeat_metrics,
             "schedules": _schedule_metrics,
+            "counters": _counter_metrics,
         }
         failed = GaugeMetricFamily("platform_metrics_section_failed",
                                    "1 when this scrape could not read the section (error or timeout).",
@@ -200,3 +206,52 @@ def _schedule_metrics() -> list[Metric]:
             succeeded.add_metric([label], 1 if success else 0)
             finished.add_metric([label], float(stopped))
     return [overdue, succeeded, finished]
+
+
+COUNTERS = {
+    counters.SENDS: ("Messages the send workers finished with, by number and outcome (sent, retry, fail, "
+                     "reconcile, stop_account; handed_back: claimed, then given back unsent because its slot "
+                     "had passed or its account or tenant stopped).", ["phone_number_id", "outcome"]),
+    counters.SEND_THROTTLED: ("Sends held back for going too fast: Meta's 130429 (throughput) and 131056 (pair "
+                              "rate) answers, and messages our pair-rate limiter put back (pair_limiter).",
+                              ["phone_number_id", "reason"]),
+    counters.GRAPH_ERRORS: ("Graph API requests that failed, by Meta's error code (HTTP status without one, "
+                            "transport when no answer came).", ["code"]),
+    counters.SCHEDULE_RUNS: ("Runs of the platform's schedules finished by the job cluster.", ["name", "outcome"]),
+}
+HISTOGRAMS = {
+    counters.GRAPH_REQUEST_DURATION: ("Graph API request latency by endpoint kind (the edge called).", ["kind"],
+                                      counters.GRAPH_DURATION_BUCKETS),
+}
+
+
+def _counter_metrics() -> list[Metric]:
+    """Every process's counters, summed: each family is present (empty until something counted)."""
+    totals = counters.counter_totals()
+    families: dict[str, CounterMetricFamily] = {
+        name: CounterMetricFamily(name, doc, labels=labels) for name, (doc, labels) in COUNTERS.items()
+    }
+    histograms: dict[str, dict[str, dict[str, float]]] = {name: {} for name in HISTOGRAMS}
+    for (name, labels_text), value in sorted(totals.items()):
+        labels = json.loads(labels_text)
+        if name in families:
+            families[name].add_metric([labels.get(label, "") for label in COUNTERS[name][1]], value)
+            continue
+        base, _, part = name.rpartition("_")
+        if base in histograms:
+            le = labels.pop("le", None)
+            series = histograms[base].setdefault(labels_key(labels), {})
+            key = f"le={le}" if part == "bucket" else part
+            series[key] = series.get(key, 0.0) + value
+    metrics: list[Metric] = list(families.values())
+    for name, (doc, labels, bounds) in HISTOGRAMS.items():
+        family = HistogramMetricFamily(name, doc, labels=labels)
+        for labels_text, series in sorted(histograms[name].items()):
+            values = json.loads(labels_text)
+            cumulative, buckets = 0.0, []
+            for bound in [*(repr(float(b)) for b in bounds), "+Inf"]:
+                cumulative += series.get(f"le={bound}", 0.0)
+                buckets.append((bound, cumulative))
+            family.add_metric([values.get(label, "") for label in labels], buckets, series.get("sum", 0.0))
+        metrics.append(family)
+    return metrics

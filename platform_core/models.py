@@ -27,3 +27,27 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process_type} {self.host}:{self.pid}"
+
+
+class MetricCounter(models.Model):
+    """One counter series' increase during one minute, summed over the processes that counted it.
+
+    Written by each process's counter flush (platform_core.counters), one upsert per flush; the row
+    of minute = the Unix epoch holds everything older than the last hour. `labels` is the series'
+    labels as JSON with sorted keys. `/metrics` and the platform console's health page read it.
+    """
+
+    name = models.CharField(max_length=100)
+    labels = models.TextField()
+    minute = models.DateTimeField()
+    value = models.FloatField()
+
+    class Meta:
+        db_table = "platform_metric_counter"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "labels", "minute"], name="metric_counter_unique"),
+        ]
+        indexes = [models.Index(fields=["minute"], name="metric_counter_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.labels} @ {self.minute:%Y-%m-%d %H:%M}"

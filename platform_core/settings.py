@@ -285,6 +285,17 @@ GRAPH_API_TIMEOUT_S = env_int("GRAPH_API_TIMEOUT_S", 10)
 META_APP_ID = env_str("META_APP_ID", "")
 META_APP_SECRET = env_str("META_APP_SECRET", "")
 META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "")
+# Embedded Signup ("Connect with Facebook" in the setup wizard) runs on the platform's app above: its
+# Facebook Login for Business configuration id, and which window the button opens: Facebook's
+# JavaScript SDK ("facebook") or the Graph API simulator's stand-in ("simulator", served at
+# EMBEDDED_SIGNUP_SIMULATOR_URL as the browser reaches it; empty: GRAPH_API_BASE_URL).
+META_EMBEDDED_SIGNUP_CONFIG_ID = env_str("META_EMBEDDED_SIGNUP_CONFIG_ID", "")
+EMBEDDED_SIGNUP_POPUP = env_str(
+    "EMBEDDED_SIGNUP_POPUP", "facebook" if GRAPH_API_BASE_URL == "https://graph.facebook.com" else "simulator"
+)
+if EMBEDDED_SIGNUP_POPUP not in {"facebook", "simulator"}:
+    raise ConfigurationError(f"EMBEDDED_SIGNUP_POPUP={EMBEDDED_SIGNUP_POPUP!r} must be 'facebook' or 'simulator'.")
+EMBEDDED_SIGNUP_SIMULATOR_URL = (env_str("EMBEDDED_SIGNUP_SIMULATOR_URL") or "").rstrip("/")
 # Callers of the webhook and Flows endpoints that are refused (unknown app or number, bad signature
 # or verify token): each source address may be refused this many times in a row, the budget refilling
 # at this rate per minute; past it the address gets 429 until it refills. Signed deliveries never
@@ -378,7 +389,8 @@ SEND_RECONCILE_GRACE_S = env_float("SEND_RECONCILE_GRACE_S", 60.0)
 # While the number's status webhooks are not arriving (messages Meta accepted have no status
 # either), such a message is held rather than sent again, for at most this long after its attempt.
 SEND_RECONCILE_MAX_HOLD_S = env_float("SEND_RECONCILE_MAX_HOLD_S", 6 * 3600.0)
-# Threads per worker process doing Graph requests.
+# Threads per worker process doing Graph requests: a number's rate times Graph's latency is how many
+# requests are in flight at once, over all workers (waba.graph.client keeps up to 128 connections alive).
 SEND_WORKER_THREADS = env_int("SEND_WORKER_THREADS", 16)
 # How often a worker looks at every active tenant (notifications wake it sooner).
 SEND_SWEEP_INTERVAL_S = env_float("SEND_SWEEP_INTERVAL_S", 2.0)
@@ -446,6 +458,9 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # its database statements at most this long.
 METRICS_OUTBOX_MAX_TENANTS = env_int("METRICS_OUTBOX_MAX_TENANTS", 500, minimum=0)
 METRICS_STATEMENT_TIMEOUT_MS = env_int("METRICS_STATEMENT_TIMEOUT_MS", 2_000, minimum=1)
+# Each process writes the counters only it sees (sends, Graph latency, ...) this often (seconds; 0: only
+# when asked, as the tests do). platform_core/counters.py
+METRICS_COUNTERS_FLUSH_S = env_float("METRICS_COUNTERS_FLUSH_S", 5.0)
 
 # --- `manage.py run_platform` (local development) ---
 RUN_HOST = env_str("RUN_HOST", "127.0.0.1")

@@ -21,7 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -30,6 +31,7 @@ from messaging.status_order import IN_OUTBOX
 from messaging.statuses import pending_statuses_apply, wamids_lock
 from sending.validation import BuiltMessage, built_message
 from tenants.context import connection
+from tenants.work_pending import WorkKind, work_announce
 from waba.models import MessageTemplate, PhoneNumber
 
 logger = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ def outbox_enqueue(*, phone_number: PhoneNumber, items: Sequence[OutboundItem]) 
         )
         if len(items) > len(conversations):  # several messages to one contact: count each
             _conversation_counts_fix(conversations, items, contacts)
-        outbox_notify()
+        outbox_notify(due_at=min(item.next_attempt_at or now for item in items))
     return messages
 
 
@@ -185,7 +187,7 @@ def outbox_enqueue_bulk(*, phone_number: PhoneNumber, message_type: str, items: 
             f"WHERE v.id = n.conversation_id",
             [now],
         )
-        outbox_notify()
+        outbox_notify(due_at=min(item.next_attempt_at for item in items))
     return ids
 
 
@@ -301,8 +303,11 @@ def _message_ids_allocate(count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def outbox_notify() -> None:
-    """Wake the send workers for this tenant; PostgreSQL delivers it when the transaction commits."""
+def outbox_notify(*, due_at: datetime | None = None) -> None:
+    """Announce this tenant's queued messages (due from `due_at`, default now) in the work-pending
+    index and wake the send workers. Both take effect when the transaction commits: the index row
+    is what a worker finds if the notification is lost."""
+    work_announce(kind=WorkKind.OUTBOX, due_at=due_at)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, connection.schema_name])
 
@@ -335,6 +340,20 @@ def outbox_due_by_number(*, phone_number_ids: Sequence[int]) -> dict[int, dateti
             [S.QUEUED, list(phone_number_ids)],
         )
         return {pk: due for pk, due in cursor.fetchall() if due is not None}
+
+
+def outbox_next_due() -> datetime | None:
+    """When this tenant's outbox next needs a worker: the earliest due time of its queued messages
+    and of the leases of those being sent (reconciliation). None when nothing is left, or only
+    messages held without a due time (a paused campaign)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT LEAST((SELECT min(next_attempt_at) FROM messaging_message WHERE status = %s), "
+            "(SELECT min(next_attempt_at) FROM messaging_message WHERE status = %s))",
+            [S.QUEUED, S.SENDING],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def outbox_pending_count() -> int:
@@ -390,17 +409,21 @@ def outbox_release(
 ) -> None:
     """Hand claimed messages back unsent (held by our limiter, account stopped): no attempt used.
 
-    `title` (with `code` and `details`) tells the tenant why the message is still waiting.
+    Without a delay a message keeps its place in its number's queue (due from when it was queued,
+    not from now), so a later message to the same customer cannot overtake it. `title` (with `code`
+    and `details`) tells the tenant why the message is still waiting.
     """
     if not message_ids:
         return
     changes: dict[str, Any] = {}
     if title:
         changes = {"error_code": code, "error_title": title[:500], "error_details": details}
+    now = timezone.now()
+    due: Any = Least(F("created_at"), Value(now)) if delay_s <= 0 else now + timedelta(seconds=delay_s)
     Message.objects.filter(pk__in=message_ids, status=S.SENDING).update(
         status=S.QUEUED,
         attempts=F("attempts") - 1,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay_s),
+        next_attempt_at=due,
         updated_at=timezone.now(),
         **changes,
     )

@@ -3,7 +3,9 @@
 Run any number of them (`manage.py send_worker`), on any number of machines. Each one:
 
 * learns which tenants have work from PostgreSQL notifications (`outbox_notify`, sent when a
-  message is queued) and from a sweep of all active tenants every SEND_SWEEP_INTERVAL_S;
+  message is queued) and, every SEND_SWEEP_INTERVAL_S, from the durable work-pending index
+  (tenants.work_pending: one query, whatever the number of tenants); a tenant whose outbox it
+  finds empty leaves the index, one whose next work is later waits there until then;
 * sends only for tenants that were active at the last sweep: a tenant suspended or deleted since
   leaves the loop at the next sweep (its jobs still waiting for their slot are handed back, its
   messages stay queued, unfailed, with no attempt used), and comes back at the sweep after it is
@@ -15,7 +17,10 @@ Run any number of them (`manage.py send_worker`), on any number of machines. Eac
 * hands the claimed messages to its dispatcher, which sends each at its slot through the Graph
   client, and records the outcomes in batches (wamid, retry with backoff, failure, reconciliation);
 * reconciles messages whose lease ran out (a worker died mid-send, or a timeout left the outcome
-  unknown) from the status webhooks that carry their id.
+  unknown) from the status webhooks that carry their id: a lease keeps its tenant in the index
+  until it runs out, so the sweep finds it there;
+* when it starts, checks every active tenant once, a batch per sweep, for work the index does not
+  know of (queued before the index existed).
 
 All database work happens on the main thread; the dispatcher's threads only talk to the Graph API.
 """
@@ -27,19 +32,23 @@ import math
 import threading
 import time
 from collections import Counter, defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from platform_core import counters
 from platform_core.errors import DomainError
 from platform_core.heartbeats import SEND_WORKER, Heartbeat
 from sending import outbox, retry
 from sending.dispatcher import PairReservation, SendDispatcher, SendJob, SendResult, pacing_logger
 from sending.limiter import rate_limiter
 from tenants.selectors import active_tenants
+from tenants.work_pending import WorkKind, work_due, work_settle
 from waba.graph.errors import GraphError
+from waba.meta import ErrorCode
 from waba.models import PhoneNumber, WhatsAppAccount
 from waba.services.accounts import account_mark_unhealthy
 from waba.services.credentials import graph_client_for
@@ -52,6 +61,14 @@ FLUSH_AT = 500
 PURGE_EVERY_S = 60.0
 # A notification from a tenant not active at the last sweep (a new one) re-reads the tenants at most this often.
 ACTIVE_RECHECK_S = 1.0
+# Messages that cannot go out now (their account is not active) bring their tenant back this often.
+HELD_RECHECK_S = 30.0
+# Tenants checked per sweep for work the index does not know of, after the worker starts.
+UNINDEXED_BATCH = 100
+
+
+# Meta's answers that mean "too fast": counted as throttled sends for /metrics.
+THROTTLE_CODES = frozenset({ErrorCode.THROUGHPUT_EXCEEDED, ErrorCode.PAIR_RATE_LIMIT})
 
 
 def throughput_key(phone_number_id: str) -> str:
@@ -77,7 +94,9 @@ class SendWorker:
         self._booked_until: dict[str, float] = {}  # phone_number_id -> our last slot (monotonic)
         self._stopped_accounts: set[tuple[str, int]] = set()
         self._schemas: list[str] | None = None
-        self._active: set[str] = set()  # schemas of the tenants active at the last look
+        self._active: set[str] = set()  # schemas with work whose tenants were active at the last look
+        self._versions: dict[str, int | None] = {}  # schema -> index version seen before looking at it
+        self._unindexed: list[str] | None = None  # schemas still to check once for unannounced work
         self._active_checked_at = -math.inf
         # How long a claim takes from reserving slots to handing them to the dispatcher (an average):
         # slots are reserved that far ahead, so that none is already past when it is handed over.
@@ -133,12 +152,10 @@ class SendWorker:
             self._wake.notify_all()
 
     def _idle(self) -> bool:
-        """Nothing left to do: a held queue (suspended tenant) is not work."""
+        """Nothing left to do in `schemas`: a held queue (suspended tenant) is not work."""
         if self.dispatcher.pending() or self.dispatcher.has_results():
             return False
-        for schema in self._schemas or []:
-            if schema not in self._active:
-                continue
+        for schema in active_tenants().filter(schema_name__in=self._schemas or []).values_list("schema_name", flat=True):
             with schema_context(schema):
                 if outbox.outbox_pending_count():
                     return False
@@ -161,6 +178,7 @@ class SendWorker:
         """Hand undispatched jobs back to the queue, let sends in flight finish, record everything."""
         self._release_jobs(self.dispatcher.close())
         self._record_results()
+        counters.counters_flush()
 
     # --- knowing which tenants have work ------------------------------------------------------------
 
@@ -194,24 +212,48 @@ class SendWorker:
         now = time.monotonic()
         for schema in notified:
             if schema not in self._active and time.monotonic() - self._active_checked_at >= ACTIVE_RECHECK_S:
-                self._active_refresh()  # a tenant created since the last sweep, or one that is gone
+                self._active_refresh(notified)  # tenants new to this worker, or ones that are gone
             if schema in self._active:
                 self._due[schema] = now
 
     def _sweep(self) -> None:
-        """Look at every active tenant: the safety net for missed notifications and due retries."""
+        """Look at the tenants the work-pending index says are due (the safety net for missed
+        notifications, due retries and run-out leases), and at the next batch of unindexed ones."""
         now = time.monotonic()
-        if not self._active_refresh():
+        try:
+            pending = {row.schema_name: row.version for row in work_due(kind=WorkKind.OUTBOX, schemas=self._schemas)}
+            unindexed = self._unindexed_batch()
+        except Exception:
+            logger.exception("%s: could not read the work-pending index", self.name)
+            close_old_connections()
             return
-        schemas = [s for s in self._schemas if s in self._active] if self._schemas else sorted(self._active)
-        for schema in schemas:
+        if not self._active_refresh(set(pending) | set(unindexed)):
+            return
+        for schema in unindexed:
+            self._versions.setdefault(schema, None)
+        self._versions.update(pending)
+        for schema in sorted(set(pending) | set(unindexed)):
+            if schema not in self._active:
+                continue
             self._due[schema] = min(self._due.get(schema, now), now)
             self._reconcile(schema)
 
-    def _active_refresh(self) -> bool:
-        """Read which tenants are active; stop the ones that no longer are. False if it could not."""
+    def _unindexed_batch(self) -> list[str]:
+        if self._unindexed is None:
+            self._unindexed = self._schemas or sorted(active_tenants().values_list("schema_name", flat=True))
+        batch, self._unindexed = self._unindexed[:UNINDEXED_BATCH], self._unindexed[UNINDEXED_BATCH:]
+        return batch
+
+    def _active_refresh(self, schemas: set[str] | None = None) -> bool:
+        """Read which of the tenants we work for (and `schemas`) are active; stop the ones that no
+        longer are. False if it could not."""
+        candidates = self._active | set(self._due) | (schemas or set())
         try:
-            active = set(active_tenants().values_list("schema_name", flat=True))
+            active = (
+                set(active_tenants().filter(schema_name__in=candidates).values_list("schema_name", flat=True))
+                if candidates
+                else set()
+            )
         except Exception:
             logger.exception("%s: could not list tenants", self.name)
             close_old_connections()
@@ -223,6 +265,21 @@ class SendWorker:
             self.dispatcher.schema_resume(schema)
         self._active = active
         return True
+
+    def _index_settle(self, schema: str) -> None:
+        """Nothing is due on this tenant's active numbers: tell the index when to come back (the
+        earliest lease or held message), or that nothing is left. Runs in the tenant's schema.
+
+        Only for a tenant read from the index (or the unindexed check) before its cycle, with the
+        version read then: a message queued since bumped it, and its row stays."""
+        if schema not in self._versions:
+            return
+        version = self._versions.pop(schema)
+        due_at = outbox.outbox_next_due()
+        if due_at is not None and due_at <= timezone.now():  # held: nothing due on an active number
+            due_at = timezone.now() + timedelta(seconds=HELD_RECHECK_S)
+        if work_settle(kind=WorkKind.OUTBOX, version=version, due_at=due_at) and due_at is None:
+            self._active.discard(schema)
 
     def _schema_stop(self, schema: str) -> None:
         """The tenant was suspended or deleted: nothing more goes out for it; its queue waits."""
@@ -265,6 +322,8 @@ class SendWorker:
             try:
                 with schema_context(schema):
                     next_look = self._cycle(schema)
+                    if next_look is None:
+                        self._index_settle(schema)
             except Exception as error:
                 if self._tenant_gone(schema):  # deleted or suspended since the last sweep
                     logger.warning("%s: left %s, whose tenant is no longer active (%s)",
@@ -290,6 +349,9 @@ class SendWorker:
         next_look: float | None = None
         horizon = settings.SEND_RESERVE_HORIZON_S
         db_now = timezone.now()
+        # The jobs this process may still take are shared between the numbers due now, so that the
+        # first number of a tenant never takes them all while the others wait.
+        share = max(1, self._capacity() // max(1, sum(1 for due_at in due.values() if due_at <= db_now)))
         for pk, due_at in due.items():
             phone = phones[pk]
             now = time.monotonic()
@@ -300,17 +362,21 @@ class SendWorker:
             elif booked > horizon / 2:
                 look = now + booked - horizon / 2
             else:
-                look = self._claim_for_number(schema, phone)
+                look = self._claim_for_number(schema, phone, limit=share)
             next_look = look if next_look is None else min(next_look, look)
         return next_look
 
     def _capacity(self) -> int:
-        """How many more jobs this process may hold: bounded so that a backlog can never pile up."""
-        return max(0, self.threads * 8 - self.dispatcher.pending())
+        """How many more jobs this process may hold: bounded so that a backlog can never pile up.
 
-    def _claim_for_number(self, schema: str, phone: PhoneNumber) -> float:
+        Most wait for their slot, at most the reserve horizon ahead (at 1,000/s and 0.25 s: 250 per
+        number); a job whose slot passes while the threads are busy is handed back, never sent late.
+        """
+        return max(0, self.threads * 32 - self.dispatcher.pending())
+
+    def _claim_for_number(self, schema: str, phone: PhoneNumber, *, limit: int) -> float:
         horizon = settings.SEND_RESERVE_HORIZON_S
-        capacity = min(settings.SEND_CLAIM_BATCH, self._capacity())
+        capacity = min(settings.SEND_CLAIM_BATCH, limit, self._capacity())
         if capacity == 0:
             return time.monotonic() + FLUSH_EVERY_S
         try:
@@ -407,19 +473,28 @@ class SendWorker:
             used[message.wa_id] += 1
         for wait, ids in deferred.items():
             outbox.outbox_release(message_ids=ids, delay_s=wait)
+        if deferred:
+            held = sum(len(ids) for ids in deferred.values())
+            counters.counter_add(counters.SEND_THROTTLED, held, phone_number_id=phone.phone_number_id, reason="pair_limiter")
         return allowed
 
     def _pair_give_back(self, jobs: list[SendJob]) -> None:
         """Return the pair-rate units of jobs that were never sent, so that their recipient's next
         message is not held back for a send that did not happen. Only possible while nobody has
         reserved for that recipient since (the limiter checks); otherwise the units stay spent."""
-        unused = Counter(job.pair for job in jobs if job.pair is not None)
-        for reservation, count in unused.items():
-            try:
-                if rate_limiter().release(grant=reservation.grant.less(reservation.returned), unused=count):
-                    reservation.returned += count
-            except Exception:
-                logger.exception("%s: could not give back pair-rate units", self.name)
+        unused = list(Counter(job.pair for job in jobs if job.pair is not None).items())
+        if not unused:
+            return
+        try:
+            done = rate_limiter().release_many(
+                releases=[(reservation.grant.less(reservation.returned), count) for reservation, count in unused]
+            )
+        except Exception:
+            logger.exception("%s: could not give back pair-rate units", self.name)
+            return
+        for (reservation, count), released in zip(unused, done, strict=True):
+            if released:
+                reservation.returned += count
 
     # --- recording ------------------------------------------------------------------------------------
 
@@ -444,6 +519,8 @@ class SendWorker:
     def _record_results(self) -> None:
         results, handed_back = self.dispatcher.take()
         if handed_back:
+            for phone_number_id, count in Counter(job.phone_number_id for job in handed_back).items():
+                counters.counter_add(counters.SENDS, count, phone_number_id=phone_number_id, outcome="handed_back")
             self._release_jobs(handed_back)
         by_schema: dict[str, list[SendResult]] = defaultdict(list)
         for result in results:
@@ -463,12 +540,17 @@ class SendWorker:
         ]
         outbox.outbox_record_sent(sent=sent)
         self.sent_total += len(sent)
+        for phone_number_id, count in Counter(r.job.phone_number_id for r in batch if r.wamid is not None).items():
+            counters.counter_add(counters.SENDS, count, phone_number_id=phone_number_id, outcome="sent")
         for result in batch:
             if result.error is not None:
                 self._record_error(schema, result.job, result.error)
 
     def _record_error(self, schema: str, job: SendJob, error: GraphError) -> None:
         decision = retry.decision_for_error(error, attempts=job.attempts)
+        counters.counter_add(counters.SENDS, phone_number_id=job.phone_number_id, outcome=decision.next.value)
+        if error.code in THROTTLE_CODES:
+            counters.counter_add(counters.SEND_THROTTLED, phone_number_id=job.phone_number_id, reason=str(error.code))
         if decision.next == retry.Next.RETRY:
             outbox.outbox_record_retry(
                 message_id=job.message_id,

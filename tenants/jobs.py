@@ -28,6 +28,7 @@ from tenants.context import connection
 from tenants.errors import TenantContextMissing
 from tenants.models import Tenant
 from tenants.selectors import active_tenants, customer_tenants
+from tenants.work_pending import schemas_with_work
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,16 @@ def tenants_fan_out(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -
     return [
         tenant_task_enqueue(func, *args, schema_name=schema, **kwargs)
         for schema in active_tenants().values_list("schema_name", flat=True)
+    ]
+
+
+def tenants_with_work_fan_out(kind: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> list[str]:
+    """Queue `func` once per active tenant that the work-pending index says has work of `kind` due
+    (tenants.work_pending): what a frequent schedule uses, so that its cost follows the work, not
+    the number of tenants."""
+    return [
+        tenant_task_enqueue(func, *args, schema_name=schema, **kwargs)
+        for schema in schemas_with_work(kind=kind)
     ]
 
 

@@ -186,3 +186,45 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation of {self.username} to {self.tenant_id}"
+
+
+class WorkPending(models.Model):
+    """A tenant schema has work of one kind due from `due_at`: the index workers and schedules read
+    instead of visiting every schema (tenants.work_pending)."""
+
+    schema_name = models.CharField(max_length=63)
+    kind = models.CharField(max_length=32)
+    due_at = models.DateTimeField()
+    # Bumped by every announcement: a worker clears the row only if nobody announced since it looked.
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["schema_name", "kind"], name="tenants_work_pending_unique")]
+        indexes = [models.Index(fields=["kind", "due_at"], name="tenants_work_pending_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.schema_name} from {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccountHealthSummary(models.Model):
+    """One tenant's WhatsApp accounts in a row, kept by the health checks: what the platform
+    console's account-health page lists without entering any tenant schema."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    accounts = models.PositiveIntegerField(default=0)
+    unhealthy = models.PositiveIntegerField(default=0)
+    worst_quality = models.CharField(max_length=16, blank=True)
+    # 1 (RED) .. 3 (GREEN), 4 when no number has a rating: the page sorts on it.
+    worst_quality_rank = models.PositiveSmallIntegerField(default=4)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                models.F("unhealthy").desc(), "worst_quality_rank", "schema_name", name="tenants_health_summary_rank"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name}: {self.unhealthy}/{self.accounts} unhealthy"

@@ -28,7 +28,15 @@ from tenants.errors import (
     TenantSlugTaken,
 )
 from tenants.invitations import IssuedInvitation, tenant_user_invite, tenant_user_name_check
-from tenants.models import PLATFORM_KEY_SCOPES, TENANT_KEY_SCOPES, ApiKey, Domain, Tenant
+from tenants.models import (
+    PLATFORM_KEY_SCOPES,
+    TENANT_KEY_SCOPES,
+    AccountHealthSummary,
+    ApiKey,
+    Domain,
+    Tenant,
+    WorkPending,
+)
 from tenants.schema_clone import schema_clone
 from tenants.selectors import customer_tenants
 from tenants.signals import api_keys_revoked, tenant_resumed
@@ -191,7 +199,10 @@ def tenant_delete(*, tenant: Tenant, confirm: str | None) -> None:
             code="tenant_has_" + "_".join(name.replace(" ", "_") for name in kept),
             details={"kept": dict(kept)},
         ) from None
+    schema = tenant.schema_name
     tenant.delete(force_drop=True)
+    WorkPending.objects.filter(schema_name=schema).delete()
+    AccountHealthSummary.objects.filter(schema_name=schema).delete()
 
 
 @transaction.atomic

@@ -25,6 +25,8 @@ TEST_SETTINGS = {
     "PLATFORM_DOMAIN": "localhost",
     # The suite speaks plain HTTP to the test client whatever DEBUG is (DATABASE_URL turns it off).
     "SECURE_SSL_REDIRECT": False,
+    # Counters are written when a test calls platform_core.counters.counters_flush(), never by a thread.
+    "METRICS_COUNTERS_FLUSH_S": 0,
 }
 
 

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from automations import conf
 from automations.models import ConversationState, Workflow
 from automations.selectors import conversation_state_expired, conversation_state_live
 from messaging.models import Contact
+from tenants.work_pending import WorkKind, work_announce
 from waba.models import PhoneNumber, WhatsAppAccount
 
 Status = ConversationState.Status
@@ -56,6 +58,8 @@ def conversation_state_start(
     now = now or timezone.now()
     with transaction.atomic():
         _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
+        expires_at = now + state_ttl(phone_number.account)
+        work_announce(kind=WorkKind.CONVERSATION_STATES, due_at=expires_at)
         return ConversationState.objects.create(
             contact=contact,
             phone_number=phone_number,
@@ -66,7 +70,7 @@ def conversation_state_start(
             context=dict(context or {}),
             started_at=now,
             last_interaction_at=now,
-            expires_at=now + state_ttl(phone_number.account),
+            expires_at=expires_at,
             last_processed_wamid=processed_wamid,
         )
 
@@ -154,6 +158,15 @@ def conversation_state_end_for(
     """Close whatever state the contact has on this number, expired or not. Returns how many."""
     with transaction.atomic():
         return _close_active(contact=contact, phone_number=phone_number, status=status, now=now or timezone.now())
+
+
+def conversation_states_next_due() -> datetime | None:
+    """When the clean-up next has something to do here: the earliest expiry of an active state, or
+    the earliest end of a closed one plus the retention. None when there are no states."""
+    active = ConversationState.objects.filter(status=Status.ACTIVE).aggregate(due=Min("expires_at"))["due"]
+    ended = ConversationState.objects.exclude(status=Status.ACTIVE).aggregate(due=Min("ended_at"))["due"]
+    candidates = [due for due in (active, ended + conf.ENDED_STATE_RETENTION if ended else None) if due]
+    return min(candidates, default=None)
 
 
 def conversation_states_expire(*, now: datetime | None = None) -> int:

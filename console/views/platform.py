@@ -16,10 +16,12 @@ from django.views.decorators.http import require_POST
 from analytics.selectors import platform_accounts_health
 from console import platform_selectors
 from console.access import platform_console_view
+from platform_core.counters import traffic_summary
 from platform_core.errors import DomainError
 from tenants import services
 from tenants.context import TenantRequest
 from tenants.errors import TenantNotFound
+from tenants.health_summary import account_health_summaries
 from tenants.hosts import tenant_base_url
 from tenants.models import Tenant
 from webhooks.journal import journal_entries_requeue
@@ -28,7 +30,8 @@ from webhooks.processing import dead_letter_replay
 
 DEAD_LETTERS_PER_PAGE = 25
 REQUEUE_BATCH = 1000
-HEALTH_STATUSES = ("active", "unhealthy", "suspended", "draft")
+# The health page's sending figures cover this many minutes (the workers' counters, per minute).
+TRAFFIC_MINUTES = 5
 
 
 class TenantCreateForm(forms.Form):
@@ -153,17 +156,19 @@ def tenant_resume(request: TenantRequest, slug: str) -> HttpResponse:
 
 @platform_console_view
 def health(request: TenantRequest) -> HttpResponse:
-    status = request.GET.get("status") or None
-    if status not in (None, *HEALTH_STATUSES):
-        status = None
+    unhealthy_only = request.GET.get("status") == "unhealthy"
+    try:
+        page = int(request.GET.get("page") or 1)
+    except ValueError:
+        page = 1
     return render(
         request,
         "console/platform/health.html",
         {
             "section": "health",
-            "accounts": platform_accounts_health(status=status),
-            "status": status,
-            "statuses": HEALTH_STATUSES,
+            "summary": account_health_summaries(page=page, unhealthy_only=unhealthy_only),
+            "unhealthy_only": unhealthy_only,
+            "traffic": traffic_summary(minutes=TRAFFIC_MINUTES),
         },
     )
 

@@ -125,6 +125,11 @@ class RateLimiter(ABC):
         else's later reservation would let the two overlap.
         """
 
+    def release_many(self, *, releases: Sequence[tuple[Grant, int]]) -> list[bool]:
+        """`release` for several (grant, unused) pairs of distinct keys in one round trip; each
+        succeeds or not on its own, in order."""
+        return [self.release(grant=grant, unused=unused) for grant, unused in releases]
+
     @abstractmethod
     def quota_consume(self, *, windows: Sequence[QuotaWindow], amount: int) -> QuotaDecision:
         """Add `amount` to every window, all or nothing: if one would pass its limit, none moves."""

@@ -44,6 +44,13 @@ RELEASE_SQL = (
     f"UPDATE {BUCKETS} SET tat = tat - %(give_back)s WHERE key = %(key)s AND abs(tat - %(tat)s) < 1e-7"
 )
 
+RELEASE_MANY_SQL = f"""
+UPDATE {BUCKETS} AS b SET tat = b.tat - r.give_back
+FROM unnest(%(keys)s::text[], %(tats)s::float8[], %(give_backs)s::float8[]) AS r(key, tat, give_back)
+WHERE b.key = r.key AND abs(b.tat - r.tat) < 1e-7
+RETURNING b.key, r.tat
+"""
+
 CONSUME_SQL = f"""
 WITH w AS (SELECT * FROM unnest(%(keys)s::text[], %(limits)s::int[], %(expires)s::timestamptz[])
            AS w(key, lim, expires_at))
@@ -110,6 +117,22 @@ class PostgresRateLimiter(RateLimiter):
                 RELEASE_SQL, {"give_back": unused * grant.interval_s, "key": self.namespace + grant.key, "tat": grant.tat}
             )
             return cursor.rowcount == 1
+
+    def release_many(self, *, releases: Sequence[tuple[Grant, int]]) -> list[bool]:
+        """One UPDATE for every key, each row changed only if its tat is still the grant's."""
+        wanted = [(grant, min(unused, grant.granted)) for grant, unused in releases]
+        todo = sorted((self.namespace + grant.key, grant.tat, unused * grant.interval_s)  # a fixed lock order
+                      for grant, unused in wanted if unused > 0)
+        if not todo:
+            return [False] * len(wanted)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                RELEASE_MANY_SQL,
+                {"keys": [t[0] for t in todo], "tats": [t[1] for t in todo], "give_backs": [t[2] for t in todo]},
+            )
+            done = {(key, tat) for key, tat in cursor.fetchall()}
+        # A key given twice (two reservations for one recipient) can match only the latest one.
+        return [unused > 0 and (self.namespace + grant.key, grant.tat) in done for grant, unused in wanted]
 
     def quota_consume(self, *, windows: Sequence[QuotaWindow], amount: int) -> QuotaDecision:
         if not windows or amount <= 0:

@@ -50,6 +50,21 @@ end
 return 1
 """
 
+RELEASE_MANY_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = 0
+  local current = redis.call('GET', key)
+  if current and math.abs(tonumber(current) - tonumber(ARGV[2 * i - 1])) <= 1e-7 then
+    local ttl = redis.call('PTTL', key)
+    local new_tat = string.format('%.17g', tonumber(current) - tonumber(ARGV[2 * i]))
+    if ttl > 0 then redis.call('SET', key, new_tat, 'PX', ttl) else redis.call('SET', key, new_tat) end
+    out[i] = 1
+  end
+end
+return out
+"""
+
 CONSUME_LUA = """
 local amount = tonumber(ARGV[1])
 local n = #KEYS
@@ -70,6 +85,7 @@ class RedisRateLimiter(RateLimiter):
         self._redis = redis_lib.Redis.from_url(url)
         self._reserve = self._redis.register_script(RESERVE_LUA)
         self._release = self._redis.register_script(RELEASE_LUA)
+        self._release_many = self._redis.register_script(RELEASE_MANY_LUA)
         self._consume = self._redis.register_script(CONSUME_LUA)
 
     def reserve_many(
@@ -108,6 +124,19 @@ class RedisRateLimiter(RateLimiter):
             keys=[self.namespace + grant.key], args=[repr(grant.tat), repr(unused * grant.interval_s)]
         )
         return bool(done)
+
+    def release_many(self, *, releases: Sequence[tuple[Grant, int]]) -> list[bool]:
+        """One script for every key, each released only if its tat is still the grant's."""
+        wanted = [(grant, min(unused, grant.granted)) for grant, unused in releases]
+        todo = [(grant, unused) for grant, unused in wanted if unused > 0]
+        if not todo:
+            return [False] * len(wanted)
+        args: list[str] = []
+        for grant, unused in todo:
+            args += [repr(grant.tat), repr(unused * grant.interval_s)]
+        done = self._release_many(keys=[self.namespace + grant.key for grant, _ in todo], args=args)
+        released = iter(int(ok) == 1 for ok in done)
+        return [unused > 0 and next(released) for grant, unused in wanted]
 
     def quota_consume(self, *, windows: Sequence[QuotaWindow], amount: int) -> QuotaDecision:
         if not windows or amount <= 0:

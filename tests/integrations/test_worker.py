@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from integrations.models import Delivery, Endpoint, Event
 from integrations.services import endpoint_create, endpoint_test_send
 from integrations.worker import deliver_worker_run
+from tenants.models import WorkPending
 from tests.webhooks.conftest import run_committed
 
 SLOW_S = 2.0
@@ -63,6 +64,7 @@ def committed_endpoints(tenant_a, server, allow_private) -> Iterator[dict[str, i
         with schema_context(tenant_a.schema_name):
             Event.objects.all().delete()
             Endpoint.objects.all().delete()
+        WorkPending.objects.filter(schema_name=tenant_a.schema_name).delete()
 
     yield run_committed(create)
     run_committed(remove)

@@ -20,17 +20,22 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from platform_core import counters
 from waba import meta
 from waba.graph.errors import (
+    GraphError,
     GraphMediaTooLarge,
     GraphTransientError,
+    GraphUnavailable,
     error_from_response,
     error_from_transport,
 )
 
 logger = logging.getLogger(__name__)
 
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+# Every connection is kept alive: a send worker's dispatcher threads (SEND_WORKER_THREADS, up to this
+# many) each reuse one, so that no send pays for a new TCP (and TLS) connection.
+POOL_LIMITS = httpx.Limits(max_connections=128, max_keepalive_connections=128)
 TEMPLATES_PAGE_SIZE = 100
 
 _shared_clients: dict[str, httpx.Client] = {}
@@ -109,6 +114,18 @@ class GraphClient:
         return self._request(
             "GET", "debug_token", params={"input_token": input_token}, secrets=(input_token,)
         )
+
+    def exchange_code(self, *, app_id: str, app_secret: str, code: str) -> dict[str, Any]:
+        """Trade an Embedded Signup code for the business's token (`GET /oauth/access_token`).
+
+        The app authenticates with its secret in the query string, Meta's OAuth way: call it on a
+        client made without a token (`GraphClient("")`). The secret and the code are redacted.
+        """
+        params = {"client_id": app_id, "client_secret": app_secret, "code": code}
+        return self._request("GET", "oauth/access_token", params=params, secrets=(app_secret, code))
+
+    def get_business_account(self, waba_id: str, fields: Sequence[str] = meta.WABA_FIELDS) -> dict[str, Any]:
+        return self._request("GET", waba_id, params=_fields_param(fields))
 
     def list_phone_numbers(
         self,
@@ -282,6 +299,7 @@ class GraphClient:
         self._check_media_host(url)
         started = time.monotonic()
         status: int | str = "error"
+        failure: GraphError | None = None
         try:
             with self._http.stream("GET", url, headers=self._headers(), timeout=self.timeout) as response:
                 status = response.status_code
@@ -301,9 +319,14 @@ class GraphClient:
                 return b"".join(chunks)
         except httpx.TransportError as exc:
             status = type(exc).__name__
-            raise error_from_transport(exc, secrets=self._secrets()) from None
+            failure = error_from_transport(exc, secrets=self._secrets())
+            raise failure from None
+        except GraphError as error:
+            failure = error
+            raise
         finally:
             self._log("GET", _loggable_url(url), status, started)
+            _count_request("media_download", started, failure)
 
     # --- flows --------------------------------------------------------------------------------
 
@@ -368,6 +391,7 @@ class GraphClient:
         all_secrets = self._secrets(*secrets)
         started = time.monotonic()
         status: int | str = "error"
+        outcome: GraphError | None = None
         try:
             response = self._http.request(
                 method,
@@ -383,12 +407,23 @@ class GraphClient:
             status = response.status_code
         except httpx.TransportError as exc:
             status = type(exc).__name__
-            raise error_from_transport(exc, secrets=all_secrets) from None
+            outcome = error_from_transport(exc, secrets=all_secrets)
+            raise outcome from None
         finally:
             self._log(method, url_path, status, started)
-        return _parse(response, secrets=all_secrets)
+            if outcome is not None:
+                _count_request(path, started, outcome)
+        try:
+            answer = _parse(response, secrets=all_secrets)
+        except GraphError as error:
+            _count_request(path, started, error)
+            raise
+        _count_request(path, started, None)
+        return answer
 
     def _headers(self) -> dict[str, str]:
+        if not self._access_token:  # the OAuth code exchange authenticates with the app's secret
+            return {"Accept": "application/json"}
         return {"Authorization": f"Bearer {self._access_token}", "Accept": "application/json"}
 
     def _secrets(self, *extra: str) -> tuple[str, ...]:
@@ -409,6 +444,28 @@ class GraphClient:
     def _log(method: str, path: str, status: int | str, started: float) -> None:
         latency_ms = (time.monotonic() - started) * 1000
         logger.debug("graph %s %s -> %s in %.0f ms", method, path, status, latency_ms)
+
+
+_ENDPOINT_KIND = re.compile(r"[a-z_]+")
+
+
+def endpoint_kind(path: str) -> str:
+    """The label a request's latency and errors are counted under: the edge it calls
+    (`messages`, `message_templates`, `media`...) or `object` for a bare id (`GET /{media_id}`)."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last if _ENDPOINT_KIND.fullmatch(last) else "object"
+
+
+def _count_request(path: str, started: float, error: GraphError | None) -> None:
+    """Count one Graph request for `/metrics` (platform_core.counters): its latency by endpoint
+    kind and, when it failed, Meta's error code (`transport` when no answer came)."""
+    kind = endpoint_kind(path)
+    counters.histogram_observe(
+        counters.GRAPH_REQUEST_DURATION, time.monotonic() - started, counters.GRAPH_DURATION_BUCKETS, kind=kind
+    )
+    if error is not None:
+        code = error.code or error.http_status or ("transport" if isinstance(error, GraphUnavailable) else "other")
+        counters.counter_add(counters.GRAPH_ERRORS, code=code)
 
 
 def _parse(response: httpx.Response, *, secrets: Sequence[str]) -> dict[str, Any]:
@@ -451,9 +508,9 @@ def _loggable_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-# httpx logs every request URL at INFO, query string included. The one query parameter that may
-# carry a token (debug_token's input_token) is redacted there too.
-_TOKEN_QUERY_PARAM = re.compile(r"((?:input_token|access_token)=)[^&\s\"']+")
+# httpx logs every request URL at INFO, query string included. The query parameters that carry a
+# token, an app secret or an OAuth code (debug_token, the code exchange) are redacted there too.
+_TOKEN_QUERY_PARAM = re.compile(r"(\b(?:input_token|access_token|client_secret|code)=)[^&\s\"']+")
 
 
 class _RedactTokenQueryParams(logging.Filter):
