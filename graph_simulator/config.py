@@ -34,6 +34,8 @@ class SimulatorConfig:
     webhook_batch_max: int = 50
     webhook_timeout_s: float = 10.0
     verbose: bool = False
+    # How long an Embedded Signup code may wait for its exchange (Meta: about 30 seconds).
+    signup_code_ttl_s: float = 30.0
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply known keys; raise ValueError on an unknown key or a bad value, changing nothing."""
@@ -57,7 +59,7 @@ def _coerce(key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(f"{key} must be true or false")
         return value
-    if key in {"status_delay_ms", "template_review_delay_s", "webhook_timeout_s"}:
+    if key in {"status_delay_ms", "template_review_delay_s", "webhook_timeout_s", "signup_code_ttl_s"}:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"{key} must be a number >= 0")
         return float(value)

@@ -194,3 +194,17 @@ class Media:
     content: bytes
     sha256: str
     filename: str | None = None
+
+
+@dataclass
+class SignupGrant:
+    """What one finished Embedded Signup dialog granted an app: redeemed once for a token by
+    `GET /oauth/access_token` before `expires_at`."""
+
+    code: str
+    app_id: str
+    waba_id: str
+    phone_number_id: str | None
+    business_id: str | None
+    expires_at: float
+    redeemed: bool = False

@@ -73,13 +73,14 @@ class RequestLog:
         self._sequence = 0
 
     def record(self, request: Request, status: int, received_at: float, received_wall: float) -> None:
-        """Log a handled request; the bearer token keeps only its last 4 characters."""
+        """Log a handled request; the bearer token and an app secret keep only their last 4 characters."""
         token = request.access_token()
         query = None
         if request.query_string:
             query = dict(request.query)
-            if "access_token" in query:
-                query["access_token"] = redact(query["access_token"])
+            for secret in ("access_token", "client_secret"):
+                if secret in query:
+                    query[secret] = redact(query[secret])
         duration_ms = round((time.monotonic() - received_at) * 1000, 3)
         authorization = sys.intern(f"Bearer {redact(token)}") if token else None
         body = _loggable_body(request)

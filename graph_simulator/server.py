@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any, Self
 
 from graph_simulator.constants import VERSION_SEGMENT
-from graph_simulator.endpoints import accounts, business_profile, flows, media, messages, templates, uploads
+from graph_simulator.endpoints import (
+    accounts,
+    business_profile,
+    flows,
+    media,
+    messages,
+    signup,
+    templates,
+    uploads,
+)
 from graph_simulator.endpoints.control import control_dispatch
 from graph_simulator.errors import GraphError
 from graph_simulator.faults import FaultBoard
@@ -43,6 +52,8 @@ ROUTER = Router(
         "debug_token": accounts.debug_token,
         "_media": media.media_download,
         "_flow_assets": flows.flow_asset_download,
+        "oauth": signup.oauth_dispatch,
+        "_signup": signup.signup_dialog,
     },
 )
 

@@ -15,7 +15,7 @@ from typing import Any, Self
 from graph_simulator import ids
 from graph_simulator.config import SimulatorConfig
 from graph_simulator.constants import CONVERSATION_LIFETIME_S, CUSTOMER_SERVICE_WINDOW_S, MEDIA_CAPACITY
-from graph_simulator.models import App, Flow, Media, PhoneNumber, Template, Token, Waba
+from graph_simulator.models import App, Flow, Media, PhoneNumber, SignupGrant, Template, Token, Waba
 from graph_simulator.seeding import state_seed
 
 
@@ -64,6 +64,8 @@ class SimulatorState:
         self.conversations: dict[tuple[str, str, str], tuple[str, int]] = {}
         # phone_number_id -> [unix second, messages accepted in it], for enforce_throughput.
         self.throughput: dict[str, list[int]] = {}
+        # Embedded Signup codes minted by the stand-in dialog -> what they grant (short-lived, not kept).
+        self.signup_grants: dict[str, SignupGrant] = {}
 
     def reset(self) -> None:
         with self.lock:

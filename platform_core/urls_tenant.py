@@ -23,6 +23,7 @@ from tenants.api import tenant_router
 from tenants.auth import TenantApiKeyAuth
 from tenants.views import invitation_accept_view
 from waba.api import router as waba_router
+from waba.embedded_signup_api import router as embedded_signup_router
 from webhooks.api import router as webhooks_router
 
 api = build_api(
@@ -34,6 +35,7 @@ api = build_api(
 )
 api.add_router("/", tenant_router)
 api.add_router("/", waba_router)
+api.add_router("/", embedded_signup_router)
 message_send_operations_add(messaging_router)
 api.add_router("/", messaging_router)
 api.add_router("/", sending_router)

@@ -2,13 +2,16 @@
 
 The same services as the API's wizard (`waba.services.wizard`, `waba.services.activation`): the
 pages list the accounts being set up, show one form per step with the services' per-field
-errors, and after going live the webhook settings to paste into Meta's App Dashboard.
+errors, and after going live the webhook settings to paste into Meta's App Dashboard. Beside the
+manual path, "Connect with Facebook" (Embedded Signup, `waba.services.embedded_signup`) posts what
+Facebook's window handed the page to `setup_embedded_signup`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,7 +25,7 @@ from tenants.context import TenantRequest
 from waba import selectors
 from waba.errors import AccountNotFound, SetupIncomplete
 from waba.models import WhatsAppAccount
-from waba.services import activation, wizard
+from waba.services import activation, embedded_signup, wizard
 from waba.services.accounts import webhook_callback_url
 from waba.services.credentials import secret_value
 from waba.services.setup_steps import STEPS
@@ -65,11 +68,56 @@ def setup_index(request: TenantRequest) -> HttpResponse:
             in_setup.append(_progress_context(account))
         else:
             connected.append(account)
-    return render(
-        request,
-        "console/setup/index.html",
-        {"section": "setup", "in_setup": in_setup, "connected": connected, "steps_total": len(STEPS)},
-    )
+    context = {
+        "section": "setup",
+        "in_setup": in_setup,
+        "connected": connected,
+        "steps_total": len(STEPS),
+        "embedded_signup": _embedded_signup_context(),
+    }
+    response = render(request, "console/setup/index.html", context)
+    # Facebook's window (or the simulator's stand-in) talks back to this page through window.opener.
+    response["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
+    return response
+
+
+def _embedded_signup_context() -> dict[str, str] | None:
+    """What the "Connect with Facebook" button needs, or None when the platform's app is not set up."""
+    if not embedded_signup.embedded_signup_available():
+        return None
+    simulator_url = settings.EMBEDDED_SIGNUP_SIMULATOR_URL or settings.GRAPH_API_BASE_URL.rstrip("/")
+    return {
+        "mode": settings.EMBEDDED_SIGNUP_POPUP,
+        "app_id": settings.META_APP_ID,
+        "config_id": settings.META_EMBEDDED_SIGNUP_CONFIG_ID,
+        "graph_version": settings.GRAPH_API_VERSION,
+        "dialog_url": f"{simulator_url}/_signup/dialog",
+    }
+
+
+@tenant_console_view(area="setup")
+@require_POST
+def setup_embedded_signup(request: TenantRequest) -> HttpResponseBase:
+    """Complete "Connect with Facebook" with the code and ids the page received from the window."""
+    data = {name: request.POST.get(name, "") for name in ("code", "waba_id", "phone_number_id")}
+    try:
+        result = embedded_signup.embedded_signup_complete(data=data)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("console:setup")
+    account = result.account
+    name = account.display_name or f"Account {account.pk}"
+    if not result.created:
+        messages.info(request, f"{name} was already connected.")
+    else:
+        text = f"{name} is connected and live."
+        if result.pin:
+            text += (
+                f" Its number's two-step verification PIN is {result.pin}: keep it, Meta asks for it to "
+                "register the number again. It is not shown again."
+            )
+        messages.success(request, text)
+    return redirect("console:account", account.pk)
 
 
 @tenant_console_view(area="setup")
@@ -143,6 +191,7 @@ def setup_finish(request: TenantRequest, account_id: int) -> HttpResponseBase:
         "callback_url": webhook_callback_url(app_id=account.app_id) if account.app_id else "",
         "verify_token": secret_value(account.webhook_verify_token) if live else "",
         "subscribed_fields": account.subscribed_fields or [],
+        "via_facebook": embedded_signup.embedded_signup_connected(account=account),
         **_progress_context(account),
     }
     return render(request, "console/setup/finish.html", context, status=422 if error else 200)
@@ -162,6 +211,7 @@ def _went_live_message(result: activation.SetupResult) -> str:
 urlpatterns = [
     path("setup/", setup_index, name="setup"),
     path("setup/start/", setup_start, name="setup-start"),
+    path("setup/embedded-signup/", setup_embedded_signup, name="setup-embedded-signup"),
     path("setup/<int:account_id>/", setup_resume, name="setup-resume"),
     path("setup/<int:account_id>/step/<int:number>/", setup_step, name="setup-step"),
     path("setup/<int:account_id>/finish/", setup_finish, name="setup-finish"),
