@@ -16,6 +16,8 @@
     create_service_request the request of built-in WhatsApp Flow `params.flow` (Starlink or solar
                            installation, panel cleaning) from the context keys named as that Flow's
                            answers, the phone being the contact's; sets `request_id`
+    create_tour_inquiry    a TourInquiry from the tour-inquiry Flow's answers in the context, the phone
+                           being the contact's; sets `inquiry_id`
 
 Context keys can be renamed per step with `params` (e.g. `{"item_key": "drink"}`).
 """
@@ -38,6 +40,7 @@ from automations.services.orders import order_create
 from automations.services.support import support_ticket_create
 from flows_builder.processors import ResponseInvalid
 from flows_builder.processors.service_requests import service_request_create
+from flows_builder.processors.tour_inquiries import tour_inquiry_create
 from messaging.interactive import Row, Section, build_list
 from waba import meta
 
@@ -262,3 +265,14 @@ def create_service_request(run: ActionContext) -> Mapping[str, Any]:
         fields = ", ".join(sorted({str(error["field"]).replace("_", " ") for error in exc.errors}))
         raise ActionFailed(f"Sorry, I could not book it: please check the {fields} and start again.") from None
     return {"request_id": record.pk}
+
+
+@workflow_action("create_tour_inquiry")
+def create_tour_inquiry(run: ActionContext) -> Mapping[str, Any]:
+    answers = {**run.context, "phone": f"+{run.contact.wa_id}"}
+    try:
+        inquiry = tour_inquiry_create(answers=answers, contact=run.contact)
+    except ResponseInvalid as exc:
+        fields = ", ".join(sorted({str(error["field"]).replace("_", " ") for error in exc.errors}))
+        raise ActionFailed(f"Sorry, I could not record it: please check the {fields} and start again.") from None
+    return {"inquiry_id": inquiry.pk}

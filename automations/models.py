@@ -3,7 +3,8 @@
 Menus (`WorkflowTemplate`) and automations (`Workflow`) are data, versioned on every change.
 `ConversationState` is where a contact is in a workflow; `AutomationRun` makes each inbound
 message count once; `AutomatedReply` links every automated outbound message to the workflow and
-step that sent it. Catalogue, orders and support tickets are what the built-in workflows create.
+step that sent it; `WorkflowStepVisit` keeps every step a contact entered. Catalogue, orders and
+support tickets are what the built-in workflows create.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ class AutomatedReply(models.Model):
         HANDOFF = "handoff", "Handed to a human"
         KNOWLEDGE = "knowledge", "Knowledge-base answer"
         ERROR = "error", "Action failed"
+        CALL = "call", "Answer to a call"
 
     outbound_message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="automated_reply")
@@ -229,6 +231,31 @@ class AutomatedReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.workflow_name}:{self.step}".strip(":")
+
+
+class WorkflowStepVisit(models.Model):
+    """A contact entered a workflow's step: one row per step entered, never changed (funnels read it).
+
+    Written by the engine with the message's other rows, in one INSERT for every step that message
+    led through. Unlike `ConversationState`, closed and deleted after a while, it is kept.
+    """
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="step_visits")
+    workflow_version = models.PositiveIntegerField()
+    step = models.CharField(max_length=100)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="workflow_step_visits")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="workflow_step_visits")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+        indexes = [
+            models.Index(fields=["workflow", "entered_at"], include=["step", "contact"],
+                         name="workflow_step_visit_funnel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} entered {self.step} ({self.entered_at:%Y-%m-%d %H:%M})"
 
 
 class HumanHandoff(models.Model):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from automations.calls import call_reply_send
 from automations.models import Workflow
 from automations.workflows import automation_handle_inbound
 from flows_builder.models import WhatsAppFlow
-from messaging.models import Message
+from messaging.models import CallEvent, Message
 
 
 def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
@@ -16,6 +17,11 @@ def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
     `send_in_savepoints` runs each receiver in a savepoint of its own, so the engine adds none.
     """
     automation_handle_inbound(message=message, savepoint=False)
+
+
+def call_reply_on_call(sender: Any, call: CallEvent, **kwargs: Any) -> None:
+    """A customer's call may be answered with a message (the account's call reply)."""
+    call_reply_send(call=call)
 
 
 def flow_link_check(sender: Any, flow: WhatsAppFlow, **kwargs: Any) -> list[str]:

@@ -1,6 +1,6 @@
 """The built-in menus and workflows a tenant installs with one call: main menu, ordering, tracking
 (by steps, or "track ORD-1234" in one message), support, and the conversational flows the built-in
-WhatsApp Flows are linked to (Starlink installation, solar cleaning, solar installation): they run
+WhatsApp Flows are linked to (Starlink installation, solar cleaning, solar installation, tour inquiry): they run
 while a Flow is unpublished and create the same request its response would.
 
 `builtins_install` is idempotent: what already exists under a built-in name is kept as the
@@ -24,7 +24,8 @@ from automations.models import CatalogueItem, Workflow, WorkflowTemplate
 from automations.services.catalogue import catalogue_item_create
 from automations.services.templates import workflow_template_create, workflow_template_update
 from automations.services.workflows import workflow_create, workflow_update
-from messaging.interactive import Button, build_reply_buttons
+from flows_builder.models import TourInquiry
+from messaging.interactive import Button, Row, Section, build_list, build_reply_buttons
 
 MAIN_MENU = "main_menu"
 NEW_ORDER = "new_order"
@@ -35,6 +36,7 @@ SUPPORT = "support"
 STARLINK_INSTALLATION = "starlink_installation"
 SOLAR_CLEANING = "solar_cleaning"
 SOLAR_INSTALLATION = "solar_installation"
+TOUR_INQUIRY = "tour_inquiry"
 
 MAIN_MENU_KEYWORDS = ["hi", "hello", "hey", "start", "menu", "help"]
 # Keyword lists the main menu was installed with before: a template still holding one of them
@@ -77,6 +79,12 @@ def _service_request_steps(service: str, first: str, flow: str, done: str) -> di
         "region": _ask("Which region or state?", "region", "book"),
         "book": {"action": "create_service_request", "params": {"flow": flow}, "send": {"text": done}},
     }
+
+
+def _tour_list() -> dict[str, Any]:
+    rows = [Row(id=str(tour.value), title=str(tour.label)) for tour in TourInquiry.Tour]
+    return build_list(body="Which tour would you like to know more about?", button_text="Tours",
+                      sections=[Section(title=None, rows=rows)])
 
 
 BUILTIN_TEMPLATES: list[dict[str, Any]] = [
@@ -167,6 +175,19 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         "type": "button",
         "structure": _buttons("What kind of installation is it?", ("residential", "Residential"),
                               ("commercial", "Commercial"), ("off_grid", "Off-grid")),
+    },
+    {
+        "template_name": "tour_choice",
+        "description": "The tours a travel customer can ask about.",
+        "type": "list",
+        "structure": _tour_list(),
+    },
+    {
+        "template_name": "tour_budget",
+        "description": "A tour's budget per person.",
+        "type": "button",
+        "structure": _buttons("What is your budget per person?", *(
+            (str(budget.value), str(budget.label)[:20]) for budget in TourInquiry.Budget)),
     },
 ]
 
@@ -323,6 +344,28 @@ BUILTIN_WORKFLOWS: list[dict[str, Any]] = [
                     "installation", "preferred_date", SOLAR_INSTALLATION,
                     "Thank you, {full_name}! Your solar installation request #{request_id} is booked for "
                     "{preferred_date}, {time_slot_title}. We will confirm it here."),
+            },
+        },
+    },
+    {
+        "name": TOUR_INQUIRY,
+        "description": "Tour, travel dates, travellers, budget and name: records a tour inquiry "
+                       "(the Tour inquiry Flow's fallback).",
+        "definition": {
+            "start": "tour",
+            "steps": {
+                "tour": _pick("tour_choice", "tour", "departure_date"),
+                "departure_date": _ask("When would you like to leave? For example 2026-07-01.", "departure_date",
+                                       "return_date", validator="date"),
+                "return_date": _ask("And when would you come back?", "return_date", "travellers",
+                                    validator="date"),
+                "travellers": _ask("How many people are travelling?", "travellers", "budget",
+                                   validator="positive_integer"),
+                "budget": _pick("tour_budget", "budget", "full_name"),
+                "full_name": _ask("What is your full name?", "full_name", "book"),
+                "book": {"action": "create_tour_inquiry", "send": {"text": (
+                    "Thank you, {full_name}! We received your inquiry #{inquiry_id} about the {tour_title} "
+                    "from {departure_date} to {return_date} and will send you a quote here.")}},
             },
         },
     },

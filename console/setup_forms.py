@@ -193,6 +193,21 @@ class BotConfigurationForm(SetupStepForm):
         help_text="How long a menu conversation waits for the customer's answer.",
         widget=forms.NumberInput(attrs={"min": 1, "max": 7 * 24 * 60}),
     )
+    call_reply_enabled = forms.BooleanField(label="Answer calls with a message", required=False)
+    call_reply_message = _message(
+        "Call reply",
+        "Sent to a customer who calls this number while their last message is under 24 hours old.",
+    )
+    call_reply_template_name = _text(
+        "Call reply template", "An approved template without variables, sent instead outside those 24 hours."
+    )
+    call_reply_template_language = _text("Call reply template language", "e.g. en_US.", autocomplete="off")
+    call_reply_interval_minutes = forms.CharField(
+        label="Call reply at most every (minutes)",
+        required=False,
+        help_text="One reply per caller in this time. 60 when left empty.",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 7 * 24 * 60}),
+    )
 
 
 class WebhookConfigurationForm(SetupStepForm):

@@ -22,6 +22,7 @@ from flows_builder.models import (
     FlowEndpointKey,
     FlowResponse,
     InstallationRequest,
+    TourInquiry,
     WhatsAppFlow,
 )
 from flows_builder.responses import flow_response_mark_processed, flow_response_reprocess
@@ -285,6 +286,16 @@ class CleaningRequestAdmin(ServiceRequestAdmin):
         "time_slot",
         "status",
     ]
+
+
+@admin.register(TourInquiry, site=tenant_admin_site)
+class TourInquiryAdmin(admin.ModelAdmin):
+    list_display = ["id", "tour", "customer_name", "customer_phone", "departure_date", "travellers", "budget",
+                    "status"]
+    list_filter = ["status", "tour", "budget", "departure_date"]
+    search_fields = ["customer_name", "customer_phone", "customer_email"]
+    readonly_fields = ["contact", "flow_response", "created_at", "updated_at"]
+    date_hierarchy = "departure_date"
 
 
 @admin.register(FlowEndpointKey, site=tenant_admin_site)

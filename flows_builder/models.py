@@ -224,6 +224,51 @@ class ServiceRequest(models.Model):
         ordering = ["-created_at", "-id"]
 
 
+class TourInquiry(models.Model):
+    """A travel customer's question about a tour, from the tour-inquiry Flow or its conversational flow."""
+
+    class Tour(models.TextChoices):
+        SERENGETI_SAFARI = "serengeti_safari", "Serengeti safari, 5 days"
+        ZANZIBAR_BEACH = "zanzibar_beach", "Zanzibar beach week"
+        KILIMANJARO_TREK = "kilimanjaro_trek", "Kilimanjaro trek, 7 days"
+        NAIROBI_CITY = "nairobi_city", "Nairobi city and parks"
+        CUSTOM = "custom", "Something else"
+
+    class Budget(models.TextChoices):
+        UNDER_1000 = "under_1000", "Under 1,000 USD"
+        FROM_1000_TO_3000 = "1000_3000", "1,000-3,000 USD"
+        OVER_3000 = "over_3000", "Over 3,000 USD"
+
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    flow_response = models.OneToOneField(
+        FlowResponse, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer_name = models.CharField(max_length=200)
+    customer_phone = models.CharField(max_length=20, help_text="E.164, e.g. +15550783881")
+    customer_email = models.EmailField(blank=True, default="")
+    tour = models.CharField(max_length=32, choices=Tour.choices)
+    departure_date = models.DateField()
+    return_date = models.DateField()
+    travellers = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    budget = models.CharField(max_length=16, choices=Budget.choices, help_text="Per person.")
+    notes = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.NEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "tour inquiries"
+        constraints = [
+            models.CheckConstraint(condition=Q(return_date__gte=models.F("departure_date")),
+                                   name="tour_inquiry_returns_after_departure"),
+            models.CheckConstraint(condition=Q(travellers__gte=1), name="tour_inquiry_travellers_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tour_display()} for {self.customer_name} from {self.departure_date}"
+
+
 class InstallationRequest(ServiceRequest):
     """A Starlink or solar installation booked through a flow."""
 

@@ -286,3 +286,35 @@ class WebhookEventLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} ({self.status}) received {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CallEvent(models.Model):
+    """One event of a WhatsApp call with a contact (`calls` webhook field): connect, terminate ...
+
+    Unique on (call id, event): Meta's redeliveries of the same event insert nothing.
+    """
+
+    class Direction(models.TextChoices):
+        USER_INITIATED = "USER_INITIATED", "From the customer"
+        BUSINESS_INITIATED = "BUSINESS_INITIATED", "From the business"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="call_events")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="call_events")
+    call_id = models.CharField(max_length=256, help_text="Meta's call id (wacid...).")
+    event = models.CharField(max_length=32)
+    direction = models.CharField(max_length=32, choices=Direction.choices)
+    status = models.CharField(max_length=32, blank=True, default="", help_text="With terminate: COMPLETED, FAILED ...")
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    occurred_at = models.DateTimeField(help_text="When Meta says it happened.")
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call_id", "event"], name="call_event_unique_call_event"),
+        ]
+        indexes = [models.Index(fields=["contact", "-occurred_at"], name="call_event_contact_time")]
+
+    def __str__(self) -> str:
+        return f"call {self.call_id} {self.event} ({self.direction})"

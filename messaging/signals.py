@@ -19,6 +19,10 @@ message_statuses_changed (sender: the Message class; changes: list[messaging.sta
     message, or a late timestamp filled in changes no status and is not in the list; nothing is
     sent when the list would be empty. Same schema, transaction and savepoints as above; a receiver
     should do a fixed number of statements for the whole list.
+
+call_event_recorded (sender: the CallEvent class; call: the stored messaging.CallEvent)
+    Sent once per newly recorded call event, never for a redelivery; same schema, transaction and
+    savepoints as inbound_message_stored.
 """
 
 from __future__ import annotations
@@ -30,3 +34,6 @@ inbound_message_stored.name = "inbound_message_stored"
 
 message_statuses_changed = IsolatedSignal()
 message_statuses_changed.name = "message_statuses_changed"
+
+call_event_recorded = IsolatedSignal()
+call_event_recorded.name = "call_event_recorded"

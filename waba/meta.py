@@ -36,6 +36,8 @@ PHONE_NUMBER_FIELDS = (
     "throughput",
     "messaging_limit_tier",
 )
+# What the platform reads of a WABA (`GET /{waba_id}`), e.g. after Embedded Signup shared it.
+WABA_FIELDS = ("id", "name", "currency", "timezone_id", "owner_business_info")
 FLOW_FIELDS = ("id", "name", "status", "categories", "validation_errors", "json_version", "data_api_version")
 
 # --- Interactive messages (reply buttons, lists, flows) --------------------------------------
@@ -360,6 +362,10 @@ WEBHOOK_PAYLOAD_MAX_BYTES = 3 * 1024 * 1024  # (secondary)
 WEBHOOK_RETRY_WINDOW_S = 7 * 24 * 60 * 60  # Meta retries failed deliveries this long (secondary)
 
 WEBHOOK_MESSAGES_FIELD = "messages"
+# Call events on numbers with calling enabled; a customer's call does not open the service window.
+WEBHOOK_CALLS_FIELD = "calls"
+CALL_USER_INITIATED = "USER_INITIATED"
+CALL_BUSINESS_INITIATED = "BUSINESS_INITIATED"
 WEBHOOK_TEMPLATE_FIELDS = (
     "message_template_status_update",
     "message_template_quality_update",
@@ -378,6 +384,7 @@ WEBHOOK_FIELDS = (
     "flows",
     "security",
     "user_preferences",
+    "calls",
 )
 
 INBOUND_MESSAGE_TYPES = frozenset(

@@ -61,6 +61,13 @@ class WhatsAppAccount(models.Model):
     business_hours_end = models.TimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone, e.g. Europe/Berlin")
     conversation_state_ttl_minutes = models.PositiveIntegerField(default=30)
+    # Answering a customer's WhatsApp call with a message (automations.calls): the text inside the
+    # customer-service window, the template (no variables) outside it, at most once per interval.
+    call_reply_enabled = models.BooleanField(default=False)
+    call_reply_message = models.TextField(blank=True, default="")
+    call_reply_template_name = models.CharField(max_length=512, blank=True, default="")
+    call_reply_template_language = models.CharField(max_length=16, blank=True, default="")
+    call_reply_interval_minutes = models.PositiveIntegerField(default=60)
 
     subscribed_fields = models.JSONField(default=list, blank=True)
 

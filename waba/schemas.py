@@ -75,6 +75,11 @@ class BotConfigurationOut(Schema):
     business_hours_end: str | None
     timezone: str
     conversation_state_ttl_minutes: int
+    call_reply_enabled: bool
+    call_reply_message: str
+    call_reply_template_name: str
+    call_reply_template_language: str
+    call_reply_interval_minutes: int
 
 
 class RateLimitsOut(Schema):

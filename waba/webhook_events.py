@@ -143,7 +143,34 @@ class AccountEvent:
         return ("waba_id", self.waba_id)
 
 
-WebhookEvent = InboundMessage | StatusUpdate | WebhookErrorEvent | AccountEvent
+@dataclass(frozen=True)
+class CallEvent:
+    """One event of a WhatsApp call on a business number (`calls` field): `connect` or `terminate`.
+
+    `wa_id` is the customer's side of the call whatever its direction. `status` and
+    `duration_s` come with `terminate` (COMPLETED, FAILED ...). Routed by WABA like the other
+    fields outside `messages`.
+    """
+
+    phone_number_id: str
+    display_phone_number: str
+    waba_id: str
+    call_id: str
+    wa_id: str
+    profile_name: str | None
+    event: str
+    direction: str
+    timestamp: datetime
+    status: str | None
+    duration_s: int | None
+    raw: dict[str, Any]
+
+    @property
+    def routing_key(self) -> RoutingKey:
+        return ("waba_id", self.waba_id)
+
+
+WebhookEvent = InboundMessage | StatusUpdate | WebhookErrorEvent | AccountEvent | CallEvent
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -424,6 +451,37 @@ MESSAGE_NORMALISERS: dict[str, MessageNormaliser] = {
 }
 
 
+# --- the `calls` field -------------------------------------------------------------------------
+
+def _calls_change(change: _Change) -> list[WebhookEvent]:
+    value = _validate(p.CallsValue, change.value, PayloadErrorCode.INVALID_VALUE, change.where)
+    metadata = value.metadata
+    business = "".join(ch for ch in metadata.display_phone_number if ch.isdigit())
+    events: list[WebhookEvent] = []
+    for index, call in enumerate(value.calls):
+        where = f"{change.where}.calls[{index}]"
+        direction = call.direction or (
+            meta.CALL_BUSINESS_INITIATED if call.from_ == business else meta.CALL_USER_INITIATED
+        )
+        customer = call.to if direction == meta.CALL_BUSINESS_INITIATED else call.from_
+        contact = _sender_contact(value.contacts, customer)
+        events.append(CallEvent(
+            phone_number_id=metadata.phone_number_id,
+            display_phone_number=metadata.display_phone_number,
+            waba_id=change.waba_id,
+            call_id=call.id,
+            wa_id=customer,
+            profile_name=contact.profile.name if contact and contact.profile else None,
+            event=call.event,
+            direction=direction,
+            timestamp=_utc(call.timestamp, PayloadErrorCode.INVALID_VALUE, where),
+            status=call.status,
+            duration_s=call.duration,
+            raw=change.value["calls"][index],
+        ))
+    return events
+
+
 # --- account-level fields ----------------------------------------------------------------------
 
 def _account_field(model: type[BaseModel]) -> ChangeNormaliser:
@@ -463,6 +521,7 @@ FIELD_NORMALISERS: dict[str, ChangeNormaliser] = {
     "flows": _account_field(p.FlowsValue),
     "security": _account_field(p.SecurityValue),
     "user_preferences": _account_field(p.UserPreferencesValue),
+    meta.WEBHOOK_CALLS_FIELD: _calls_change,
 }
 
 

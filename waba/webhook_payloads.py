@@ -269,5 +269,27 @@ class UserPreferencesValue(Payload):
     user_preferences: list[UserPreference]
 
 
+class Call(Payload):
+    """One event of a WhatsApp call (`connect`, `terminate`); a terminated call has status and duration."""
+
+    id: NonEmptyId
+    from_: NonEmptyId = Field(alias="from")
+    to: NonEmptyId
+    event: str = Field(min_length=1)
+    timestamp: UnixSeconds
+    direction: str | None = None
+    status: str | None = None
+    duration: int | None = None
+    start_time: UnixSeconds | None = None
+    end_time: UnixSeconds | None = None
+
+
+class CallsValue(Payload):
+    messaging_product: Literal["whatsapp"]
+    metadata: Metadata
+    contacts: list[Contact] = []
+    calls: list[Call] = []
+
+
 class AnyValue(Payload):
     """For fields the platform does not interpret yet: accepted as they come."""

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from messaging.models import WebhookEventLogEntry
 from platform_core.errors import DomainError
-from waba.webhook_events import AccountEvent, InboundMessage, StatusUpdate, WebhookErrorEvent, WebhookEvent
+from waba.webhook_events import (
+    AccountEvent,
+    CallEvent,
+    InboundMessage,
+    StatusUpdate,
+    WebhookErrorEvent,
+    WebhookEvent,
+)
 from webhooks.routing import Change
 
 logger = logging.getLogger(__name__)
@@ -29,6 +36,7 @@ EVENT_TYPE_NAMES: dict[type[WebhookEvent], str] = {
     StatusUpdate: "status",
     WebhookErrorEvent: "error",
     AccountEvent: "account_event",
+    CallEvent: "call",
 }
 
 

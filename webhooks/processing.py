@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from messaging.calls import call_event_record
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.inbound import (
     InboundStoreResult,
@@ -35,6 +36,7 @@ from platform_core.batch_memo import batch_scope
 from waba.services.events import account_event_apply
 from waba.webhook_events import (
     AccountEvent,
+    CallEvent,
     InboundMessage,
     StatusUpdate,
     WebhookErrorEvent,
@@ -317,6 +319,10 @@ def _value_errors(event: WebhookErrorEvent, counts: Counter[str], context: dict)
     counts["errors_reported"] += 1
 
 
+def _call_event(event: CallEvent, counts: Counter[str], context: dict) -> None:
+    counts["calls_recorded" if call_event_record(event=event) else "calls_duplicate"] += 1
+
+
 def _account_event(event: AccountEvent, counts: Counter[str], context: dict) -> None:
     handler = ACCOUNT_FIELD_HANDLERS.get(event.field, _account_event_to_waba)
     with transaction.atomic():
@@ -344,6 +350,7 @@ EVENT_HANDLERS: dict[type[WebhookEvent], Callable[..., None]] = {
     StatusUpdate: _status,
     WebhookErrorEvent: _value_errors,
     AccountEvent: _account_event,
+    CallEvent: _call_event,
 }
 
 # Account-level fields handled by messaging itself; every other field goes to the WABA app. Either

@@ -101,6 +101,17 @@ BUILTIN_FLOWS: dict[str, FlowDefinition] = {
             response_fields=("installation_type", "order_number", *_CUSTOMER, *_SCHEDULE, *_ADDRESS),
         ),
         _definition(
+            "tour_inquiry",
+            friendly_name="Tour inquiry",
+            description="Ask about a tour: destination, travel dates, travellers, budget and contact details.",
+            categories=(FlowCategory.LEAD_GENERATION,),
+            flow_definition_name="tour_inquiry",
+            trigger_keywords=("tour", "tours", "book a tour"),
+            response_fields=(
+                "tour", "departure_date", "return_date", "travellers", "budget", *_CUSTOMER, "notes",
+            ),
+        ),
+        _definition(
             "date_picker",
             friendly_name="Date picker",
             description="A reusable one-screen date picker; answers with `selected_date` (YYYY-MM-DD).",

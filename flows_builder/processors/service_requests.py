@@ -17,37 +17,33 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest, ServiceRequest, TimeSlot
+from flows_builder.models import (
+    CleaningRequest,
+    FlowResponse,
+    InstallationRequest,
+    ServiceRequest,
+    TimeSlot,
+    TourInquiry,
+)
 from flows_builder.processors.registry import ProcessedRecord, ResponseInvalid, flow_processor
 from messaging.models import Contact
 from waba.validation import PhoneNumberInvalid, phone_number_normalise
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+RecordT = TypeVar("RecordT", bound=ServiceRequest | TourInquiry)
 
 MAX_PANEL_COUNT = 10_000
 NOTES_MAX_CHARS = 2_000
 
 
-class ServiceRequestIn(BaseModel):
-    """Customer, schedule and address answers shared by every service flow."""
+class CustomerIn(BaseModel):
+    """The customer's name, phone and email, as every built-in flow asks them."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     full_name: str = Field(min_length=1, max_length=200)
     phone: str
     email: str = ""
-    preferred_date: date
-    time_slot: TimeSlot
-    street: str = Field(min_length=1, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    region: str = Field(min_length=1, max_length=100)
-    postal_code: str = Field(default="", max_length=20)
-    notes: str = Field(default="", max_length=NOTES_MAX_CHARS)
-
-    @field_validator("email", "postal_code", "notes", mode="before")
-    @classmethod
-    def _absent_is_empty(cls, value: Any) -> Any:
-        return "" if value is None else value
 
     @field_validator("phone")
     @classmethod
@@ -67,12 +63,32 @@ class ServiceRequestIn(BaseModel):
                 raise ValueError("not a valid email address") from None
         return value.lower()
 
+    @field_validator("email", mode="before")
+    @classmethod
+    def _absent_email(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class ServiceRequestIn(CustomerIn):
+    """Customer, schedule and address answers shared by every service flow."""
+
+    preferred_date: date
+    time_slot: TimeSlot
+    street: str = Field(min_length=1, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    region: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(default="", max_length=20)
+    notes: str = Field(default="", max_length=NOTES_MAX_CHARS)
+
+    @field_validator("postal_code", "notes", mode="before")
+    @classmethod
+    def _absent_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
     @field_validator("preferred_date", mode="before")
     @classmethod
     def _date(cls, value: Any) -> Any:
-        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-            return datetime.fromtimestamp(int(value) / 1000, tz=UTC).date()  # epoch milliseconds
-        return value
+        return epoch_millis_or_value(value)
 
     def record_fields(self) -> dict[str, Any]:
         return {
@@ -118,24 +134,24 @@ def service_request_create(
     response (`flow_response` set) or from a conversational flow's answers. Raises ResponseInvalid;
     KeyError for a flow without a service request.
     """
-    region = _contact_region(contact)
+    region = contact_region(contact)
     record: ServiceRequest
     if flow_name == "starlink_installation":
-        starlink = _read(StarlinkInstallationIn, answers, region=region)
+        starlink = validated(StarlinkInstallationIn, answers, region=region)
         record = InstallationRequest(kind=InstallationRequest.Kind.STARLINK, kit_type=starlink.kit_type,
                                      mount_location=starlink.mount_location, **starlink.record_fields())
     elif flow_name == "solar_installation":
-        solar = _read(SolarInstallationIn, answers, region=region)
+        solar = validated(SolarInstallationIn, answers, region=region)
         record = InstallationRequest(kind=InstallationRequest.Kind.SOLAR_INSTALLATION,
                                      installation_type=solar.installation_type, order_number=solar.order_number,
                                      **solar.record_fields())
     elif flow_name == "solar_panel_cleaning":
-        cleaning = _read(SolarCleaningIn, answers, region=region)
+        cleaning = validated(SolarCleaningIn, answers, region=region)
         record = CleaningRequest(roof_type=cleaning.roof_type, panel_type=cleaning.panel_type,
                                  panel_count=cleaning.panel_count, **cleaning.record_fields())
     else:
         raise KeyError(flow_name)
-    return _save(record, contact=contact, flow_response=flow_response)
+    return record_save(record, contact=contact, flow_response=flow_response)
 
 
 def _from_response(response: FlowResponse) -> ProcessedRecord:
@@ -159,7 +175,7 @@ def solar_panel_cleaning(response: FlowResponse) -> ProcessedRecord:
     return _from_response(response)
 
 
-def _read(schema: type[ModelT], answers: Mapping[str, Any], *, region: str | None) -> ModelT:
+def validated(schema: type[ModelT], answers: Mapping[str, Any], *, region: str | None) -> ModelT:
     """Validate the answers; a phone number without country code is read in the contact's country."""
     try:
         return schema.model_validate(answers, context={"region": region})
@@ -173,7 +189,14 @@ def _read(schema: type[ModelT], answers: Mapping[str, Any], *, region: str | Non
         ) from None
 
 
-def _contact_region(contact: Contact | None) -> str | None:
+def epoch_millis_or_value(value: Any) -> Any:
+    """A DatePicker answer: older clients send epoch milliseconds, newer ones YYYY-MM-DD (left as is)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC).date()
+    return value
+
+
+def contact_region(contact: Contact | None) -> str | None:
     if contact is None:
         return None
     try:
@@ -182,7 +205,8 @@ def _contact_region(contact: Contact | None) -> str | None:
         return None
 
 
-def _save(record: ServiceRequest, *, contact: Contact | None, flow_response: FlowResponse | None) -> ServiceRequest:
+def record_save(record: RecordT, *, contact: Contact | None, flow_response: FlowResponse | None) -> RecordT:
+    """Attach the contact and the response, check the model's rules (ResponseInvalid) and save."""
     record.contact = contact
     record.flow_response = flow_response
     try:

@@ -119,6 +119,7 @@ CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "seed"): seed,
     ("POST", "inject/message"): inject.inject_message,
     ("POST", "inject/webhook"): inject.inject_webhook,
+    ("POST", "inject/call"): inject.inject_call,
     ("POST", "faults"): faults_add,
     ("GET", "faults"): faults_list,
     ("DELETE", "faults"): faults_clear,

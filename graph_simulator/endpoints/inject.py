@@ -117,6 +117,33 @@ def inject_webhook(sim: Simulator, request: Request) -> Any:
     return {"queued": True, "targets": targets}
 
 
+def inject_call(sim: Simulator, request: Request) -> Any:
+    """A simulated customer calls a business number: posts the `calls` webhook of one call event
+    (`event` connect by default; terminate with `status` and `duration`). A call opens no window."""
+    data = json_body(request)
+    phone_id = str(required(data, "phone_number_id"))
+    wa_id = digits_only(str(required(data, "from")))
+    now = int(data.get("timestamp") or time.time())
+    with sim.state.lock:
+        phone = sim.state.phones.get(phone_id)
+        if phone is None:
+            raise ControlError(f"unknown phone_number_id {phone_id}", 404)
+    call: dict[str, Any] = {
+        "id": str(data.get("call_id") or f"wacid.{ids.new_wamid(wa_id).removeprefix('wamid.')}"),
+        "from": wa_id,
+        "to": phone.digits,
+        "event": str(data.get("event") or "connect"),
+        "timestamp": str(now),
+        "direction": "USER_INITIATED",
+    }
+    for key in ("status", "duration"):
+        if data.get(key) is not None:
+            call[key] = data[key]
+    contact = {"profile": {"name": str(data.get("profile_name") or "Simulated Customer")}, "wa_id": wa_id}
+    sim.emit(phone.waba_id, "calls", messages_value(phone, contacts=[contact], calls=[call]))
+    return {"call_id": call["id"]}
+
+
 def template_status(sim: Simulator, request: Request) -> Any:
     """Move a template to any status (PAUSED, DISABLED, APPROVED ...) and post the status webhook."""
     data = json_body(request)

@@ -126,10 +126,10 @@ def test_install_builtins_is_idempotent(api_a, tenant_a, in_tenant):
     assert first.status_code == 201
     assert sorted(first.json()["created_workflows"]) == [
         "main_menu", "new_order", "order_tracking", "solar_cleaning", "solar_installation", "starlink_installation",
-        "support", "track_order_quick"]
+        "support", "tour_inquiry", "track_order_quick"]
     assert first.json()["created_catalogue_items"] == ["Coffee", "Tea", "Croissant"]
     assert second.status_code == 200
-    assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 20
+    assert second.json()["created_workflows"] == [] and len(second.json()["kept"]) == 23
     assert second.json()["upgraded"] == []
     with in_tenant(tenant_a):
         assert Workflow.objects.get(is_main_menu=True).name == "main_menu"

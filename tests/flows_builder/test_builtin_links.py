@@ -17,9 +17,9 @@ LINKED = sorted(name for name, definition in BUILTIN_FLOWS.items() if definition
 
 
 def test_every_builtin_flow_but_the_date_picker_names_a_conversational_flow():
-    assert LINKED == ["solar_installation", "solar_panel_cleaning", "starlink_installation"]
+    assert LINKED == ["solar_installation", "solar_panel_cleaning", "starlink_installation", "tour_inquiry"]
     assert {BUILTIN_FLOWS[name].flow_definition_name for name in LINKED} == {
-        "starlink_installation", "solar_cleaning", "solar_installation"}
+        "starlink_installation", "solar_cleaning", "solar_installation", "tour_inquiry"}
 
 
 @pytest.mark.parametrize("definition", LINKED)
@@ -49,6 +49,6 @@ def test_syncing_the_builtin_flows_after_installing_the_builtins_warns_of_nothin
     output = out.getvalue()
     assert not [line for line in output.splitlines() if "warning:" in line]
     assert output.strip().splitlines()[-1] == (
-        "Summary: 4 flow(s) in 1 tenant(s): 4 created, 0 new version(s), 4 uploaded, 0 published, "
+        "Summary: 5 flow(s) in 1 tenant(s): 5 created, 0 new version(s), 5 uploaded, 0 published, "
         "0 unchanged, 0 failed, 0 warning(s)."
     )

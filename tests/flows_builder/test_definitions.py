@@ -38,12 +38,14 @@ def test_registry_holds_the_service_flows_and_the_date_picker():
         "starlink_installation",
         "solar_panel_cleaning",
         "solar_installation",
+        "tour_inquiry",
         "date_picker",
     }
     assert {flow.flow_definition_name for flow in BUILTIN_FLOWS.values()} == {
         "starlink_installation",
         "solar_cleaning",
         "solar_installation",
+        "tour_inquiry",
         None,
     }
 

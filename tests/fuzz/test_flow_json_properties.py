@@ -31,7 +31,7 @@ def _errors(flow, *, has_endpoint=False) -> list[FlowValidationError]:
 
 
 def test_the_builtin_definitions_are_valid():
-    assert len(DEFINITIONS) == 4
+    assert len(DEFINITIONS) == 5
     for definition in DEFINITIONS:
         assert _errors(definition, has_endpoint="data_api_version" in definition) == []
 

@@ -127,6 +127,11 @@ class BotConfigurationStep(StrictInput):
     business_hours_end: ClockTime | None = Field(default=None, description='"HH:MM", local to `timezone`')
     timezone: TimeZoneName | None = None
     conversation_state_ttl_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
+    call_reply_enabled: bool | None = None
+    call_reply_message: MessageText | None = None
+    call_reply_template_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=512)] | None = None
+    call_reply_template_language: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None = None
+    call_reply_interval_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
 
 
 class WebhookConfigurationStep(StrictInput):
@@ -143,6 +148,16 @@ def _bot_rules(values: dict[str, Any]) -> list[dict]:
         errors.append(
             {"field": "fallback_message", "message": "Required when auto-reply is on.", "type": "missing"}
         )
+    if bool(values.get("call_reply_template_name")) != bool(values.get("call_reply_template_language")):
+        for name in ("call_reply_template_name", "call_reply_template_language"):
+            if not values.get(name):
+                errors.append({"field": name, "message": "Give the template's name and language, or neither.",
+                               "type": "missing"})
+    if values.get("call_reply_enabled") and not (
+        values.get("call_reply_message") or values.get("call_reply_template_name")
+    ):
+        errors.append({"field": "call_reply_message", "message": "Required when the call reply is on (or a template).",
+                       "type": "missing"})
     return errors
 
 
