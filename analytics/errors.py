@@ -13,3 +13,8 @@ class AccountNotFound(DomainError):
 class TemplateNotFound(DomainError):
     code = "template_not_found"
     status = 404
+
+
+class WorkflowNotFound(DomainError):
+    code = "workflow_not_found"
+    status = 404

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import ValidationInfo, field_validator
 
+from analytics.journeys import workspace_zone, zone_named
 from platform_core.api import MAX_PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -52,6 +54,64 @@ class AnalyticsQuery(PeriodQuery):
     """A date range (see `PeriodQuery`) and how to group the series; by default grouped by day."""
 
     group_by: Literal["day", "week", "month"] = "day"
+
+
+class ZonedPeriodQuery(PeriodQuery):
+    """A date range (see `PeriodQuery`) whose days are read in `timezone`."""
+
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="IANA name of the zone the days are read in, e.g. Europe/Berlin; by default the "
+        "workspace's (its first WhatsApp account's, UTC without one).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_known(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_named(self.timezone) if self.timezone else workspace_zone()
+
+
+class JourneyOut(Schema):
+    date_from: date
+    date_to: date
+    timezone: str
+    first_contacts: int = Field(description="Contacts whose first inbound message fell in the range.")
+    first_orders: int = Field(description="Of them, those who placed an order after it (at any time since).")
+    conversion_rate: float | None = Field(description="first_orders / first_contacts; null without contacts.")
+    median_time_to_first_order_s: int | None
+    p90_time_to_first_order_s: int | None
+
+
+class FunnelStepOut(Schema):
+    step: str
+    after: str | None = Field(
+        description="The step that first leads here from the start; null for the start and for "
+        "steps the workflow no longer has."
+    )
+    contacts: int = Field(description="Distinct contacts who entered the step in the range.")
+    share_of_first: float | None = Field(description="contacts / the first step's contacts.")
+    drop: int | None = Field(description="The `after` step's contacts minus this step's; null without one.")
+    drop_rate: float | None = Field(description="drop / the `after` step's contacts.")
+
+
+class WorkflowFunnelOut(Schema):
+    workflow_id: int
+    name: str
+    date_from: date
+    date_to: date
+    timezone: str
+    contacts: int = Field(description="Distinct contacts who entered any step of the workflow in the range.")
+    steps: list[FunnelStepOut] = Field(
+        description="From the start, in the order the workflow leads through its steps; steps it no "
+        "longer has come last."
+    )
 
 
 class ReferralAdOut(Schema):

@@ -41,6 +41,7 @@ from automations.models import (
     AutomationRun,
     ConversationState,
     Workflow,
+    WorkflowStepVisit,
     WorkflowTemplate,
 )
 from automations.registry import WORKFLOW_ACTIONS, WORKFLOW_RENDERERS, ActionContext
@@ -176,6 +177,7 @@ class _Run:
         self.outcome = ""
         self.bot_spoke = False
         self.templates: dict[str, WorkflowTemplate] = {}  # by name: those already read for this message
+        self.visits: list[WorkflowStepVisit] = []  # every step entered, written in one INSERT by `persist`
 
     # --- the decision --------------------------------------------------------------------------
 
@@ -420,6 +422,9 @@ class _Run:
         for _ in range(conf.MAX_STEPS_PER_MESSAGE):
             step = session.definition.steps[current]
             session.step = current
+            self.visits.append(WorkflowStepVisit(
+                workflow=session.workflow, workflow_version=session.workflow.version, step=current,
+                contact=self.contact, phone_number=self.phone, entered_at=self.now))
             session.context.update(step.set)
             if step.action and self._act(step, current):
                 if step.on_error:
@@ -558,7 +563,9 @@ class _Run:
         self.replies.append(reply)
 
     def persist(self) -> None:
-        """Write the session back: continue, start (replacing the old state) or close."""
+        """Write the steps entered and the session back: continue, start (replacing the old state) or close."""
+        if self.visits:
+            WorkflowStepVisit.objects.bulk_create(self.visits)
         session, wamid = self.session, self.message.wamid or ""
         if session is None:
             return

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from ninja import Router
+from ninja import Query, Router
 
+from analytics.schemas import ZonedPeriodQuery
 from broadcasts import campaigns
+from broadcasts.ab_results import AB_RULE, AbResultRows, ab_campaigns
 from broadcasts.figures import campaign_figures, campaign_state, local_time
 from broadcasts.models import Broadcast
-from broadcasts.schemas import BroadcastCancelIn, CampaignIn, CampaignOut, PrecheckOut
+from broadcasts.schemas import AbResultOut, BroadcastCancelIn, CampaignIn, CampaignOut, PrecheckOut
 from broadcasts.selectors import broadcast_get, broadcasts_list
 from broadcasts.services import broadcast_cancel
 from platform_core.api import ShapedRows, paginated
@@ -80,6 +82,19 @@ def campaign_create_endpoint(request: HttpRequest, payload: CampaignIn) -> HttpR
 @paginated
 def campaign_list_endpoint(request: HttpRequest) -> ShapedRows:
     return ShapedRows(broadcasts_list(), campaign_out)
+
+
+@router.get(
+    "/campaigns/ab-results",
+    response=list[AbResultOut],
+    summary="A/B tests: campaigns with two or more variants, compared",
+    description="Campaigns whose first message was due in the range (days in `timezone`, by default "
+    f"the workspace's), newest first, each variant's rates and the verdict. {AB_RULE}",
+)
+@paginated
+def campaign_ab_results_endpoint(request: HttpRequest, query: Query[ZonedPeriodQuery]) -> AbResultRows:
+    date_from, date_to = query.period
+    return AbResultRows(ab_campaigns(date_from=date_from, date_to=date_to, zone=query.zone))
 
 
 @router.get(

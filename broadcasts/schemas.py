@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field, model_validator
 
+from broadcasts.ab_results import AB_MIN_SENT
 from platform_core.api import RowId
 from sending.schemas import TemplateButtonIn, TemplateParameter, TemplateParametersIn
 
@@ -187,3 +188,29 @@ class CampaignOut(Schema):
     finished_at: datetime | None
     totals: VariantFiguresOut
     variants: list[VariantFiguresOut]
+
+
+class AbVariantOut(Schema):
+    label: str
+    template: BroadcastTemplateIn
+    share: int
+    recipients: int
+    sent: int = Field(description="Messages Meta accepted (sent, delivered, read, or failed with Meta's error).")
+    delivered: int = Field(description="Delivered or read.")
+    read: int
+    replied: int = Field(description="Recipients who wrote after the campaign's message was sent.")
+    delivery_rate: float | None = Field(description="delivered / sent.")
+    read_rate: float | None = Field(description="read / sent.")
+    reply_rate: float | None = Field(description="replied / sent.")
+
+
+class AbResultOut(Schema):
+    id: int
+    name: str
+    starts_at: datetime = Field(description="When its first message was due.")
+    verdict: Literal["leads", "tie", "too_few_to_call"] = Field(
+        description=f"`leads`: `leader` has the highest reply rate, every variant having at least {AB_MIN_SENT} "
+        "messages sent; `too_few_to_call`: a variant has fewer; `tie`: equal top rates."
+    )
+    leader: str | None = Field(description="The leading variant's label when the verdict is `leads`.")
+    variants: list[AbVariantOut]

@@ -1,7 +1,9 @@
 """The tenant dashboard: the analytics roll-ups over a chosen range, as charts, tables and CSV files.
 
-Figures come from the selectors the analytics API uses (`analytics.selectors`), so the page, its
-CSV files and `/api/v1/analytics/dashboard` always agree.
+Figures come from the selectors the analytics API uses (`analytics.selectors`, `analytics.journeys`)
+and from the campaigns' A/B results (`broadcasts.ab_results`), so the page, its CSV files and
+`/api/v1/analytics/dashboard`, `/api/v1/analytics/journey`, `/api/v1/analytics/workflows/{id}/funnel`
+and `/api/v1/campaigns/ab-results` always agree.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from analytics import selectors
+from analytics import journeys, selectors
 from analytics.schemas import DEFAULT_RANGE_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_RANGE_DAYS
+from automations.models import Workflow
+from broadcasts.ab_results import AB_RULE, ab_campaigns, ab_results
 from console.access import tenant_console_view
 from console.charts import (
     BAD,
@@ -37,11 +41,18 @@ from tenants.context import TenantRequest
 
 PRESETS = (7, 30, 90)
 TOP_TEMPLATES_CHARTED = 8
+AB_TESTS_SHOWN = 20
 
 
 class DateRangeForm(forms.Form):
     date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    workflow = forms.ModelChoiceField(
+        queryset=Workflow.objects.order_by("name"),
+        required=False,
+        label="Workflow",
+        empty_label="The busiest",
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -239,6 +250,83 @@ def dashboard_charts(*, usage: dict[str, Any], templates: list[dict[str, Any]]) 
     return [messages, rates, conversations, template_chart, reply_times, failures]
 
 
+def funnel_chart(funnel: dict[str, Any] | None) -> Chart:
+    """The chosen workflow's funnel: distinct contacts per step, in the workflow's order."""
+    steps = funnel["steps"] if funnel else []
+    return bar_chart(
+        name="funnel",
+        title=f"Funnel of {funnel['name']}" if funnel else "Workflow funnel",
+        description="Contacts who entered each step in the range, in the order the workflow leads through them.",
+        categories=[step["step"] for step in steps],
+        series=[Series("Contacts", [step["contacts"] for step in steps], BRAND)],
+        x_label="Step",
+        y_label="Contacts",
+        table=Table(
+            ["Step", "Contacts", "Share of the first step (%)", "After step", "Drop", "Drop (%)"],
+            [
+                [
+                    s["step"],
+                    s["contacts"],
+                    _percent(s["share_of_first"]),
+                    s["after"],
+                    s["drop"],
+                    _percent(s["drop_rate"]),
+                ]
+                for s in steps
+            ],
+        ),
+    )
+
+
+def _journey_summary(journey: dict[str, Any]) -> list[dict[str, str]]:
+    median, p90 = journey["median_time_to_first_order_s"], journey["p90_time_to_first_order_s"]
+    conversion = journey["conversion_rate"]
+    return [
+        {
+            "label": "First contacts",
+            "value": f"{journey['first_contacts']:,}",
+            "hint": "Customers who wrote to you for the first time in the range.",
+        },
+        {
+            "label": "Conversion to first order",
+            "value": "—" if conversion is None else f"{_percent(conversion)}%",
+            "hint": f"{journey['first_orders']:,} of them placed an order since.",
+        },
+        {
+            "label": "Median time to first order",
+            "value": "—" if median is None else duration_label(median),
+            "hint": "From the first message to the first order.",
+        },
+        {
+            "label": "90% ordered within",
+            "value": "—" if p90 is None else duration_label(p90),
+            "hint": "Nine in ten first orders came this soon or sooner.",
+        },
+    ]
+
+
+def _ab_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One table row per variant, the campaign's name and verdict on its first."""
+    verdicts = {"leads": "{} leads", "tie": "Tie", "too_few_to_call": "Too few to call"}
+    rows = []
+    for result in results:
+        for position, variant in enumerate(result["variants"]):
+            rows.append(
+                {
+                    "campaign": result if position == 0 else None,
+                    "span": len(result["variants"]),
+                    "verdict": verdicts[result["verdict"]].format(result["leader"]),
+                    "leading": variant["label"] == result["leader"],
+                    **variant,
+                    **{
+                        name: _percent(variant[name])
+                        for name in ("delivery_rate", "read_rate", "reply_rate")
+                    },
+                }
+            )
+    return rows
+
+
 def _summary(usage: dict[str, Any]) -> list[dict[str, str]]:
     totals, rates = usage["totals"], usage["rates"]
     median = usage["median_reply_time_s"]
@@ -305,8 +393,20 @@ def dashboard(request: TenantRequest) -> HttpResponse:
     usage = selectors.usage_daily_dashboard(date_from=date_from, date_to=date_to)
     templates = selectors.templates_performance(date_from=date_from, date_to=date_to)
     charts = dashboard_charts(usage=usage, templates=templates)
+    zone = journeys.workspace_zone()
+    workflow = form.cleaned_data["workflow"] or journeys.workflow_busiest(
+        date_from=date_from, date_to=date_to, zone=zone
+    )
+    funnel = (
+        journeys.workflow_funnel(workflow=workflow, date_from=date_from, date_to=date_to, zone=zone)
+        if workflow is not None
+        else None
+    )
+    funnel_bars = funnel_chart(funnel)
     if wants_csv:
-        return _csv_response(charts, request.GET.get("chart", ""), date_from, date_to)
+        return _csv_response([*charts, funnel_bars], request.GET.get("chart", ""), date_from, date_to)
+    journey = journeys.customer_journey(date_from=date_from, date_to=date_to, zone=zone)
+    campaigns = list(ab_campaigns(date_from=date_from, date_to=date_to, zone=zone)[:AB_TESTS_SHOWN])
     query = _range_query(date_from, date_to)
     for preset in presets:
         preset["current"] = preset["url"] == "?" + query
@@ -323,6 +423,14 @@ def dashboard(request: TenantRequest) -> HttpResponse:
             "date_to": date_to,
             "query": query,
             "nothing_happened": all(chart.is_empty for chart in charts),
+            "zone": zone.key,
+            "journey": _journey_summary(journey),
+            "funnel": funnel,
+            "funnel_chart": funnel_bars,
+            "funnel_query": f"{query}&workflow={funnel['workflow_id']}" if funnel else query,
+            "ab_rows": _ab_rows(ab_results(broadcasts=campaigns)),
+            "ab_rule": AB_RULE,
+            "ab_shown": AB_TESTS_SHOWN,
         },
     )
 

@@ -20,7 +20,8 @@ from waba.webhook_events import InboundMessage
 # (TENANT_LIMIT_SET_CALLS), and the engine claims the message in one statement, adds no savepoint
 # of its own under the signal's and writes the state it holds locked without reading it again.
 # The reply reads the workspace's subscription once for the plan's limits and prepaid balance.
-MENU_REPLY_MAX_STATEMENTS = 51
+# The steps the message led through are recorded in one INSERT (`WorkflowStepVisit`).
+MENU_REPLY_MAX_STATEMENTS = 52
 
 
 def _inbound(number, wamid: str, kind: str, content: dict) -> InboundMessage:
