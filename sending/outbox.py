@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 from messaging.models import Contact, Conversation, Message, StatusEvent
 from messaging.status_order import IN_OUTBOX
 from messaging.statuses import pending_statuses_apply, wamids_lock
+from platform_core.bulk_sql import column, defaults_sql
 from sending.validation import BuiltMessage, built_message
 from tenants.context import connection
 from tenants.work_pending import WorkKind, work_announce
@@ -137,13 +138,13 @@ def outbox_enqueue_bulk(*, phone_number: PhoneNumber, message_type: str, items: 
                 copy.write_row(
                     (message_id, item.wa_id, Jsonb(item.content), item.body, item.template_id, item.next_attempt_at)
                 )
-        contact_columns, contact_values, contact_params = _defaults_sql(Contact, {"wa_id"}, now)
+        contact_columns, contact_values, contact_params = defaults_sql(Contact, {"wa_id"}, now)
         cursor.execute(
             f"INSERT INTO {Contact._meta.db_table} (wa_id{contact_columns}) "
             f"SELECT DISTINCT s.wa_id{contact_values} FROM outbox_stage s ON CONFLICT (wa_id) DO NOTHING",
             contact_params,
         )
-        conversation_columns, conversation_values, conversation_params = _defaults_sql(
+        conversation_columns, conversation_values, conversation_params = defaults_sql(
             Conversation, {"contact", "phone_number"}, now
         )
         cursor.execute(
@@ -171,8 +172,8 @@ def outbox_enqueue_bulk(*, phone_number: PhoneNumber, message_type: str, items: 
         computed_params: list[Any] = [
             phone_number.pk, Message.Direction.OUTBOUND, message_type, S.QUEUED, now, Jsonb(envelope), message_type
         ]
-        message_columns, message_values, message_params = _defaults_sql(Message, set(computed), now)
-        columns = ", ".join(_column(Message, name) for name in computed)
+        message_columns, message_values, message_params = defaults_sql(Message, set(computed), now)
+        columns = ", ".join(column(Message, name) for name in computed)
         cursor.execute(
             f"INSERT INTO {Message._meta.db_table} ({columns}{message_columns}) "
             f"SELECT {', '.join(computed.values())}{message_values} FROM outbox_stage s "
@@ -189,33 +190,6 @@ def outbox_enqueue_bulk(*, phone_number: PhoneNumber, message_type: str, items: 
         )
         outbox_notify(due_at=min(item.next_attempt_at for item in items))
     return ids
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.column, name
-    return connection.ops.quote_name(field.column)
-
-
-def _defaults_sql(model: type[models.Model], exclude: set[str], now: datetime) -> tuple[str, str, list[Any]]:
-    """For an INSERT ... SELECT: the columns of `model` not in `exclude` that the database cannot
-    fill itself, and their values as the ORM would give them (defaults, `now` for auto times)."""
-    columns, values, params = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.name in exclude or field.primary_key or field.db_default is not models.NOT_PROVIDED:
-            continue
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value: Any = now
-        elif field.has_default():
-            value = field.get_db_prep_save(field.get_default(), connection)
-        elif field.null:
-            continue
-        else:
-            raise ValueError(f"{model.__name__}.{field.name} has no default to insert")
-        columns.append(f", {_column(model, field.name)}")
-        values.append(", %s")
-        params.append(value)
-    return "".join(columns), "".join(values), params
 
 
 def rows_copy(*, model: type[models.Model], objects: Sequence[models.Model]) -> None:
