@@ -198,8 +198,9 @@ class RequestStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class ServiceRequest(models.Model):
-    """Customer, schedule and address fields every service request shares."""
+class CustomerRecord(models.Model):
+    """What every record a customer leaves through a Flow or its conversational flow carries: who,
+    from which response, their notes, and where the business is with it."""
 
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     flow_response = models.OneToOneField(
@@ -208,12 +209,6 @@ class ServiceRequest(models.Model):
     customer_name = models.CharField(max_length=200)
     customer_phone = models.CharField(max_length=20, help_text="E.164, e.g. +15550783881")
     customer_email = models.EmailField(blank=True, default="")
-    preferred_date = models.DateField()
-    time_slot = models.CharField(max_length=16, choices=TimeSlot.choices)
-    street = models.CharField(max_length=200)
-    city = models.CharField(max_length=100)
-    region = models.CharField(max_length=100)
-    postal_code = models.CharField(max_length=20, blank=True, default="")
     notes = models.TextField(blank=True, default="")
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.NEW)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -224,7 +219,21 @@ class ServiceRequest(models.Model):
         ordering = ["-created_at", "-id"]
 
 
-class TourInquiry(models.Model):
+class ServiceRequest(CustomerRecord):
+    """Schedule and address fields every service request adds."""
+
+    preferred_date = models.DateField()
+    time_slot = models.CharField(max_length=16, choices=TimeSlot.choices)
+    street = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta(CustomerRecord.Meta):
+        abstract = True
+
+
+class TourInquiry(CustomerRecord):
     """A travel customer's question about a tour, from the tour-inquiry Flow or its conversational flow."""
 
     class Tour(models.TextChoices):
@@ -239,25 +248,13 @@ class TourInquiry(models.Model):
         FROM_1000_TO_3000 = "1000_3000", "1,000-3,000 USD"
         OVER_3000 = "over_3000", "Over 3,000 USD"
 
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    flow_response = models.OneToOneField(
-        FlowResponse, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    customer_name = models.CharField(max_length=200)
-    customer_phone = models.CharField(max_length=20, help_text="E.164, e.g. +15550783881")
-    customer_email = models.EmailField(blank=True, default="")
     tour = models.CharField(max_length=32, choices=Tour.choices)
     departure_date = models.DateField()
     return_date = models.DateField()
     travellers = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     budget = models.CharField(max_length=16, choices=Budget.choices, help_text="Per person.")
-    notes = models.TextField(blank=True, default="")
-    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.NEW)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(CustomerRecord.Meta):
         verbose_name_plural = "tour inquiries"
         constraints = [
             models.CheckConstraint(condition=Q(return_date__gte=models.F("departure_date")),
