@@ -6,8 +6,10 @@ from typing import Any
 
 from automations.calls import call_reply_send
 from automations.models import Workflow
+from automations.services.batch_reads import run_records_write
 from automations.workflows import automation_handle_inbound
 from flows_builder.models import WhatsAppFlow
+from messaging.inbound import InboundBatch
 from messaging.models import CallEvent, Message
 
 
@@ -17,6 +19,10 @@ def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
     `send_in_savepoints` runs each receiver in a savepoint of its own, so the engine adds none.
     """
     automation_handle_inbound(message=message, savepoint=False)
+
+
+def run_records_on_batch_dispatched(sender: Any, batch: InboundBatch, **kwargs: Any) -> None:
+    run_records_write(batch)
 
 
 def call_reply_on_call(sender: Any, call: CallEvent, **kwargs: Any) -> None:

@@ -3,7 +3,9 @@
 `automation_handle_inbound(message=...)` runs once per inbound message (an `AutomationRun` row,
 unique per message, makes a redelivery a no-op) inside one transaction, holding the row lock of
 the contact's conversation: two messages of one contact are handled one after the other, each
-seeing the state the previous one left. In order:
+seeing the state the previous one left. A batch of messages the webhook worker stored together reads
+its contacts' handoffs and states at once (`services.batch_reads`), and writes each run record once
+with its outcome (no other transaction can have claimed a message it just stored). In order:
 
 1. a conversation handed to a human gets nothing; reactions, system notices and flow
    responses are not for the engine;
@@ -47,6 +49,7 @@ from automations.models import (
 from automations.registry import WORKFLOW_ACTIONS, WORKFLOW_RENDERERS, ActionContext
 from automations.replies import FlowReply, OutboundReply
 from automations.selectors import keyword_trigger_matching
+from automations.services.batch_reads import batch_contact_reads, run_record_defer, stored_in_this_batch
 from automations.services.handoffs import handoff_open, handoff_open_for
 from automations.services.state import (
     conversation_state_active,
@@ -59,8 +62,9 @@ from automations.validators import input_validate
 from flows_builder.selectors import flow_linked_to
 from flows_builder.sending import DEFAULT_LINKED_CTA
 from knowledge.services import knowledge_reply_for
+from messaging.inbound import conversation_lock
 from messaging.interactive import Button, MenuValidationError, build_reply_buttons, validate_interactive
-from messaging.models import Conversation, Message
+from messaging.models import Message
 from platform_core.batch_memo import batch_memo
 from waba.models import WhatsAppAccount
 
@@ -112,7 +116,8 @@ def automation_handle_inbound(
         return []
     now = now or timezone.now()
     with transaction.atomic(savepoint=savepoint):
-        run_record = _claim(message, now)
+        fresh = stored_in_this_batch(message)
+        run_record = AutomationRun(message=message, processed_at=now) if fresh else _claim(message, now)
         if run_record is None:
             return []
         run = _Run(message, now)
@@ -125,7 +130,11 @@ def automation_handle_inbound(
         run_record.workflow_name = run.session.workflow.name if run.session else run.state_workflow
         run_record.step_after = run.session.step if run.session and run.session.waiting else ""
         run_record.step_before = run.step_before
-        run_record.save(update_fields=["outcome", "workflow_name", "step_before", "step_after"])
+        if fresh:  # written once, with its outcome: with the batch's others, or now
+            if not run_record_defer(run_record):
+                run_record.save(force_insert=True)
+        else:
+            run_record.save(update_fields=["outcome", "workflow_name", "step_before", "step_after"])
     return run.replies
 
 
@@ -186,14 +195,16 @@ class _Run:
         if said.kind == "ignored":
             self.outcome = "ignored"
             return
-        # The conversation's row lock: messages of one contact are handled one at a time.
-        list(Conversation.objects.select_for_update().filter(pk=self.message.conversation_id))
-        if handoff_open_for(contact=self.contact, phone_number=self.phone) is not None:
+        conversation_lock(conversation_id=self.message.conversation_id)
+        read = batch_contact_reads(self.message, now=self.now)
+        handoff = read.handoff if read else handoff_open_for(contact=self.contact, phone_number=self.phone)
+        if handoff is not None:
             self.outcome = "handoff_open"
             return
         self._bot_openers()
-        self.state = conversation_state_active(contact=self.contact, phone_number=self.phone, now=self.now,
-                                               for_update=True)
+        self.state = read.state if read else conversation_state_active(
+            contact=self.contact, phone_number=self.phone, now=self.now, for_update=True
+        )
         self.state_workflow = self.state.workflow_name if self.state else ""
         self.step_before = self.state.current_step if self.state else ""
         self.session = self._session_of(self.state) if self.state else None

@@ -101,17 +101,21 @@ def flow_response_unprocess(*, response: FlowResponse, note: str = "") -> FlowRe
     return response
 
 
-def handle_inbound_nfm_reply(message: Message) -> FlowResponse | None:
-    """The inbound pipeline's hook for `interactive` messages: records flow replies, ignores the rest.
+def is_flow_reply(message: Message) -> bool:
+    """A Flow's answer: an `nfm_reply` interactive message named `flow` (or unnamed).
 
     `message.content` is waba.webhook_events's normalised interactive content:
     `{kind: "nfm_reply", name, body, response: {...}, flow_token}`.
     """
     content = message.content if isinstance(message.content, dict) else {}
-    if content.get("kind") != NFM_REPLY_KIND or content.get("name") not in (None, FLOW_REPLY_NAME):
+    return content.get("kind") == NFM_REPLY_KIND and content.get("name") in (None, FLOW_REPLY_NAME)
+
+
+def handle_inbound_nfm_reply(message: Message) -> FlowResponse | None:
+    """The inbound pipeline's hook for `interactive` messages: records flow replies, ignores the rest."""
+    if not is_flow_reply(message) or not message.wamid:
         return None
-    if not message.wamid:
-        return None
+    content = message.content
     response = found if isinstance(found := content.get("response"), dict) else {}
     if not response.get("flow_token") and content.get("flow_token"):
         response = {**response, "flow_token": content["flow_token"]}

@@ -16,7 +16,7 @@ from django.db.models.signals import post_save
 from automations.models import HumanHandoff, Order, SupportTicket
 from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest
 from integrations.event_types import EventType
-from integrations.services import event_emit, events_emit_many
+from integrations.services import event_emit, event_type_subscribed, events_emit_many
 from messaging.models import Message
 from messaging.signals import inbound_message_stored, message_statuses_changed
 from messaging.statuses import StatusChange
@@ -211,7 +211,11 @@ def flow_response_saved(sender: Any, instance: FlowResponse, created: bool, **kw
 
 
 def connect() -> None:
-    inbound_message_stored.connect(message_received, dispatch_uid="integrations.inbound")
+    inbound_message_stored.connect_when(
+        message_received,
+        when=lambda **named: event_type_subscribed(EventType.MESSAGE_RECEIVED),
+        dispatch_uid="integrations.inbound",
+    )
     account_event_applied.connect(account_event, dispatch_uid="integrations.account_event")
     message_statuses_changed.connect(
         message_statuses_changed_received, dispatch_uid="integrations.message_statuses_changed"

@@ -124,6 +124,11 @@ def _subscribed_endpoint_ids(type: str) -> list[int]:
     )
 
 
+def event_type_subscribed(type: str) -> bool:
+    """Whether an enabled endpoint subscribes to `type` (read once per batch of webhook changes)."""
+    return bool(_subscribed_endpoint_ids(type))
+
+
 def event_emit(*, type: str, data: dict[str, Any], now: datetime | None = None) -> Event | None:
     """Record an event and a pending delivery per enabled endpoint subscribed to `type`.
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 from messaging.errors import PhoneNumberNotInTenant
 from messaging.media import inbound_media_track
 from messaging.models import Contact, Conversation, Message
-from messaging.signals import inbound_message_stored
+from messaging.signals import inbound_batch_dispatched, inbound_message_stored
+from platform_core.batch_memo import batch_note, batch_noted
 from platform_core.bulk_sql import defaults_sql, rows_insert_returning
 from waba.meta import CUSTOMER_SERVICE_WINDOW_S
 from waba.models import PhoneNumber
@@ -31,6 +32,35 @@ SERVICE_WINDOW = timedelta(seconds=CUSTOMER_SERVICE_WINDOW_S)
 # Messages Meta writes on the customer's behalf: stored and counted, but they are not the customer
 # talking, so they neither open the service window nor wait to be read.
 NOT_FROM_CUSTOMER_TYPES = frozenset({"system"})
+
+
+@dataclass(frozen=True)
+class InboundBatch:
+    """The new inbound messages a batch is dispatching, in order. The transaction that stored them
+    holds their conversations' row locks (it updated their counts), and no other transaction can
+    see them yet."""
+
+    messages: tuple[Message, ...]
+    message_ids: frozenset[int]
+    conversation_ids: frozenset[int]
+
+
+_BATCH_KEY = "messaging.inbound_batch"
+
+
+def inbound_batch() -> InboundBatch | None:
+    """The batch being dispatched (inside `inbound_messages_store` and a batch scope), else None."""
+    batch: InboundBatch | None = batch_noted(_BATCH_KEY)
+    return batch
+
+
+def conversation_lock(*, conversation_id: int) -> None:
+    """Hold the conversation's row lock until the transaction ends, so the messages of one contact
+    are handled one at a time. A conversation of the batch being dispatched is locked already."""
+    batch = inbound_batch()
+    if batch is not None and conversation_id in batch.conversation_ids:
+        return
+    list(Conversation.objects.select_for_update().filter(pk=conversation_id))
 
 
 @dataclass(frozen=True)
@@ -69,7 +99,8 @@ def inbound_messages_store(*, events: Sequence[InboundMessage]) -> list[InboundS
     statements whatever their number: the numbers, one upsert of the contacts, one insert of the
     missing conversations and one read of them, one insert of the messages that skips known wamids,
     one update of the conversations' counts. Then each new message has its media tracked and is
-    dispatched once, in order. All or nothing; raises PhoneNumberNotInTenant when this schema lacks
+    dispatched once, in order, while `inbound_batch()` names them all; then `inbound_batch_dispatched`
+    is sent. All or nothing; raises PhoneNumberNotInTenant when this schema lacks
     one of the numbers (the caller then stores the events one by one, dead-lettering only those).
     """
     if not events:
@@ -99,16 +130,28 @@ def inbound_messages_store(*, events: Sequence[InboundMessage]) -> list[InboundS
             message.pk = pk
             message._state.adding = False
             new[wamid] = message
-        _conversations_count_many([new[wamid] for wamid in candidates if wamid in new])
+        new_messages = [new[wamid] for wamid in candidates if wamid in new]
+        _conversations_count_many(new_messages)
+        batch = InboundBatch(
+            messages=tuple(new_messages),
+            message_ids=frozenset(message.pk for message in new_messages),
+            conversation_ids=frozenset(message.conversation_id for message in new_messages),
+        )
+        batch_note(_BATCH_KEY, batch)
         results: list[InboundStoreResult] = []
-        for event in events:
-            if event.wamid not in new:  # stored before, or earlier in this batch
-                results.append(InboundStoreResult(message=None))
-                continue
-            stored = new.pop(event.wamid)
-            inbound_media_track(message=stored)
-            failures = inbound_message_stored.send_in_savepoints(sender=Message, message=stored)
-            results.append(InboundStoreResult(message=stored, dispatch_failures=failures))
+        try:
+            for event in events:
+                if event.wamid not in new:  # stored before, or earlier in this batch
+                    results.append(InboundStoreResult(message=None))
+                    continue
+                stored = new.pop(event.wamid)
+                inbound_media_track(message=stored)
+                failures = inbound_message_stored.send_in_savepoints(sender=Message, message=stored)
+                results.append(InboundStoreResult(message=stored, dispatch_failures=failures))
+            if new_messages:
+                inbound_batch_dispatched.send(sender=Message, batch=batch)
+        finally:
+            batch_note(_BATCH_KEY, None)
     return results
 
 

@@ -4,7 +4,8 @@ The webhook worker stores a tenant's inbound messages together and dispatches ea
 same transaction (`batch_scope`). A lookup that handling one message cannot change (the number's
 account and its bot settings, the keyword triggers, the subscribed endpoints, whether the
 knowledge base is on) is read once for the batch through `batch_memo`; outside a batch it is read
-each time. Values are shared: treat them as read-only.
+each time. Values are shared: treat them as read-only. `batch_note` and `batch_noted` pass a fact
+about the batch (which messages it stored) from the code that learned it to the code that needs it.
 """
 
 from __future__ import annotations
@@ -38,3 +39,16 @@ def batch_memo(key: Hashable, read: Callable[[], T]) -> T:
         memo[key] = read()
     value: T = memo[key]
     return value
+
+
+def batch_note(key: Hashable, value: Any) -> None:
+    """Remember `value` for the rest of the batch scope; nothing outside one."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[key] = value
+
+
+def batch_noted(key: Hashable) -> Any:
+    """What `batch_note` remembered for `key` in this batch scope, or None."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)

@@ -14,10 +14,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from automations.models import AutomationRun, ConversationState
+from automations.seeds import builtins_install
+from automations.services.handoffs import handoff_open
+from flows_builder.models import FlowResponse
 from messaging import inbound
 from messaging.models import Contact, Conversation, Message, MessageMedia, WebhookEventLogEntry
 from messaging.signals import inbound_message_stored
 from platform_core.signals import IsolatedSignal
+from tests.factories import ContactFactory
 from tests.fixtures import fixture_names, load_webhook_fixture_bytes
 from tests.messaging.factories import FIXTURE_PHONE_ID, FIXTURE_WABA_ID, SECOND_PHONE_ID, SECOND_WABA_ID
 from tests.webhooks.conftest import APP_ID
@@ -270,11 +275,69 @@ def _dispatch_statements(messages: int, prefix: str) -> int:
     return len(queries)
 
 
-def test_the_automations_read_their_settings_once_per_batch(meta_app, number_a, tenant_a, in_tenant):
+def test_a_batch_costs_one_savepoint_per_message_when_nothing_answers(meta_app, number_a, tenant_a, in_tenant):
     """With every receiver listening (automations, Flows, outbound webhooks) and nothing configured to
-    answer, each more message costs only its own reads and writes: the account, the keyword triggers,
-    the knowledge base switch and the subscribed endpoints are read once per batch."""
+    answer, each more message costs the automations' savepoint and its release, nothing else: the
+    account, the keyword triggers, the knowledge base switch and the subscribed endpoints are read
+    once per batch, the contacts' handoffs and states in one statement each, the run records are
+    written in one INSERT, and the Flows and outbound-webhook receivers are not called for a text
+    nobody subscribed to."""
     _dispatch_statements(4, "910")
     small = _dispatch_statements(10, "911")
     large = _dispatch_statements(50, "912")
-    assert (large - small) / 40 <= 11
+    assert (large - small) / 40 == 2
+    with in_tenant(tenant_a):
+        assert AutomationRun.objects.count() == 64
+        assert set(AutomationRun.objects.values_list("outcome", flat=True)) == {"no_match"}
+
+
+def _tap(wamid: str, wa_id: str, at: int, option_id: str, title: str) -> dict:
+    return {
+        "message": {"from": wa_id, "id": wamid, "timestamp": str(T0 + at), "type": "interactive",
+                    "interactive": {"type": "button_reply", "button_reply": {"id": option_id, "title": title}}},
+        "contact": {"profile": {"name": "Kerry"}, "wa_id": wa_id},
+    }
+
+
+def test_a_batch_answers_each_contact_from_its_own_handoff_and_state(meta_app, number_a, tenant_a, in_tenant):
+    """The batch reads every contact's handoff and state at once, yet a contact's second message of
+    the batch sees the state its first one left, exactly as one message at a time."""
+    handed, talker, other = "15559000001", "15559000002", "15559000003"
+    with in_tenant(tenant_a):
+        builtins_install()
+        handoff_open(contact=ContactFactory(wa_id=handed), phone_number=number_a, opened_by="business")
+    entries = _record(
+        _body(_text("wamid.b-1", handed, 1, body="Hi"), _text("wamid.b-2", talker, 2, body="Hi")),
+        _body(_tap("wamid.b-3", talker, 3, "place_order", "Place Order"), _text("wamid.b-4", other, 4, body="Hi")),
+    )
+    assert _work() == entries
+
+    assert _states(entries) == [State.PROCESSED] * 2
+    with in_tenant(tenant_a):
+        runs = {run.message.wamid: run for run in AutomationRun.objects.select_related("message")}
+        assert runs["wamid.b-1"].outcome == "handoff_open"
+        assert (runs["wamid.b-2"].outcome, runs["wamid.b-2"].workflow_name) == (
+            runs["wamid.b-4"].outcome, runs["wamid.b-4"].workflow_name
+        )
+        assert (runs["wamid.b-3"].outcome, runs["wamid.b-3"].workflow_name) == ("advanced", "new_order")
+        state = ConversationState.objects.get(contact__wa_id=talker, status=ConversationState.Status.ACTIVE)
+        assert (state.workflow_name, state.last_processed_wamid) == ("new_order", "wamid.b-3")
+        assert not ConversationState.objects.filter(contact__wa_id=handed).exists()
+        replied_to = set(
+            Message.objects.filter(direction=Message.Direction.OUTBOUND).values_list("contact__wa_id", flat=True)
+        )
+        assert replied_to == {talker, other}
+
+
+def test_a_flow_reply_in_a_batch_still_reaches_the_flows_receiver(meta_app, number_a, tenant_a, in_tenant):
+    reply = {
+        "message": {"from": "15559000009", "id": "wamid.b-flow", "timestamp": str(T0 + 9), "type": "interactive",
+                    "interactive": {"type": "nfm_reply", "nfm_reply": {
+                        "name": "flow", "body": "Sent", "response_json": json.dumps({"flow_token": "t-1", "a": 1})}}},
+        "contact": {"profile": {"name": "Kerry"}, "wa_id": "15559000009"},
+    }
+    entries = _record(_body(reply, _text("wamid.b-text", "15559000009", 10)))
+    _work()
+    assert _states(entries) == [State.PROCESSED]
+    with in_tenant(tenant_a):
+        assert list(FlowResponse.objects.values_list("wamid", "flow_token")) == [("wamid.b-flow", "t-1")]

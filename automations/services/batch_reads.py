@@ -1,0 +1,107 @@
+"""The engine's per-contact reads for a whole batch of inbound messages at once.
+
+Handling a message reads the contact's open handoff and its live conversation state (locking the
+state). When the webhook worker dispatches a batch (`messaging.inbound.inbound_batch`), the first
+message of the batch that needs them reads them for every contact of the batch in two statements.
+Each contact's are handed out once, to that contact's first message of the batch: a later message
+of the same contact reads again, because handling the first may have changed them. Handling one
+contact's message never changes another contact's handoff or state, so the reads stay true until
+each is handed out.
+
+The run record of a message the batch stored is written with the others when the batch has been
+dispatched (`run_record_defer`, `run_records_write`): one INSERT instead of one per message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from automations.models import AutomationRun, ConversationState, HumanHandoff
+from automations.selectors import conversation_state_live
+from messaging.inbound import InboundBatch, inbound_batch
+from messaging.models import Message
+from platform_core.batch_memo import batch_memo
+
+Pair = tuple[int, int]  # (contact id, phone number id)
+
+
+@dataclass(frozen=True)
+class ContactReads:
+    handoff: HumanHandoff | None
+    state: ConversationState | None  # locked FOR UPDATE, like `conversation_state_active(for_update=True)`
+
+
+class _BatchReads:
+    def __init__(self, messages: tuple[Message, ...]) -> None:
+        pairs = {(message.contact_id, message.phone_number_id) for message in messages}
+        by_phone: dict[int, set[int]] = {}
+        for contact_id, phone_id in pairs:
+            by_phone.setdefault(phone_id, set()).add(contact_id)
+        of_pairs = Q()
+        for phone_id, contact_ids in by_phone.items():
+            of_pairs |= Q(phone_number_id=phone_id, contact_id__in=sorted(contact_ids))
+        self.handoffs: dict[Pair, HumanHandoff] = {}
+        for handoff in HumanHandoff.objects.filter(of_pairs, closed_at__isnull=True).order_by("pk"):
+            self.handoffs.setdefault((handoff.contact_id, handoff.phone_number_id), handoff)
+        self.states: dict[Pair, ConversationState] = {}
+        states = (
+            ConversationState.objects.filter(of_pairs, conversation_state_live(now=timezone.now()))
+            .select_for_update(of=("self",))
+            .select_related("workflow")
+            .order_by("pk")
+        )
+        for state in states:
+            self.states.setdefault((state.contact_id, state.phone_number_id), state)
+        self.handed_out: set[Pair] = set()
+
+    def take(self, pair: Pair, now: datetime) -> ContactReads | None:
+        if pair in self.handed_out:
+            return None
+        self.handed_out.add(pair)
+        state = self.states.get(pair)
+        if state is not None and state.expires_at <= now:  # ran out since the batch read it
+            state = None
+        return ContactReads(handoff=self.handoffs.get(pair), state=state)
+
+
+def batch_contact_reads(message: Message, *, now: datetime) -> ContactReads | None:
+    """The contact's handoff and live state as read for the whole batch; None when the message is
+    not in a batch being dispatched, or its contact's were handed out already (read them again)."""
+    batch = inbound_batch()
+    if batch is None or message.pk not in batch.message_ids:
+        return None
+    reads = batch_memo(("automations.contact_reads", id(batch)), lambda: _BatchReads(batch.messages))
+    return reads.take((message.contact_id, message.phone_number_id), now)
+
+
+def stored_in_this_batch(message: Message) -> bool:
+    """The message was stored by the batch being dispatched: no other transaction has seen it, so
+    no run can have claimed it."""
+    batch = inbound_batch()
+    return batch is not None and message.pk in batch.message_ids
+
+
+def run_record_defer(record: AutomationRun) -> bool:
+    """Keep the run record of a message stored by the batch being dispatched, to be written with
+    the batch's others; False (write it now) outside such a batch."""
+    batch = inbound_batch()
+    if batch is None or record.message_id not in batch.message_ids:
+        return False
+    _run_records(batch).append(record)
+    return True
+
+
+def run_records_write(batch: InboundBatch) -> None:
+    """Write the run records the batch's messages left, in one INSERT."""
+    records = _run_records(batch)
+    if records:
+        AutomationRun.objects.bulk_create(records)
+        records.clear()
+
+
+def _run_records(batch: InboundBatch) -> list[AutomationRun]:
+    return batch_memo(("automations.run_records", id(batch)), list[AutomationRun])
