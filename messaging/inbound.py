@@ -20,7 +20,7 @@ from messaging.errors import PhoneNumberNotInTenant
 from messaging.media import inbound_media_track
 from messaging.models import Contact, Conversation, Message
 from messaging.signals import inbound_batch_dispatched, inbound_message_stored
-from platform_core.batch_memo import batch_note, batch_noted
+from platform_core.batch_memo import batch_checkpoint, batch_note, batch_noted
 from platform_core.bulk_sql import defaults_sql, rows_insert_returning
 from waba.meta import CUSTOMER_SERVICE_WINDOW_S
 from waba.models import PhoneNumber
@@ -99,9 +99,10 @@ def inbound_messages_store(*, events: Sequence[InboundMessage]) -> list[InboundS
     statements whatever their number: the numbers, one upsert of the contacts, one insert of the
     missing conversations and one read of them, one insert of the messages that skips known wamids,
     one update of the conversations' counts. Then each new message has its media tracked and is
-    dispatched once, in order, while `inbound_batch()` names them all; then `inbound_batch_dispatched`
-    is sent. All or nothing; raises PhoneNumberNotInTenant when this schema lacks
-    one of the numbers (the caller then stores the events one by one, dead-lettering only those).
+    dispatched once, in order (`_messages_dispatch`), while `inbound_batch()` names them all; then
+    `inbound_batch_dispatched` is sent. All or nothing; raises PhoneNumberNotInTenant when this
+    schema lacks one of the numbers (the caller then stores the events one by one, dead-lettering
+    only those).
     """
     if not events:
         return []
@@ -138,21 +139,38 @@ def inbound_messages_store(*, events: Sequence[InboundMessage]) -> list[InboundS
             conversation_ids=frozenset(message.conversation_id for message in new_messages),
         )
         batch_note(_BATCH_KEY, batch)
-        results: list[InboundStoreResult] = []
         try:
-            for event in events:
-                if event.wamid not in new:  # stored before, or earlier in this batch
-                    results.append(InboundStoreResult(message=None))
-                    continue
-                stored = new.pop(event.wamid)
-                inbound_media_track(message=stored)
-                failures = inbound_message_stored.send_in_savepoints(sender=Message, message=stored)
-                results.append(InboundStoreResult(message=stored, dispatch_failures=failures))
+            failures = _messages_dispatch(new_messages)
             if new_messages:
                 inbound_batch_dispatched.send(sender=Message, batch=batch)
         finally:
             batch_note(_BATCH_KEY, None)
+    results: list[InboundStoreResult] = []
+    for event in events:
+        first = new.pop(event.wamid) if event.wamid in new else None  # None: stored before, or earlier in this batch
+        failed = failures[first.pk] if first is not None else 0
+        results.append(InboundStoreResult(message=first, dispatch_failures=failed))
     return results
+
+
+def _messages_dispatch(messages: Sequence[Message]) -> dict[int, int]:
+    """Track each new message's media and dispatch it once, in order; the receivers that failed per
+    message. All the receivers run in one savepoint first; if one raises, that is rolled back and
+    the messages are dispatched again with each receiver in a savepoint of its own, so the failing
+    one is rolled back alone and the others' work stands."""
+    try:
+        with transaction.atomic(), batch_checkpoint():
+            for message in messages:
+                inbound_media_track(message=message)
+                inbound_message_stored.send_together(sender=Message, message=message)
+        return {message.pk: 0 for message in messages}
+    except Exception:
+        logger.info("A receiver failed in a batch of %s messages: each is dispatched again alone.", len(messages))
+    failures: dict[int, int] = {}
+    for message in messages:
+        inbound_media_track(message=message)
+        failures[message.pk] = inbound_message_stored.send_in_savepoints(sender=Message, message=message)
+    return failures
 
 
 def _phone_numbers_for_events(events: Sequence[InboundMessage]) -> dict[str, PhoneNumber]:

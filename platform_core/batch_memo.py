@@ -41,6 +41,21 @@ def batch_memo(key: Hashable, read: Callable[[], T]) -> T:
     return value
 
 
+@contextmanager
+def batch_checkpoint() -> Iterator[None]:
+    """Forget what the block read or noted if it raises: for a block run in a savepoint that is
+    then rolled back, whose reads (and the locks they took) are gone with it."""
+    memo = _memo.get()
+    before = set(memo) if memo is not None else set()
+    try:
+        yield
+    except BaseException:
+        if memo is not None:
+            for key in set(memo) - before:
+                del memo[key]
+        raise
+
+
 def batch_note(key: Hashable, value: Any) -> None:
     """Remember `value` for the rest of the batch scope; nothing outside one."""
     memo = _memo.get()

@@ -34,6 +34,18 @@ class IsolatedSignal(Signal):
         self.connect(receiver, sender=sender, dispatch_uid=dispatch_uid)
         self._conditions[receiver] = when
 
+    def send_together(self, sender: Any, **named: Any) -> None:
+        """Call every live receiver whose condition holds, with no savepoint of its own: the first
+        that raises stops the call. For a caller that runs many sends in one savepoint of its own,
+        rolls it back when one raises, and sends them again with `send_in_savepoints`."""
+        if not self.has_listeners(sender):
+            return
+        sync_receivers, _ = self._live_receivers(sender)
+        for receiver in sync_receivers:
+            condition = self._conditions.get(receiver)
+            if condition is None or condition(**named):
+                receiver(signal=self, sender=sender, **named)
+
     def send_in_savepoints(self, sender: Any, **named: Any) -> int:
         """Call every live receiver, each in its own savepoint; returns how many raised."""
         if not self.has_listeners(sender):
