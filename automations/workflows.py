@@ -15,10 +15,11 @@ with its outcome (no other transaction can have claimed a message it just stored
    validator accepts) and moves the workflow on;
 5. otherwise a keyword may start a workflow (or send a one-off menu), or send a WhatsApp Flow
    (a published Flow whose trigger keyword matched; an unpublished one starts the conversational
-   flow it is linked to); a button of an earlier menu resumes that menu; an active state
+   flow it is linked to); a button of an earlier menu resumes that menu; typed text the knowledge
+   base answers confidently gets that answer (a menu waiting for a tap keeps waiting); an active state
    re-prompts, and after three misses offers the main menu or a human; with no state, text that
-   matched nothing gets the knowledge base's answer, or a person when it has none it trusts (while
-   the knowledge base is on), else the fallback.
+   matched nothing gets a person when the knowledge base (while on) has no answer it trusts,
+   unless the bot has just greeted the contact, else the fallback.
 
 Every reply goes through `replies.reply_send` (the send pipeline) and is recorded with the
 workflow and step that produced it.
@@ -292,6 +293,8 @@ class _Run:
                 return
         if said.text and self._keyword_start(said.text):
             return
+        if spec.type == "choice" and said.kind == "text" and self._knowledge_reply(said.text, hand_off=False):
+            return  # a question typed while a menu waits for a tap: answered, and the menu still waits
         self._invalid(step, problem)
 
     def _without_state(self, said: InboundInput) -> None:
@@ -299,16 +302,17 @@ class _Run:
             return
         if said.kind in ("text", "choice") and said.text and self._keyword_start(said.text):
             return
-        if said.kind == "text" and not self.bot_spoke and self._knowledge_reply(said.text):
+        if said.kind == "text" and self._knowledge_reply(said.text, hand_off=not self.bot_spoke):
             return
         if said.kind in ("text", "choice") and not self.bot_spoke:
             self._fallback()
         elif not self.outcome:
             self.outcome = "no_match"
 
-    def _knowledge_reply(self, text: str) -> bool:
-        """The knowledge base's answer, or a person when it has none it trusts; False while it is off."""
-        verdict = knowledge_reply_for(message=self.message, text=text, now=self.now)
+    def _knowledge_reply(self, text: str, *, hand_off: bool = True) -> bool:
+        """The knowledge base's answer, or a person when it has none it trusts (`hand_off`); False
+        while it is off, or when it has no answer and must not hand off."""
+        verdict = knowledge_reply_for(message=self.message, text=text, now=self.now, hand_off=hand_off)
         if verdict is None:
             return False
         if verdict.answer is not None:

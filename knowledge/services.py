@@ -146,12 +146,15 @@ def knowledge_match(*, text: str) -> tuple[Candidate | None, list[Candidate]]:
     return None, candidates
 
 
-def knowledge_reply_for(*, message: Message, text: str, now: datetime | None = None) -> KnowledgeReply | None:
+def knowledge_reply_for(
+    *, message: Message, text: str, now: datetime | None = None, hand_off: bool = True
+) -> KnowledgeReply | None:
     """What to do with a customer's text that no keyword or workflow took; None while the knowledge
     base is off. Logs the verdict (`KnowledgeAnswer`) in the caller's transaction.
 
     The search answers when its best score reaches `KNOWLEDGE_MATCH_THRESHOLD`; below it a
-    configured language-model provider may answer; otherwise the verdict is a person.
+    configured language-model provider may answer; otherwise the verdict is a person, or, with
+    `hand_off=False` (the bot has answered the message otherwise), None and nothing logged.
     """
     if not knowledge_enabled():
         return None
@@ -163,6 +166,8 @@ def knowledge_reply_for(*, message: Message, text: str, now: datetime | None = N
         reply = _provider_reply(
             text=text, language=message.contact.language, candidates=candidates, best_score=best_score
         )
+    if reply.answer is None and not hand_off:
+        return None
     KnowledgeAnswer.objects.create(
         inbound_message=message,
         contact_id=message.contact_id,

@@ -12,6 +12,7 @@ from knowledge.models import KnowledgeAnswer
 from knowledge.providers import ProviderAnswer
 from knowledge.services import faq_entry_create, knowledge_settings_update
 from tests.knowledge.conftest import FAQ
+from waba.models import WhatsAppAccount
 
 
 def _texts(replies) -> list[str]:
@@ -88,6 +89,54 @@ def test_a_workflow_waiting_for_an_answer_takes_the_text(faq_a, customer_a, tena
     assert FAQ[0]["answer"] not in _texts(replies)
     with in_tenant(tenant_a):
         assert not KnowledgeAnswer.objects.exists()
+
+
+def test_a_first_message_that_asks_a_question_gets_the_greeting_and_the_answer(
+    faq_a, customer_a, tenant_a, in_tenant
+):
+    with in_tenant(tenant_a):
+        WhatsAppAccount.objects.filter(pk=customer_a.number.account_id).update(
+            auto_reply_enabled=True, greeting_message="Welcome to Alpha Coffee!"
+        )
+
+    replies = customer_a.says("What time do you open?")
+
+    assert _texts(replies) == ["Welcome to Alpha Coffee!", FAQ[0]["answer"]]
+    with in_tenant(tenant_a):
+        assert AutomationRun.objects.get().outcome == "knowledge_answered"
+
+
+def test_after_a_greeting_text_without_an_answer_goes_to_nobody(faq_a, customer_a, tenant_a, in_tenant):
+    """The greeting answered the customer's first message: no person is called for it."""
+    with in_tenant(tenant_a):
+        WhatsAppAccount.objects.filter(pk=customer_a.number.account_id).update(
+            auto_reply_enabled=True, greeting_message="Welcome to Alpha Coffee!"
+        )
+
+    assert _texts(customer_a.says("purple elephant banana")) == ["Welcome to Alpha Coffee!"]
+    with in_tenant(tenant_a):
+        assert not HumanHandoff.objects.exists()
+        assert not KnowledgeAnswer.objects.exists()
+
+
+def test_a_question_typed_while_a_menu_waits_is_answered_and_the_menu_still_waits(
+    faq_a, customer_a, tenant_a, in_tenant
+):
+    with in_tenant(tenant_a):
+        builtins_install()
+    [menu] = customer_a.says("Hi")
+    assert menu.workflow == "main_menu"
+
+    assert _texts(customer_a.says("What time do you open?")) == [FAQ[0]["answer"]]
+    # Text the base cannot answer still re-prompts the menu, and hands nothing to a person.
+    reprompt = customer_a.says("purple elephant banana")
+    assert {reply.workflow for reply in reprompt} == {"main_menu"}
+    assert FAQ[0]["answer"] not in _texts(reprompt)
+    next_step = customer_a.taps("track_order", "Track Order")
+    assert {reply.workflow for reply in next_step} == {"order_tracking"}
+    with in_tenant(tenant_a):
+        assert not HumanHandoff.objects.exists()
+        assert list(KnowledgeAnswer.objects.values_list("outcome", flat=True)) == ["answered"]
 
 
 class FakeProvider:
