@@ -18,7 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options both entry points share (the Django command adds them to its own parser)."""
     parser.add_argument("--port", type=int, default=8100, help="port to listen on (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--webhook-url", default=None, help="default webhook URL for apps seeded without one")
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="default webhook URL for apps seeded without one; {app_id} in it becomes the app's id",
+    )
     parser.add_argument("--app-secret", default=None, help="default app secret that signs webhooks")
     parser.add_argument("--seed", default=None, help="JSON file in the /_sim/seed shape, loaded at start-up")
     parser.add_argument(

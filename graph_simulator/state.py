@@ -18,6 +18,9 @@ from graph_simulator.constants import CONVERSATION_LIFETIME_S, CUSTOMER_SERVICE_
 from graph_simulator.models import App, Flow, Media, PhoneNumber, SignupGrant, Template, Token, Waba
 from graph_simulator.seeding import state_seed
 
+# In the default webhook URL (`--webhook-url`), replaced by the id of the app a webhook is for.
+APP_ID_PLACEHOLDER = "{app_id}"
+
 
 class WebhookTarget(tuple):
     """(url, app secret) a webhook goes to; a tuple so it can key a dict."""
@@ -146,7 +149,7 @@ class SimulatorState:
                 url = (
                     subscription.override_callback_uri
                     or (app and app.webhook_url)
-                    or self.default_webhook_url
+                    or self.default_webhook_url_for(subscription.app_id)
                 )
                 secret = (app and app.app_secret) or self.default_app_secret
                 if url:
@@ -155,9 +158,17 @@ class SimulatorState:
         if self.config.require_subscription:
             return []
         app = self.apps.get(waba.app_id) if waba and waba.app_id else None
-        url = (app and app.webhook_url) or self.default_webhook_url
+        url = (app and app.webhook_url) or self.default_webhook_url_for(waba.app_id if waba else None)
         secret = (app and app.app_secret) or self.default_app_secret
         return [WebhookTarget(url, secret)] if url else []
+
+    def default_webhook_url_for(self, app_id: str | None) -> str | None:
+        """The default webhook URL for an app seeded without one; an `{app_id}` in it becomes the
+        app's id, so each app's webhooks reach its own path (none without an app)."""
+        url = self.default_webhook_url
+        if not url or APP_ID_PLACEHOLDER not in url:
+            return url
+        return url.replace(APP_ID_PLACEHOLDER, app_id) if app_id else None
 
     def seed(self, document: dict[str, Any]) -> dict[str, Any]:
         """Upsert apps, WABAs (with phone numbers), tokens, templates and flows; see `seeding`."""

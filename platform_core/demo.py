@@ -1,5 +1,7 @@
 """Idempotent demo data for `make run`: a platform admin, a platform key, the `demo` tenant and its key,
-and (against the Graph API simulator) the demo tenant's WhatsApp Business Account with approved templates.
+and (against the Graph API simulator) the demo tenant's WhatsApp Business Account with approved templates,
+its menus, a published WhatsApp Flow and a few FAQ entries, and the platform's own development Meta app
+for Embedded Signup ("Connect with Facebook").
 
 Secrets are shown once by design, so the demo keeps what it minted in
 `.data/demo-credentials.json` (git-ignored, mode 0600) to print them again on the
@@ -17,12 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_tenants.utils import schema_context
 
 from automations.seeds import builtins_install
+from flows_builder.models import WhatsAppFlow
 from flows_builder.services import install_builtin_flows
+from flows_builder.sync import flow_publish
+from knowledge.models import FaqEntry
+from knowledge.services import faq_entry_create, knowledge_settings_update
 from messaging.models import Message
 from platform_core.db import DATA_DIR
 from tenants.models import Tenant
@@ -112,9 +119,49 @@ def demo_seed() -> DemoCredentials:
 # --- the demo WhatsApp Business Account (against the Graph API simulator) ---------------------
 
 DEMO_SIMULATOR_SEED = Path(__file__).resolve().parent / "demo_simulator_seed.json"
-# Of the built-in WhatsApp Flows, the ones a coffee shop uses: the date picker (a pickup date). The
-# Starlink and solar booking flows stay available to every tenant (POST /api/v1/flows/install-builtins).
-DEMO_FLOWS = ("date_picker",)
+# What the simulator loads at each start under `make run`: the seed above plus the platform's Meta app.
+DEMO_SIMULATOR_RUN_SEED = DATA_DIR / "simulator-seed.json"
+# Of the built-in WhatsApp Flows, the demo installs the date picker (a pickup date) and the Starlink
+# installation booking, published, so that a customer typing "starlink" gets the Flow. The solar
+# booking flows stay available to every tenant (POST /api/v1/flows/install-builtins).
+DEMO_FLOWS = ("date_picker", "starlink_installation")
+DEMO_PUBLISHED_FLOWS = ("starlink_installation",)
+# The knowledge base's entries, installed (and the knowledge base turned on) while the demo has none.
+DEMO_FAQ: list[dict[str, Any]] = [
+    {
+        "question": "Do you ship to Hamburg?",
+        "variants": ["Do you deliver?", "Do you ship to Germany?", "How long does shipping take?", "delivery"],
+        "answer": "Yes: we ship anywhere in Germany, Hamburg included, within 2 working days. "
+        "Orders over 30 EUR ship free.",
+        "tags": ["shipping"],
+    },
+    {
+        "question": "What are your opening hours?",
+        "variants": ["When are you open?", "opening times", "Are you open on Sunday?"],
+        "answer": "Our roastery café is open Monday to Saturday, 8:00 to 18:00, and closed on Sundays.",
+        "tags": ["hours"],
+    },
+    {
+        "question": "Do you have decaf coffee?",
+        "variants": ["decaffeinated coffee", "coffee without caffeine"],
+        "answer": "Yes: our Swiss Water decaf from Colombia, as whole beans or ground to order.",
+        "tags": ["products"],
+    },
+    {
+        "question": "Can you grind the beans for me?",
+        "variants": ["ground coffee", "grind for espresso", "grind for french press"],
+        "answer": "Of course: tell us how you brew (espresso, filter, French press) and we grind to suit it.",
+        "tags": ["products"],
+    },
+]
+
+# The platform's own Meta app under `make run` against the simulator: Embedded Signup ("Connect with
+# Facebook") runs on it, and the simulator signs the webhooks of the WABAs it connects with its secret.
+# Not the demo tenant's app (the seed's apps[0]): the platform's app id is reserved, no workspace can
+# register it. An operator's META_APP_ID / META_APP_SECRET win over it.
+DEMO_PLATFORM_APP_ID = "100000000000100"
+DEMO_PLATFORM_APP_SECRET = "demo-platform-app-secret-for-the-simulator-only"
+DEMO_EMBEDDED_SIGNUP_CONFIG_ID = "500000000000100"
 DEMO_TEMPLATES: list[dict[str, Any]] = [
     {
         "name": "order_confirmation",
@@ -164,6 +211,39 @@ class DemoWaba:
 def demo_simulator_seed() -> dict:
     """The simulator's seed document for the demo: its app, WABA, number and token."""
     return json.loads(DEMO_SIMULATOR_SEED.read_text())
+
+
+def demo_platform_app_settings() -> dict[str, str]:
+    """The settings (and environment variables, same names) that give the platform the development
+    Meta app, for `make run` against the simulator only; empty when the operator set an app of their own."""
+    if settings.META_APP_ID or settings.META_APP_SECRET:
+        return {}
+    values = {"META_APP_ID": DEMO_PLATFORM_APP_ID, "META_APP_SECRET": DEMO_PLATFORM_APP_SECRET}
+    if not settings.META_EMBEDDED_SIGNUP_CONFIG_ID:
+        values["META_EMBEDDED_SIGNUP_CONFIG_ID"] = DEMO_EMBEDDED_SIGNUP_CONFIG_ID
+    return values
+
+
+def demo_simulator_run_seed() -> dict:
+    """The demo's seed plus the platform's Meta app as the settings have it (when both its id and secret
+    are set), so that the simulator redeems Embedded Signup codes for it."""
+    seed = demo_simulator_seed()
+    if settings.META_APP_ID and settings.META_APP_SECRET:
+        seed["apps"].append(
+            {"app_id": settings.META_APP_ID, "app_secret": settings.META_APP_SECRET, "name": "the platform (dev app)"}
+        )
+    return seed
+
+
+def demo_simulator_run_seed_write() -> Path:
+    """Write `demo_simulator_run_seed()` where `make run`'s simulator loads it (git-ignored, mode 0600:
+    it holds the app secrets)."""
+    DEMO_SIMULATOR_RUN_SEED.parent.mkdir(parents=True, exist_ok=True)
+    tmp = DEMO_SIMULATOR_RUN_SEED.with_suffix(".tmp")
+    tmp.write_text(json.dumps(demo_simulator_run_seed(), indent=2))
+    os.chmod(tmp, 0o600)
+    tmp.replace(DEMO_SIMULATOR_RUN_SEED)
+    return DEMO_SIMULATOR_RUN_SEED
 
 
 def demo_wizard_steps(seed: dict) -> dict[str, dict]:
@@ -231,11 +311,19 @@ def demo_waba_ensure(*, review_wait_s: float = 10.0) -> DemoWaba:
 
 
 def _demo_automations_ensure(*, account: WhatsAppAccount) -> None:
-    """The built-in menus (coffee ordering, tracking, support) and the WhatsApp Flows that suit a
-    coffee shop. Idempotent."""
+    """The built-in menus (coffee ordering, tracking, support) and catalogue, the demo's WhatsApp Flows
+    (those a keyword sends published at Meta), and the FAQ entries with the knowledge base on while the
+    demo has none (a tenant's own edits are kept). Idempotent."""
 
     builtins_install(changed_by="make run")
     install_builtin_flows(account, names=DEMO_FLOWS)
+    for flow in WhatsAppFlow.objects.filter(account=account, name__in=DEMO_PUBLISHED_FLOWS):
+        if not flow.is_immutable_at_meta:  # a draft or never synced; one the tenant deprecated stays so
+            flow_publish(flow=flow)
+    if not FaqEntry.objects.exists():
+        for entry in DEMO_FAQ:
+            faq_entry_create(**entry)
+        knowledge_settings_update(enabled=True)
 
 
 def _demo_templates_ensure(*, account: WhatsAppAccount, review_wait_s: float) -> list[tuple[str, str]]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
+
+from graph_simulator import start_simulator
 from tests.graph_simulator.conftest import APP_SECRET, CUSTOMER, PHONE_ID, TOKEN, WABA_ID
 from tests.graph_simulator.test_messages import send
 
@@ -188,3 +191,42 @@ def test_window_error_can_come_as_a_failed_status_like_meta(graph, control, rece
     (failed,) = statuses_of(receiver, response.json()["messages"][0]["id"], 1)
     assert failed["status"] == "failed" and failed["errors"][0]["code"] == 131047
     assert failed["biz_opaque_callback_data"] == "m-7"
+
+
+def test_an_app_id_in_the_default_webhook_url_sends_each_apps_webhooks_to_its_own_path(receiver):
+    """`make run`'s simulator: the demo's app and the platform's app both rely on --webhook-url."""
+    receiver.clear()
+    with start_simulator(port=0, webhook_url=receiver.url + "/{app_id}") as simulator:
+        simulator.seed(
+            {
+                "apps": [
+                    {"app_id": "1001", "app_secret": "tenant-app-secret"},
+                    {"app_id": "2002", "app_secret": "platform-app-secret"},
+                ],
+                "wabas": [
+                    {"id": "501", "app_id": "1001", "phone_numbers": [{"id": "601", "display_phone_number": "+1 555 0601"}]},
+                    {"id": "502", "app_id": "1001", "phone_numbers": [{"id": "602", "display_phone_number": "+1 555 0602"}]},
+                    {"id": "503", "phone_numbers": [{"id": "603", "display_phone_number": "+1 555 0603"}]},
+                ],
+                "tokens": [{"token": "EAAplatform", "app_id": "2002", "waba_ids": ["502"]}],
+            }
+        )
+        httpx.post(
+            f"{simulator.base_url}/v23.0/502/subscribed_apps", headers={"Authorization": "Bearer EAAplatform"}
+        ).raise_for_status()
+        for phone_number_id in ("601", "602", "603"):
+            httpx.post(
+                f"{simulator.base_url}/_sim/inject/message",
+                json={"phone_number_id": phone_number_id, "from": CUSTOMER, "text": {"body": phone_number_id}},
+            ).raise_for_status()
+        receiver.wait_for(lambda: len(receiver.deliveries) == 2)
+        dropped = simulator.simulator.webhooks.stats()["events_dropped"]
+
+    deliveries = sorted(receiver.deliveries, key=lambda delivery: delivery.path)
+    assert [(d.path, d.payload["entry"][0]["id"]) for d in deliveries] == [
+        ("/webhooks/whatsapp/1001", "501"),
+        ("/webhooks/whatsapp/2002", "502"),  # subscribed by the platform's app: its path, its secret
+    ]
+    assert deliveries[0].signature_valid("tenant-app-secret")
+    assert deliveries[1].signature_valid("platform-app-secret")
+    assert dropped == 1  # a WABA without an app has no path to go to

@@ -1,5 +1,9 @@
 """`make run`: migrate, seed the demo, start the web server, the workers, the job cluster and the Graph API simulator.
 
+Against the simulator every process gets GRAPH_API_BASE_URL pointing at it and, unless the operator
+set an app of their own, the platform's development Meta app (META_APP_ID, META_APP_SECRET,
+META_EMBEDDED_SIGNUP_CONFIG_ID) that the simulator is seeded with, so "Connect with Facebook" works.
+
 The processes run under platform_core.supervisor: one that dies is restarted after a growing
 delay (the log says so), one that keeps dying stops everything. Ctrl-C (or SIGTERM) stops them
 all within seconds, then the embedded PostgreSQL when this command started it and nothing else
@@ -27,11 +31,12 @@ from django.db import connections
 from platform_core import db
 from platform_core.debug_exposure import debug_exposure_check
 from platform_core.demo import (
-    DEMO_SIMULATOR_SEED,
     DemoCredentials,
     DemoWaba,
     demo_conversations_ensure,
+    demo_platform_app_settings,
     demo_seed,
+    demo_simulator_run_seed_write,
     demo_simulator_seed,
     demo_waba_ensure,
     demo_wizard_steps,
@@ -83,11 +88,8 @@ class Command(BaseCommand):
         # Also when started with SIGINT ignored (in the background): Ctrl-C and SIGTERM both stop.
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        env = dict(os.environ)
-        env["LOG_LEVEL"] = settings.RUN_LOG_LEVEL
         simulator_url = f"http://127.0.0.1:{simulator_port}"
-        if not no_simulator:
-            env["GRAPH_API_BASE_URL"] = simulator_url
+        env = self._environment(simulator_url=None if no_simulator else simulator_url)
         supervisor = Supervisor(
             self._programs(host=host, port=port, simulator_port=simulator_port, web_workers=web_workers,
                            simulator=not no_simulator),
@@ -117,6 +119,20 @@ class Command(BaseCommand):
         if given_up is not None:
             raise CommandError(f"The {given_up.name} could not be kept running; everything was stopped.")
 
+    def _environment(self, *, simulator_url: str | None) -> dict[str, str]:
+        """Every process's environment: this one's with the run's log level and, against the simulator,
+        its URL and the platform's development Meta app unless the operator set one (that app also in
+        this process's settings, for the simulator's seed and the banner)."""
+        env = dict(os.environ)
+        env["LOG_LEVEL"] = settings.RUN_LOG_LEVEL
+        if simulator_url is not None:
+            env["GRAPH_API_BASE_URL"] = simulator_url
+            platform_app = demo_platform_app_settings()
+            env.update(platform_app)
+            for name, value in platform_app.items():
+                setattr(settings, name, value)
+        return env
+
     def _programs(
         self, *, host: str, port: int, simulator_port: int, web_workers: int, simulator: bool
     ) -> list[Program]:
@@ -133,11 +149,12 @@ class Command(BaseCommand):
                         "--port",
                         str(simulator_port),
                         "--seed",
-                        str(DEMO_SIMULATOR_SEED),
+                        str(demo_simulator_run_seed_write()),
                         "--state-file",
                         str(db.DATA_DIR / "simulator-state.json"),
+                        # Each app's webhooks on its own path: the demo tenant's app and the platform's.
                         "--webhook-url",
-                        f"http://127.0.0.1:{port}/webhooks/whatsapp/{demo_simulator_seed()['apps'][0]['app_id']}",
+                        f"http://127.0.0.1:{port}/webhooks/whatsapp/{{app_id}}",
                     ],
                 )
             )
@@ -251,6 +268,11 @@ class Command(BaseCommand):
         ]
         if simulator_url:
             lines.append(f"  Graph simulator    {simulator_url}  (GRAPH_API_BASE_URL for every process)")
+            if settings.META_APP_ID and settings.META_APP_SECRET:
+                lines.append(
+                    f"  Embedded Signup    {demo}/app/setup/  \"Connect with Facebook\" on Meta app "
+                    f"{settings.META_APP_ID} (the simulator plays Facebook's window)"
+                )
         if demo_waba:
             templates = ", ".join(f"{name} {status}" for name, status in demo_waba.templates)
             lines += [
