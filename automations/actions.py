@@ -42,6 +42,7 @@ from flows_builder.processors import ResponseInvalid
 from flows_builder.processors.service_requests import service_request_create
 from flows_builder.processors.tour_inquiries import tour_inquiry_create
 from messaging.interactive import Row, Section, build_list
+from platform_core.batch_memo import batch_memo
 from waba import meta
 
 ITEM_ID_PREFIX = "item:"
@@ -51,8 +52,11 @@ CART_KEY = "cart"
 
 
 def _catalogue() -> list[CatalogueItem]:
-    """The active items, categories in the order their first item comes, items in catalogue order."""
-    items = list(CatalogueItem.objects.filter(is_active=True))
+    """The active items, categories in the order their first item comes, items in catalogue order
+    (read once per batch of webhook changes: nothing a message does changes the catalogue)."""
+    items: list[CatalogueItem] = batch_memo(
+        ("automations.catalogue",), lambda: list(CatalogueItem.objects.filter(is_active=True))
+    )
     rank: dict[str, int] = {}
     for item in items:
         rank.setdefault(item.category, len(rank))

@@ -6,7 +6,7 @@ from typing import Any
 
 from automations.calls import call_reply_send
 from automations.models import Workflow
-from automations.services.batch_reads import run_records_write
+from automations.services.batching import deferred_rows_write
 from automations.workflows import automation_handle_inbound
 from flows_builder.models import WhatsAppFlow
 from messaging.inbound import InboundBatch
@@ -21,8 +21,8 @@ def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
     automation_handle_inbound(message=message, savepoint=False)
 
 
-def run_records_on_batch_dispatched(sender: Any, batch: InboundBatch, **kwargs: Any) -> None:
-    run_records_write(batch)
+def deferred_rows_on_batch_dispatched(sender: Any, batch: InboundBatch, **kwargs: Any) -> None:
+    deferred_rows_write(batch)
 
 
 def call_reply_on_call(sender: Any, call: CallEvent, **kwargs: Any) -> None:

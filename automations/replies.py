@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from automations.models import AutomatedReply
+from automations.services.batching import row_defer
 from flows_builder.errors import FlowNotFound
 from flows_builder.models import WhatsAppFlow
 from flows_builder.sending import flow_send
@@ -129,7 +130,8 @@ def reply_send(
         earlier = AutomatedReply.objects.filter(outbound_message=record.outbound_message).first()
         if earlier is not None:
             return earlier
-    record.save()
+    if not row_defer(record, message=message):
+        record.save()
     return record
 
 

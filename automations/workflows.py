@@ -4,7 +4,7 @@
 unique per message, makes a redelivery a no-op) inside one transaction, holding the row lock of
 the contact's conversation: two messages of one contact are handled one after the other, each
 seeing the state the previous one left. A batch of messages the webhook worker stored together reads
-its contacts' handoffs and states at once (`services.batch_reads`), and writes each run record once
+its contacts' handoffs and states at once (`services.batching`), and writes each run record once
 with its outcome (no other transaction can have claimed a message it just stored). In order:
 
 1. a conversation handed to a human gets nothing; reactions, system notices and flow
@@ -50,7 +50,7 @@ from automations.models import (
 from automations.registry import WORKFLOW_ACTIONS, WORKFLOW_RENDERERS, ActionContext
 from automations.replies import FlowReply, OutboundReply
 from automations.selectors import keyword_trigger_matching
-from automations.services.batch_reads import batch_contact_reads, run_record_defer, stored_in_this_batch
+from automations.services.batching import batch_contact_reads, row_defer, stored_in_this_batch
 from automations.services.handoffs import handoff_open, handoff_open_for
 from automations.services.state import (
     conversation_state_active,
@@ -132,7 +132,7 @@ def automation_handle_inbound(
         run_record.step_after = run.session.step if run.session and run.session.waiting else ""
         run_record.step_before = run.step_before
         if fresh:  # written once, with its outcome: with the batch's others, or now
-            if not run_record_defer(run_record):
+            if not row_defer(run_record, message=message):
                 run_record.save(force_insert=True)
         else:
             run_record.save(update_fields=["outcome", "workflow_name", "step_before", "step_after"])
@@ -253,7 +253,8 @@ class _Run:
             self.session.waiting, self.session.end_status = False, StateStatus.CANCELLED
             self._say(conf.CANCELLED_TEXT, Purpose.CANCELLED, self.session)
         else:
-            main = Workflow.objects.filter(is_main_menu=True, is_active=True).first()
+            main = batch_memo(("automations.main_menu",),
+                              lambda: Workflow.objects.filter(is_main_menu=True, is_active=True).first())
             if main is not None:
                 self._start(main)
             elif not self._keyword_start("menu"):
@@ -388,7 +389,7 @@ class _Run:
             return False
         earlier = (AutomatedReply.objects.select_related("outbound_message")
                    .filter(outbound_message__wamid=said.replied_to).exclude(workflow_name="").first())
-        workflow = Workflow.objects.filter(name=earlier.workflow_name, is_active=True).first() if earlier else None
+        workflow = _active_workflow(earlier.workflow_name) if earlier else None
         definition = _definition(workflow) if workflow else None
         if earlier is None or workflow is None or definition is None or earlier.step != definition.start:
             return False
@@ -418,7 +419,7 @@ class _Run:
         if choice.next:
             self._enter(choice.next)
         elif choice.workflow:
-            target = Workflow.objects.filter(name=choice.workflow, is_active=True).first()
+            target = _active_workflow(choice.workflow)
             if target is None:
                 logger.warning("Workflow %s starts %s, which is missing or inactive.", session.workflow.name,
                                choice.workflow)
@@ -579,8 +580,9 @@ class _Run:
 
     def persist(self) -> None:
         """Write the steps entered and the session back: continue, start (replacing the old state) or close."""
-        if self.visits:
-            WorkflowStepVisit.objects.bulk_create(self.visits)
+        visits = [visit for visit in self.visits if not row_defer(visit, message=self.message)]
+        if visits:
+            WorkflowStepVisit.objects.bulk_create(visits)
         session, wamid = self.session, self.message.wamid or ""
         if session is None:
             return
@@ -589,7 +591,7 @@ class _Run:
                 context = {key: value for key, value in session.context.items() if value is not None}
                 conversation_state_start(contact=self.contact, phone_number=self.phone, workflow=session.workflow,
                                          step=session.step, context=context, now=self.now,
-                                         processed_wamid=wamid)
+                                         processed_wamid=wamid, replacing=self.state)
             elif self.state is not None and self.state.status == StateStatus.ACTIVE:
                 conversation_state_end(state=self.state, status=StateStatus.REPLACED, now=self.now, locked=True)
             return
@@ -663,7 +665,16 @@ def _where(session: _Session | None) -> dict[str, Any]:
     return {"workflow": session.workflow.name, "workflow_version": session.workflow.version, "step": session.step}
 
 
+def _active_workflow(name: str) -> Workflow | None:
+    """The active workflow of that name (read once per batch of webhook changes)."""
+    return batch_memo(("automations.workflow", name), lambda: Workflow.objects.filter(name=name, is_active=True).first())
+
+
 def _definition(workflow: Workflow) -> WorkflowDefinition | None:
+    return batch_memo(("automations.definition", workflow.pk, workflow.version), lambda: _definition_parse(workflow))
+
+
+def _definition_parse(workflow: Workflow) -> WorkflowDefinition | None:
     definition, problems = definition_parse(workflow.definition)
     if definition is None or problems:
         logger.error("Workflow %s has an invalid definition: %s", workflow.name, problems[:3])
@@ -672,12 +683,14 @@ def _definition(workflow: Workflow) -> WorkflowDefinition | None:
 
 
 def _linked_flow(workflow: Workflow, *, account_id: int) -> tuple[int, str] | None:
-    """flows_builder's published WhatsApp Flow linked to this workflow, as (id, body), if any."""
+    """flows_builder's published WhatsApp Flow linked to this workflow, as (id, body), if any (read
+    once per batch of webhook changes)."""
 
-    flow = flow_linked_to(conversational_flow_name=workflow.name, account_id=account_id)
-    if flow is None:
-        return None
-    return flow.pk, flow.description or flow.friendly_name
+    def read() -> tuple[int, str] | None:
+        flow = flow_linked_to(conversational_flow_name=workflow.name, account_id=account_id)
+        return None if flow is None else (flow.pk, flow.description or flow.friendly_name)
+
+    return batch_memo(("automations.linked_flow", workflow.name, account_id), read)
 
 
 def _linked_cta() -> str:

@@ -23,6 +23,7 @@ from billing.plans.models import PlanVersion, Subscription
 from billing.plans.periods import period_bounds
 from billing.selectors import messages_used, subscription_current
 from platform_core import usage_limits
+from platform_core.batch_memo import batch_memo
 from tenants.context import connection
 from waba.models import PhoneNumber, WhatsAppAccount
 
@@ -30,7 +31,7 @@ from waba.models import PhoneNumber, WhatsAppAccount
 def billing_usage_check(*, resource: str, amount: int, category: str) -> None:
     """The plan's limits, then the prepaid balance, from one read of the subscription (registered into
     platform_core.usage_limits; runs on every send, so it reads as little as it can)."""
-    subscription = subscription_current()
+    subscription = batch_memo(("billing.subscription",), subscription_current)
     if subscription is None:
         return  # no plan, no plan limits
     plan_limit_check(subscription=subscription, resource=resource, amount=amount, category=category)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from platform_core.batch_memo import batch_memo
 from waba.errors import AccountNotFound, PhoneNumberNotFound, TemplateNotFound
 from waba.models import AccountEventLog, MessageTemplate, PhoneNumber, WhatsAppAccount
 
@@ -51,13 +52,17 @@ def phone_number_get(*, phone_id: int) -> PhoneNumber:
 
 
 def phone_number_for_send(*, phone_number_id: str) -> PhoneNumber:
-    """The number with this Meta phone_number_id, with its account (one query).
+    """The number with this Meta phone_number_id, with its account (one query; once per batch of
+    webhook changes, whose replies all leave from a few numbers).
 
     Raises PhoneNumberNotFound (404) for a number this tenant does not have. Whether the account
     may send (`account.can_send`) is for the caller to decide.
     """
     try:
-        return PhoneNumber.objects.select_related("account").get(phone_number_id=phone_number_id)
+        return batch_memo(
+            ("waba.phone_for_send", phone_number_id),
+            lambda: PhoneNumber.objects.select_related("account").get(phone_number_id=phone_number_id),
+        )
     except PhoneNumber.DoesNotExist:
         raise PhoneNumberNotFound(
             f"No phone number {phone_number_id!r} in this workspace.",

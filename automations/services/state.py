@@ -52,12 +52,17 @@ def conversation_state_start(
     context: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     processed_wamid: str = "",
+    replacing: ConversationState | None = None,
 ) -> ConversationState:
     """Start `workflow` at `step` for the contact, closing any active state first (as `replaced`,
-    or `expired` when it had run out)."""
+    or `expired` when it had run out). `replacing` is the contact's active state when the caller
+    holds it locked already: the one there can be, closed without reading it again."""
     now = now or timezone.now()
-    with transaction.atomic():
-        _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
+    with transaction.atomic(savepoint=False):  # all or nothing with the caller, who sees any error
+        if replacing is not None and replacing.status == Status.ACTIVE:
+            _close(replacing, status=Status.REPLACED, now=now)
+        else:
+            _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
         expires_at = now + state_ttl(phone_number.account)
         work_announce(kind=WorkKind.CONVERSATION_STATES, due_at=expires_at)
         return ConversationState.objects.create(
@@ -187,8 +192,12 @@ def _close_active(*, contact: Contact, phone_number: PhoneNumber, status: str, n
     for old in ConversationState.objects.select_for_update().filter(
         contact=contact, phone_number=phone_number, status=Status.ACTIVE
     ):
-        old.status = Status.EXPIRED if old.expires_at <= now else status
-        old.ended_at = now
-        old.save(update_fields=["status", "ended_at"])
+        _close(old, status=status, now=now)
         closed += 1
     return closed
+
+
+def _close(state: ConversationState, *, status: str, now: datetime) -> None:
+    state.status = Status.EXPIRED if state.expires_at <= now else status
+    state.ended_at = now
+    state.save(update_fields=["status", "ended_at"])

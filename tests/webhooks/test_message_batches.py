@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from automations.models import AutomationRun, ConversationState
+from automations.models import AutomatedReply, AutomationRun, ConversationState, WorkflowStepVisit
 from automations.seeds import builtins_install
 from automations.services.handoffs import handoff_open
 from flows_builder.models import FlowResponse
@@ -32,6 +32,9 @@ from webhooks.processing import journal_entry_process
 from webhooks.tasks import journal_entries_work
 
 State = WebhookJournalEntry.State
+# A tap that moves a contact from the main menu into the order workflow, 12 measured: the state
+# closed and started, the reply's checks, quota and queueing with their savepoints.
+MENU_TAP_STATEMENTS = 13
 T0 = 1_750_263_700
 MESSAGE_FIXTURES = [name for name in fixture_names() if name.startswith("message_")]
 MESSAGE_FIELDS = (
@@ -329,6 +332,12 @@ def test_a_batch_answers_each_contact_from_its_own_handoff_and_state(meta_app, n
             Message.objects.filter(direction=Message.Direction.OUTBOUND).values_list("contact__wa_id", flat=True)
         )
         assert replied_to == {talker, other}
+        # The rows written once the batch was dispatched: what each reply answered, the steps entered.
+        assert sorted(AutomatedReply.objects.values_list("inbound_message__wamid", "outbound_message__contact__wa_id")) == [
+            ("wamid.b-2", talker), ("wamid.b-3", talker), ("wamid.b-4", other)
+        ]
+        visits = WorkflowStepVisit.objects.filter(contact__wa_id=talker).order_by("pk")
+        assert [(visit.workflow.name, visit.step) for visit in visits][-1][0] == "new_order"
 
 
 def test_a_flow_reply_in_a_batch_still_reaches_the_flows_receiver(meta_app, number_a, tenant_a, in_tenant):
@@ -372,3 +381,30 @@ def test_a_receiver_failing_in_a_batch_is_rolled_back_alone(meta_app, number_a, 
         assert sorted(AutomationRun.objects.values_list("message__wamid", flat=True)) == [
             "wamid.f-1", "wamid.f-2", "wamid.f-3"
         ]
+
+
+def _tap_statements(customers: int, prefix: str) -> int:
+    """Statements of one batch in which `customers` contacts, each in the main menu, tap Place Order."""
+    _record(*(_body(_text(f"wamid.{prefix}-hi{n}", f"1556{prefix}{n:04d}", n, body="Hi")) for n in range(customers)))
+    _work()
+    bodies = [_body(_tap(f"wamid.{prefix}-tap{n}", f"1556{prefix}{n:04d}", 100 + n, "place_order", "Place Order"))
+              for n in range(customers)]
+    entries = _record(*bodies)
+    claimed = journal_entries_claim(limit=100, worker="w")
+    with CaptureQueriesContext(connection) as queries:
+        journal_entries_work(entry_ids=claimed, worker="w", should_stop=lambda: False)
+    assert _states(entries) == [State.PROCESSED] * len(entries)
+    return len(queries)
+
+
+def test_a_menu_tap_in_a_batch_costs_a_bounded_number_of_statements(meta_app, number_a, tenant_a, in_tenant):
+    """Each tapped option is answered (its state moved on, its reply queued) in the statements that
+    reply needs; what the batch shares (workflows, catalogue, the number, the plan) is read once."""
+    with in_tenant(tenant_a):
+        builtins_install()
+    _tap_statements(2, "920")
+    small = _tap_statements(5, "921")
+    large = _tap_statements(15, "922")
+    assert (large - small) / 10 <= MENU_TAP_STATEMENTS
+    with in_tenant(tenant_a):
+        assert AutomationRun.objects.filter(message__wamid__contains="-tap", outcome="advanced").count() == 22

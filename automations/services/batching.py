@@ -1,4 +1,4 @@
-"""The engine's per-contact reads for a whole batch of inbound messages at once.
+"""The engine's reads and writes for a whole batch of inbound messages at once.
 
 Handling a message reads the contact's open handoff and its live conversation state (locking the
 state). When the webhook worker dispatches a batch (`messaging.inbound.inbound_batch`), the first
@@ -8,8 +8,9 @@ of the same contact reads again, because handling the first may have changed the
 contact's message never changes another contact's handoff or state, so the reads stay true until
 each is handed out.
 
-The run record of a message the batch stored is written with the others when the batch has been
-dispatched (`run_record_defer`, `run_records_write`): one INSERT instead of one per message.
+The rows a message of the batch leaves that nothing reads back in the same batch (its run record,
+the workflow steps it entered, the record of each automated reply) are inserted when the batch has
+been dispatched (`row_defer`, `deferred_rows_write`): one INSERT per table instead of one per message.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
-from automations.models import AutomationRun, ConversationState, HumanHandoff
+from automations.models import ConversationState, HumanHandoff
 from automations.selectors import conversation_state_live
 from messaging.inbound import InboundBatch, inbound_batch
 from messaging.models import Message
@@ -85,23 +86,22 @@ def stored_in_this_batch(message: Message) -> bool:
     return batch is not None and message.pk in batch.message_ids
 
 
-def run_record_defer(record: AutomationRun) -> bool:
-    """Keep the run record of a message stored by the batch being dispatched, to be written with
-    the batch's others; False (write it now) outside such a batch."""
+def row_defer(row: Model, *, message: Message) -> bool:
+    """Keep a new row written for `message`, when the batch being dispatched stored it, to be
+    inserted with the batch's other rows of its model; False (write it now) outside such a batch."""
     batch = inbound_batch()
-    if batch is None or record.message_id not in batch.message_ids:
+    if batch is None or message.pk not in batch.message_ids:
         return False
-    _run_records(batch).append(record)
+    _deferred(batch).setdefault(type(row), []).append(row)
     return True
 
 
-def run_records_write(batch: InboundBatch) -> None:
-    """Write the run records the batch's messages left, in one INSERT."""
-    records = _run_records(batch)
-    if records:
-        AutomationRun.objects.bulk_create(records)
-        records.clear()
+def deferred_rows_write(batch: InboundBatch) -> None:
+    """Insert the rows the batch's messages left, one INSERT per model."""
+    for model, rows in _deferred(batch).items():
+        model._default_manager.bulk_create(rows)
+    _deferred(batch).clear()
 
 
-def _run_records(batch: InboundBatch) -> list[AutomationRun]:
-    return batch_memo(("automations.run_records", id(batch)), list[AutomationRun])
+def _deferred(batch: InboundBatch) -> dict[type[Model], list[Model]]:
+    return batch_memo(("automations.deferred_rows", id(batch)), dict[type[Model], list[Model]])
