@@ -25,6 +25,8 @@ Kind = Incident.Kind
 # Account states that stop or endanger sending.
 UNHEALTHY_ACCOUNT_STATUSES = frozenset({WhatsAppAccount.Status.UNHEALTHY, WhatsAppAccount.Status.SUSPENDED})
 DROPPED_QUALITY = frozenset({meta.QualityRating.YELLOW, meta.QualityRating.RED})
+# Template statuses that stop a template from sending.
+STOPPED_TEMPLATE_STATUSES = frozenset({meta.TemplateStatus.REJECTED, meta.TemplateStatus.PAUSED})
 WEBHOOKS_SUBJECT = "webhooks"
 
 
@@ -70,7 +72,7 @@ def account_conditions(*, account: WhatsAppAccount) -> list[Condition]:
             )
         )
     templates = MessageTemplate.objects.filter(account=account).filter(
-        Q(status__in=[meta.TemplateStatus.REJECTED, meta.TemplateStatus.PAUSED])
+        Q(status__in=STOPPED_TEMPLATE_STATUSES)
         | Q(quality_score__in=DROPPED_QUALITY)
     )
     for template in templates:

@@ -21,6 +21,7 @@ from alerts.errors import AlertSettingsInvalid
 from alerts.models import AlertSettings, Incident
 from alerts.notify import incident_notify
 from alerts.selectors import alert_settings_get
+from tenants.work_pending import WorkKind, work_announce
 from waba.models import WhatsAppAccount
 
 Kind = Incident.Kind
@@ -76,6 +77,8 @@ def incidents_reconcile(
         incident.save(update_fields=["resolved_at", "last_notified_at"])
         incident_notify(incident=incident, resolved=True, alert_settings=alert_settings)
         resolved.append(incident)
+    if opened:
+        work_announce(kind=WorkKind.ALERTS)  # the sweep comes back until they resolve (alerts.sweep)
     return opened, resolved
 
 

@@ -1,16 +1,24 @@
-"""django-q2 entry points of the alerts' schedule (alerts.schedules). Thin: fan out, call a service."""
+"""django-q2 entry points of the alerts' schedule (alerts.schedules). Thin: fan out, call a service.
+
+The sweep visits only the workspaces that may have an incident to open or resolve (alerts.sweep).
+"""
 
 from __future__ import annotations
 
-from alerts.services import tenant_incidents_reconcile
-from tenants.jobs import TASK_OPTIONS, tenant_task, tenants_fan_out
+from alerts.sweep import incidents_sweep, schemas_to_sweep
+from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue
 
 
 def incidents_sweep_fan_out() -> int:
-    return len(tenants_fan_out(tenant_incidents_sweep, q_options=TASK_OPTIONS))
+    return len(
+        [
+            tenant_task_enqueue(tenant_incidents_sweep, schema_name=schema, q_options=TASK_OPTIONS)
+            for schema in schemas_to_sweep()
+        ]
+    )
 
 
 @tenant_task
 def tenant_incidents_sweep() -> tuple[int, int]:
     """Open and resolve this workspace's incidents from its state now; (opened, resolved)."""
-    return tenant_incidents_reconcile()
+    return incidents_sweep()

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "analytics"
+
+    def ready(self) -> None:
+        from analytics import receivers
+
+        receivers.connect()

@@ -21,11 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from analytics.models import AccountHealthEvent, AccountHealthLog
+from analytics.selectors import accounts_health
 from tenants.health_summary import account_health_summary_store
+from tenants.models import AccountHealthEntry
 from waba import meta
 from waba.graph import GraphClient, GraphError
 from waba.meta import ErrorAction
@@ -138,19 +140,21 @@ def account_health_check(*, account: WhatsAppAccount, now: datetime | None = Non
 
 
 def health_summary_refresh() -> None:
-    """Store this tenant's accounts' health in the public summary (tenants.health_summary), which the
-    platform console lists without entering tenant schemas. Runs in the tenant's schema."""
-    counts = WhatsAppAccount.objects.aggregate(
-        accounts=Count("pk"), unhealthy=Count("pk", filter=Q(status=WhatsAppAccount.Status.UNHEALTHY))
-    )
-    qualities = set(PhoneNumber.objects.exclude(quality_rating="").values_list("quality_rating", flat=True))
+    """Store this tenant's accounts' health in the public summary (tenants.health_summary): its row
+    and an entry per account, which the platform console and API list without entering tenant
+    schemas. Runs in the tenant's schema."""
+    accounts = accounts_health()
+    qualities = {
+        number["quality_rating"] for account in accounts for number in account["phone_numbers"]
+    } - {""}
     worst = min(qualities, key=lambda quality: QUALITY_RANK.get(quality, 2), default="")
     account_health_summary_store(
-        accounts=counts["accounts"],
-        unhealthy=counts["unhealthy"],
+        accounts=len(accounts),
+        unhealthy=sum(1 for account in accounts if account["status"] == WhatsAppAccount.Status.UNHEALTHY),
         worst_quality=worst,
         worst_quality_rank=QUALITY_RANK.get(worst, 2) if worst else 4,
         last_checked_at=AccountHealthLog.objects.aggregate(last=Max("checked_at"))["last"],
+        entries=[AccountHealthEntry(**account) for account in accounts],
     )
 
 

@@ -1,4 +1,5 @@
-"""Platform API (public host): every tenant's WhatsApp accounts with their health, unhealthy first."""
+"""Platform API (public host): every tenant's WhatsApp accounts with their health, unhealthy first,
+as the health checks last stored them in the public summary (no tenant schema is entered)."""
 
 from __future__ import annotations
 
@@ -19,4 +20,4 @@ platform_router = Router(tags=["platform: account health"])
 def accounts_health(
     request: HttpRequest, status: Literal["draft", "active", "unhealthy", "suspended"] | None = None
 ):
-    return selectors.platform_accounts_health(status=status)
+    return selectors.platform_accounts_health_summarised(status=status)

@@ -37,6 +37,9 @@ from analytics.rollups import (
     usage_hourly_compute,
 )
 from messaging.models import Message
+from platform_core.api import ShapedRows
+from tenants.health_summary import account_health_entries
+from tenants.models import AccountHealthEntry
 from tenants.selectors import customer_tenants
 from waba import meta
 from waba.models import MessageTemplate, PhoneNumber, WhatsAppAccount
@@ -392,68 +395,93 @@ def _health_rank(status: str, last_healthy: bool | None, checked: bool) -> int:
     return 3 if status == WhatsAppAccount.Status.ACTIVE else 4
 
 
+def accounts_health(*, status: str | None = None) -> list[dict[str, Any]]:
+    """This workspace's accounts with health, quality, last check and numbers, by id, each with its
+    `health_rank` (0 first). Runs in the tenant's schema; three queries."""
+    latest = AccountHealthLog.objects.filter(account=OuterRef("pk")).order_by("-checked_at", "-id")
+    accounts = WhatsAppAccount.objects.annotate(
+        last_checked_at=Subquery(latest.values("checked_at")[:1]),
+        last_healthy=Subquery(latest.values("healthy")[:1]),
+    ).order_by("id")
+    if status:
+        accounts = accounts.filter(status=status)
+    numbers: dict[int, list[PhoneNumber]] = defaultdict(list)
+    for number in PhoneNumber.objects.order_by("id"):
+        numbers[number.account_id].append(number)
+    rows = []
+    for account in accounts:
+        own = numbers.get(account.pk, [])
+        qualities = [number.quality_rating for number in own]
+        rows.append(
+            {
+                "account_id": account.pk,
+                "waba_id": account.waba_id,
+                "display_name": account.display_name,
+                "status": account.status,
+                "status_reason": account.status_reason,
+                "worst_quality": min(qualities, key=lambda q: QUALITY_RANK.get(q, 2)) if qualities else None,
+                "last_checked_at": account.last_checked_at,
+                "last_check_healthy": account.last_healthy,
+                "phone_numbers": [
+                    {
+                        "phone_number_id": number.phone_number_id,
+                        "display_phone_number": number.display_phone_number,
+                        "quality_rating": number.quality_rating,
+                        "messaging_limit_tier": number.messaging_limit_tier,
+                        "status": number.status,
+                    }
+                    for number in own
+                ],
+                "health_rank": _health_rank(account.status, account.last_healthy, account.last_checked_at is not None),
+            }
+        )
+    return rows
+
+
 def platform_accounts_health(
     *, status: str | None = None, tenant_slug: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every tenant's accounts with health, quality and last check, unhealthy first.
+    """Every tenant's accounts with health, quality and last check, unhealthy first, read live.
 
-    Enters each tenant's schema in turn (two queries per tenant), or only `tenant_slug`'s; call from
-    the public schema.
+    Enters each tenant's schema in turn (three queries per tenant), or only `tenant_slug`'s; call
+    from the public schema. The platform API's list reads the public summary instead
+    (`platform_accounts_health_summarised`).
     """
-    latest = AccountHealthLog.objects.filter(account=OuterRef("pk")).order_by("-checked_at", "-id")
     result = []
     tenants = customer_tenants().order_by("slug")
     if tenant_slug is not None:
         tenants = tenants.filter(slug=tenant_slug)
     for tenant in tenants:
         with schema_context(tenant.schema_name):
-            accounts = WhatsAppAccount.objects.annotate(
-                last_checked_at=Subquery(latest.values("checked_at")[:1]),
-                last_healthy=Subquery(latest.values("healthy")[:1]),
-            ).order_by("id")
-            if status:
-                accounts = accounts.filter(status=status)
-            numbers: dict[int, list[PhoneNumber]] = defaultdict(list)
-            for number in PhoneNumber.objects.order_by("id"):
-                numbers[number.account_id].append(number)
-            for account in accounts:
-                own = numbers.get(account.pk, [])
-                qualities = [number.quality_rating for number in own]
+            for row in accounts_health(status=status):
                 result.append(
-                    {
-                        "tenant_slug": tenant.slug,
-                        "tenant_name": tenant.name,
-                        "tenant_status": tenant.status,
-                        "account_id": account.pk,
-                        "waba_id": account.waba_id,
-                        "display_name": account.display_name,
-                        "status": account.status,
-                        "status_reason": account.status_reason,
-                        "worst_quality": min(qualities, key=lambda q: QUALITY_RANK.get(q, 2))
-                        if qualities
-                        else None,
-                        "last_checked_at": account.last_checked_at,
-                        "last_check_healthy": account.last_healthy,
-                        "phone_numbers": [
-                            {
-                                "phone_number_id": number.phone_number_id,
-                                "display_phone_number": number.display_phone_number,
-                                "quality_rating": number.quality_rating,
-                                "messaging_limit_tier": number.messaging_limit_tier,
-                                "status": number.status,
-                            }
-                            for number in own
-                        ],
-                    }
+                    {"tenant_slug": tenant.slug, "tenant_name": tenant.name, "tenant_status": tenant.status, **row}
                 )
-    result.sort(
-        key=lambda item: (
-            _health_rank(item["status"], item["last_check_healthy"], item["last_checked_at"] is not None),
-            item["tenant_slug"],
-            item["account_id"],
-        )
-    )
+    result.sort(key=lambda item: (item["health_rank"], item["tenant_slug"], item["account_id"]))
     return result
+
+
+def platform_accounts_health_summarised(*, status: str | None = None) -> ShapedRows[AccountHealthEntry]:
+    """What `platform_accounts_health` lists, read from the public summary (tenants.health_summary)
+    as the health checks last stored it: a page costs two queries whatever the number of tenants."""
+    return ShapedRows(account_health_entries(status=status), _account_health_entry_out)
+
+
+def _account_health_entry_out(entry: AccountHealthEntry) -> dict[str, Any]:
+    return {
+        "tenant_slug": entry.tenant.slug,
+        "tenant_name": entry.tenant.name,
+        "tenant_status": entry.tenant.status,
+        "account_id": entry.account_id,
+        "waba_id": entry.waba_id,
+        "display_name": entry.display_name,
+        "status": entry.status,
+        "status_reason": entry.status_reason,
+        "worst_quality": entry.worst_quality,
+        "last_checked_at": entry.last_checked_at,
+        "last_check_healthy": entry.last_check_healthy,
+        "phone_numbers": entry.phone_numbers,
+    }
 
 
 def referrals_by_ad(*, date_from: date, date_to: date) -> QuerySet[Any, Any]:

@@ -1,24 +1,34 @@
 """django-q2 entry points of the scheduled jobs. Thin: load by id, call a service.
 
 `*_fan_out` functions are what the schedules (analytics.schedules) run: once, in the
-public schema. They queue one tenant task per active tenant (tenants.jobs.tenants_fan_out);
-the health check fans out once more, one task per account, so one slow account cannot eat
-another's time budget. Every queued task carries TASK_OPTIONS (its timeout).
+public schema. They queue one tenant task per active tenant whose public health summary counts
+WhatsApp accounts, or that has no summary yet (the health checks' visit stores one):
+`tenants.health_summary.schemas_with_accounts`. A tenant without an account has no numbers,
+hence no messages to roll up and no health logs (they go with their account), so it costs
+nothing. The health check fans out once more, one task per account, so one slow account cannot
+eat another's time budget. Every queued task carries TASK_OPTIONS (its timeout).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from analytics import cleanup
-from analytics.health import CHECKED_ACCOUNT_STATUSES, account_health_check, account_is_checkable
+from analytics.health import (
+    CHECKED_ACCOUNT_STATUSES,
+    account_health_check,
+    account_is_checkable,
+    health_summary_refresh,
+)
 from analytics.rollups import usage_days_rollup
 from tenants.context import connection
-from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue, tenants_fan_out
+from tenants.health_summary import schemas_with_accounts
+from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue
 from waba.models import WhatsAppAccount
 
 logger = logging.getLogger(__name__)
@@ -30,15 +40,25 @@ YESTERDAY_GRACE_HOURS = 2
 # --- health checks -------------------------------------------------------------------------------
 
 
+def _accounts_fan_out(func: Callable[[], object]) -> int:
+    return len(
+        [tenant_task_enqueue(func, schema_name=schema, q_options=TASK_OPTIONS) for schema in schemas_with_accounts()]
+    )
+
+
 def health_checks_fan_out() -> int:
-    return len(tenants_fan_out(tenant_health_checks_enqueue, q_options=TASK_OPTIONS))
+    return _accounts_fan_out(tenant_health_checks_enqueue)
 
 
 @tenant_task
 def tenant_health_checks_enqueue() -> int:
+    """Queue a check of each checkable account; with none (drafts, suspended accounts, none at all)
+    store the summary here, since no check will."""
     account_ids = WhatsAppAccount.objects.filter(status__in=CHECKED_ACCOUNT_STATUSES).values_list(
         "pk", flat=True
     )
+    if not account_ids:
+        health_summary_refresh()
     for account_id in account_ids:
         tenant_task_enqueue(
             account_health_check_run, account_id, schema_name=connection.schema_name, q_options=TASK_OPTIONS
@@ -59,7 +79,7 @@ def account_health_check_run(account_id: int) -> bool | None:
 
 
 def usage_rollup_hourly_fan_out() -> int:
-    return len(tenants_fan_out(tenant_usage_rollup_today, q_options=TASK_OPTIONS))
+    return _accounts_fan_out(tenant_usage_rollup_today)
 
 
 @tenant_task
@@ -72,7 +92,7 @@ def tenant_usage_rollup_today() -> int:
 
 
 def usage_rollup_daily_fan_out() -> int:
-    return len(tenants_fan_out(tenant_usage_rollup_recent_days, q_options=TASK_OPTIONS))
+    return _accounts_fan_out(tenant_usage_rollup_recent_days)
 
 
 @tenant_task
@@ -87,7 +107,7 @@ def tenant_usage_rollup_recent_days() -> int:
 
 
 def health_logs_prune_fan_out() -> int:
-    return len(tenants_fan_out(tenant_health_logs_prune, q_options=TASK_OPTIONS))
+    return _accounts_fan_out(tenant_health_logs_prune)
 
 
 @tenant_task

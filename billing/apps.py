@@ -8,7 +8,9 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self) -> None:
+        from billing import receivers
         from billing.limits import billing_usage_check
         from platform_core.usage_limits import usage_limit_register
 
         usage_limit_register(billing_usage_check)
+        receivers.connect()

@@ -228,3 +228,33 @@ class AccountHealthSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schema_name}: {self.unhealthy}/{self.accounts} unhealthy"
+
+
+class AccountHealthEntry(models.Model):
+    """One WhatsApp account of a tenant as its health summary last stored it: a row of the platform
+    API's account-health list, read without entering the tenant's schema."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="account_health_entries")
+    account_id = models.BigIntegerField()
+    waba_id = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16)
+    status_reason = models.TextField(blank=True)
+    worst_quality = models.CharField(max_length=16, null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_healthy = models.BooleanField(null=True)
+    # [{phone_number_id, display_phone_number, quality_rating, messaging_limit_tier, status}], by id.
+    phone_numbers = models.JSONField(default=list)
+    # 0 unhealthy, 1 last check failed or inconclusive, 2 suspended, 3 active, 4 other: the list's order.
+    health_rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account_id"], name="tenants_account_health_entry_unique")
+        ]
+        indexes = [
+            models.Index(fields=["health_rank", "tenant", "account_id"], name="tenants_account_health_rank")
+        ]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} of tenant {self.tenant_id}: {self.status}"

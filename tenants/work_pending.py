@@ -22,6 +22,7 @@ from datetime import datetime
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from platform_core.batch_memo import batch_note, batch_noted
 from tenants.context import connection
 from tenants.models import WorkPending
 from tenants.selectors import active_tenants
@@ -35,6 +36,8 @@ class WorkKind:
     CAMPAIGNS = "campaigns"  # running campaigns to mark finished (broadcasts' schedule)
     MEDIA = "media"  # inbound media still to fetch (messaging's media-keep-due schedule)
     CONVERSATION_STATES = "conversation_states"  # states to expire or prune (automations' schedule)
+    METERING = "metering"  # messages delivered since the last meter run (billing's meter schedule)
+    ALERTS = "alerts"  # a condition or an open incident to reconcile (the alerts' sweep)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,14 @@ def work_announce(*, kind: str, due_at: datetime | None = None, schema_name: str
     schema = schema_name or connection.schema_name
     if not schema or schema == get_public_schema_name():
         raise ValueError(f"work of kind {kind!r} announced outside a tenant schema")
+    # In a batch of webhook changes (one transaction), the first announcement of a kind holds the
+    # row until the batch commits: a later one due no earlier changes nothing and is not sent.
+    due = due_at or timezone.now()
+    first = batch_noted(("tenants.work_announced", schema, kind))
+    if first is not None and due >= first:
+        return
+    if first is None:
+        batch_note(("tenants.work_announced", schema, kind), due)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table()} AS w (schema_name, kind, due_at, version) "

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from analytics.health import health_summary_refresh
 from analytics.models import AccountHealthLog
 from tests.analytics.factories import AccountFactory, PhoneNumberFactory
 from tests.conftest import ApiClient, host_of
@@ -34,6 +35,9 @@ def fleet(tenant_a, tenant_b, in_tenant):
         wobbly = AccountFactory(display_name="Beta wobbly", waba_id="900000000000003")
         AccountHealthLog.objects.create(account=wobbly, checked_at=now, healthy=None, reachable=False)
         AccountFactory(display_name="Beta draft", waba_id="900000000000004", status="draft")
+    for tenant in (tenant_a, tenant_b):  # as the health checks leave the public summary
+        with in_tenant(tenant):
+            health_summary_refresh()
 
 
 def test_platform_api_lists_every_tenants_accounts_unhealthy_first(platform_api, fleet):

@@ -16,6 +16,7 @@ from platform_core.usage_limits import ACCOUNTS, usage_limit_check
 from tenants.context import connection
 from tenants.models import MetaRoute, Tenant
 from tenants.routing import meta_app_release, routes_release
+from tenants.work_pending import WorkKind, work_announce
 from waba.errors import FieldsInvalid
 from waba.models import WhatsAppAccount
 
@@ -108,6 +109,7 @@ def account_mark_unhealthy(*, account: WhatsAppAccount, reason: str, code: int |
         status=Status.UNHEALTHY, status_reason=reason, status_error_code=code, status_changed_at=now, updated_at=now
     )
     if updated:
+        work_announce(kind=WorkKind.ALERTS)  # the alerts' sweep visits the workspace (alerts.sweep)
         if account.status != Status.UNHEALTHY:
             logger.warning("WhatsApp account %s marked unhealthy (Meta code %s)", account.pk, code)
         account.status, account.status_reason, account.status_error_code = Status.UNHEALTHY, reason, code
@@ -133,6 +135,7 @@ def account_suspend(*, account: WhatsAppAccount, reason: str) -> None:
         status=Status.SUSPENDED, status_reason=reason[:REASON_MAX], status_changed_at=now, updated_at=now
     )
     if updated:
+        work_announce(kind=WorkKind.ALERTS)  # the alerts' sweep visits the workspace (alerts.sweep)
         logger.warning("WhatsApp account %s suspended by Meta", account.pk)
         account.status, account.status_reason, account.status_changed_at = Status.SUSPENDED, reason[:REASON_MAX], now
 
