@@ -54,6 +54,10 @@ class SendJob:
     client: GraphClient = field(repr=False)
     # The recipient's pair-rate reservation this send uses: given back if the job is never sent.
     pair: PairReservation | None = None
+    # The number's paced interval, for a new slot when this one passes before the job leaves.
+    interval_s: float = 0.0
+    # How many times it took a new slot (it keeps its claim meanwhile).
+    reslots: int = 0
 
 
 @dataclass(eq=False)

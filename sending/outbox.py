@@ -64,7 +64,7 @@ def outbox_enqueue(*, phone_number: PhoneNumber, items: Sequence[OutboundItem]) 
     if not items:
         return []
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # all or nothing with the caller, who sees any error
         contacts = _contacts_ensure({item.wa_id for item in items})
         conversations = _conversations_ensure(phone_number, contacts.values())
         ids = _message_ids_allocate(len(items))
@@ -413,12 +413,20 @@ def outbox_record_sent(*, sent: Sequence[tuple[int, str, datetime]]) -> None:
     and its error then stay; only a missing wamid is filled in. Statuses that arrived before the
     wamid was known are applied afterwards, under the same per-wamid advisory locks that webhook
     processing takes (messaging.statuses), so a status stored concurrently is never missed.
+
+    The rows travel as three arrays, so the statement's text is the same for every batch size
+    (psycopg parses it once per connection, not once per batch).
     """
     if not sent:
         return
-    wamids = sorted(wamid for _, wamid, _ in sent)
-    values = ", ".join(["(%s::bigint, %s::text, %s::timestamptz)"] * len(sent))
-    params = [*[IN_OUTBOX] * 4, S.SENT, *(value for row in sent for value in row)]
+    wamids = [wamid for _, wamid, _ in sent]
+    params: dict[str, Any] = {
+        "ids": [message_id for message_id, _, _ in sent],
+        "wamids": wamids,
+        "sent_ats": [sent_at for _, _, sent_at in sent],
+        "in_outbox": list(IN_OUTBOX),
+        "sent": S.SENT,
+    }
     with transaction.atomic(), connection.cursor() as cursor:
         wamids_lock(wamids)
         cursor.execute(
@@ -426,18 +434,23 @@ def outbox_record_sent(*, sent: Sequence[tuple[int, str, datetime]]) -> None:
             UPDATE messaging_message AS m SET
                 wamid = COALESCE(m.wamid, v.wamid),
                 sent_at = COALESCE(m.sent_at, v.sent_at),
-                error_code = CASE WHEN m.status = ANY(%s) THEN NULL ELSE m.error_code END,
-                error_title = CASE WHEN m.status = ANY(%s) THEN '' ELSE m.error_title END,
-                error_details = CASE WHEN m.status = ANY(%s) THEN '' ELSE m.error_details END,
-                status = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.status END,
+                error_code = CASE WHEN m.status = ANY(%(in_outbox)s) THEN NULL ELSE m.error_code END,
+                error_title = CASE WHEN m.status = ANY(%(in_outbox)s) THEN '' ELSE m.error_title END,
+                error_details = CASE WHEN m.status = ANY(%(in_outbox)s) THEN '' ELSE m.error_details END,
+                status = CASE WHEN m.status = ANY(%(in_outbox)s) THEN %(sent)s ELSE m.status END,
                 next_attempt_at = NULL,
                 updated_at = clock_timestamp()
-            FROM (VALUES {values}) AS v(id, wamid, sent_at)
+            FROM unnest(%(ids)s::bigint[], %(wamids)s::text[], %(sent_ats)s::timestamptz[]) AS v(id, wamid, sent_at)
             WHERE m.id = v.id
+            RETURNING v.wamid, EXISTS (
+                SELECT 1 FROM {StatusEvent._meta.db_table} e WHERE e.wamid = v.wamid AND e.applied_at IS NULL
+            )
             """,
             params,
         )
-        _pending_statuses_apply(wamids=wamids)
+        waiting = sorted({wamid for wamid, has_waiting in cursor.fetchall() if has_waiting})
+        if waiting:
+            _pending_statuses_apply(wamids=waiting)
 
 
 def outbox_record_retry(

@@ -16,6 +16,8 @@ Run any number of them (`manage.py send_worker`), on any number of machines. Eac
   the queue with a later `next_attempt_at`, unfailed and without using an attempt;
 * hands the claimed messages to its dispatcher, which sends each at its slot through the Graph
   client, and records the outcomes in batches (wamid, retry with backoff, failure, reconciliation);
+  a job whose slot passed before a thread got to it takes the number's next free slot from the
+  limiter, keeping its claim (up to MAX_RESLOTS times; then it goes back to the queue);
 * reconciles messages whose lease ran out (a worker died mid-send, or a timeout left the outcome
   unknown) from the status webhooks that carry their id: a lease keeps its tenant in the index
   until it runs out, so the sweep finds it there;
@@ -32,6 +34,7 @@ import math
 import threading
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -65,6 +68,9 @@ ACTIVE_RECHECK_S = 1.0
 HELD_RECHECK_S = 30.0
 # Tenants checked per sweep for work the index does not know of, after the worker starts.
 UNINDEXED_BATCH = 100
+# A claimed job whose slot passed before it could leave takes a new slot this many times at most
+# (keeping its claim); after that it goes back to the queue.
+MAX_RESLOTS = 3
 
 
 # Meta's answers that mean "too fast": counted as throttled sends for /metrics.
@@ -105,6 +111,7 @@ class SendWorker:
             threads=self.threads, name=name, results_ready=self._wake_up, flush_at=FLUSH_AT
         )
         self.sent_total = 0
+        self._shutting_down = False
         self.heartbeat = Heartbeat(SEND_WORKER)
 
     # --- running -------------------------------------------------------------------------------------
@@ -176,6 +183,7 @@ class SendWorker:
 
     def _shutdown(self) -> None:
         """Hand undispatched jobs back to the queue, let sends in flight finish, record everything."""
+        self._shutting_down = True  # late jobs now go back to the queue: nothing would send them
         self._release_jobs(self.dispatcher.close())
         self._record_results()
         counters.counters_flush()
@@ -370,7 +378,7 @@ class SendWorker:
         """How many more jobs this process may hold: bounded so that a backlog can never pile up.
 
         Most wait for their slot, at most the reserve horizon ahead (at 1,000/s and 0.25 s: 250 per
-        number); a job whose slot passes while the threads are busy is handed back, never sent late.
+        number); a job whose slot passes while the threads are busy takes a new slot, never sent late.
         """
         return max(0, self.threads * 32 - self.dispatcher.pending())
 
@@ -434,15 +442,61 @@ class SendWorker:
                 payload=message.payload,
                 client=client,
                 pair=pair_grants[message.id],
+                interval_s=interval,
             )
             (too_late if job.at < now - tolerance else jobs).append(job)
         self.dispatcher.schedule(jobs)
-        self._pair_give_back(too_late)
-        outbox.outbox_release(message_ids=[job.message_id for job in too_late])
         last_slot = reserved_at + grant.slot_in_s(len(claimed) - 1)
-        self._booked_until[phone.phone_number_id] = last_slot
+        self._booked_until[phone.phone_number_id] = max(self._booked_until.get(phone.phone_number_id, 0.0), last_slot)
+        unslotted = self._reslot(too_late)
+        self._pair_give_back(unslotted)
+        outbox.outbox_release(message_ids=[job.message_id for job in unslotted])
         # A full claim means more may be waiting: come back when our slots run low.
         return max(reserved_at, last_slot - horizon / 2)
+
+    def _reslot(self, jobs: list[SendJob]) -> list[SendJob]:
+        """Give jobs whose slot passed unsent the number's next free slots; returns those that got none.
+
+        A job keeps its claim (and its place before messages not yet claimed) instead of going back
+        to the queue to be claimed again. The limiter decides the new slots, as for any claim, so
+        the number's rate holds. A job of a stopped tenant or account, or one late too often, gets none.
+        """
+        left: list[SendJob] = []
+        by_number: dict[str, list[SendJob]] = defaultdict(list)
+        for job in jobs:
+            stopped = job.schema not in self._active or (job.schema, job.account_id) in self._stopped_accounts
+            if stopped or self._shutting_down or job.reslots >= MAX_RESLOTS or job.interval_s <= 0:
+                left.append(job)
+            else:
+                by_number[job.phone_number_id].append(job)
+        horizon = settings.SEND_RESERVE_HORIZON_S
+        for phone_number_id, waiting in by_number.items():
+            waiting.sort(key=lambda job: job.at)
+            try:
+                grant = rate_limiter().reserve(
+                    key=throughput_key(phone_number_id),
+                    count=len(waiting),
+                    interval_s=waiting[0].interval_s,
+                    burst=1,
+                    horizon_s=horizon,
+                    lead_s=min(horizon / 2, 2 * self._claim_latency_s),
+                )
+            except Exception:
+                logger.exception("%s: could not take new slots for %s late sends", self.name, len(waiting))
+                close_old_connections()
+                left += waiting
+                continue
+            reserved_at = time.monotonic()
+            slotted = [
+                replace(job, at=reserved_at + grant.slot_in_s(index), slot_at=grant.slot_at(index), reslots=job.reslots + 1)
+                for index, job in enumerate(waiting[: grant.granted])
+            ]
+            self.dispatcher.schedule(slotted)
+            left += waiting[grant.granted :]
+            if slotted:
+                counters.counter_add(counters.SENDS, len(slotted), phone_number_id=phone_number_id, outcome="reslotted")
+                self._booked_until[phone_number_id] = max(self._booked_until.get(phone_number_id, 0.0), slotted[-1].at)
+        return left
 
     def _pair_check(self, phone: PhoneNumber, claimed: list[outbox.Claimed]) -> dict[int, PairReservation]:
         """The pair-rate reservation of each message allowed now (by id); the rest go back to the
@@ -517,7 +571,8 @@ class SendWorker:
                 self._due[schema] = time.monotonic()
 
     def _record_results(self) -> None:
-        results, handed_back = self.dispatcher.take()
+        results, passed = self.dispatcher.take()
+        handed_back = self._reslot(passed) if passed else []
         if handed_back:
             for phone_number_id, count in Counter(job.phone_number_id for job in handed_back).items():
                 counters.counter_add(counters.SENDS, count, phone_number_id=phone_number_id, outcome="handed_back")

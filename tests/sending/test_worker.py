@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -374,3 +375,94 @@ def test_a_schema_whose_cycle_fails_because_its_tenant_is_gone_is_dropped(tenant
     assert "t_dropped_meanwhile" not in worker._due
     assert not [r for r in caplog.records if r.name == "sending.worker" and r.levelno >= logging.ERROR]
     assert any("t_dropped_meanwhile" in r.getMessage() for r in caplog.records if r.name == "sending.worker")
+
+
+# --- sends whose slot passed ----------------------------------------------------------------------
+
+
+def _late_jobs(schema, count, *, interval_s, account_id=1, reslots=0):
+    from sending.dispatcher import SendJob
+
+    return [
+        SendJob(at=time.monotonic() - 1.0, slot_at=0.0, schema=schema, message_id=n, attempts=1, account_id=account_id,
+                phone_number_id="15550001111", payload={}, client=None, interval_s=interval_s, reslots=reslots)
+        for n in range(count)
+    ]
+
+
+def test_a_job_whose_slot_passed_takes_the_numbers_next_free_slots_from_the_limiter(db):
+    from sending.worker import throughput_key
+
+    worker = SendWorker(threads=1, name="test-worker")
+    try:
+        worker._active = {"t_a"}
+        interval = 0.01
+        # Another worker booked the number meanwhile: the late jobs must come after its slots.
+        other = rate_limiter().reserve(
+            key=throughput_key("15550001111"), count=5, interval_s=interval, burst=1, horizon_s=1.0
+        )
+        jobs = _late_jobs("t_a", 3, interval_s=interval)
+
+        left = worker._reslot(jobs)
+
+        assert left == []
+        with worker.dispatcher._cond:
+            rescheduled = sorted((job for _, _, job in worker.dispatcher._heap), key=lambda job: job.slot_at)
+        assert [job.message_id for job in rescheduled] == [0, 1, 2]  # their order kept
+        assert [job.reslots for job in rescheduled] == [1, 1, 1]
+        assert rescheduled[0].slot_at >= other.slot_at(4) + interval - 1e-6
+        gaps = [b.slot_at - a.slot_at for a, b in itertools.pairwise(rescheduled)]
+        assert min(gaps) >= interval - 1e-6
+    finally:
+        worker.dispatcher.close()
+
+
+def test_a_late_job_of_a_stopped_account_or_tenant_or_late_too_often_goes_back_to_the_queue(db):
+    from sending.worker import MAX_RESLOTS
+
+    worker = SendWorker(threads=1, name="test-worker")
+    try:
+        worker._active = {"t_a"}
+        worker._stopped_accounts = {("t_a", 7)}
+        stopped_account = _late_jobs("t_a", 1, interval_s=0.01, account_id=7)
+        stopped_tenant = _late_jobs("t_gone", 1, interval_s=0.01)
+        too_often = _late_jobs("t_a", 1, interval_s=0.01, reslots=MAX_RESLOTS)
+
+        left = worker._reslot(stopped_account + stopped_tenant + too_often)
+
+        assert left == stopped_account + stopped_tenant + too_often
+        assert worker.dispatcher.pending() == 0
+    finally:
+        worker.dispatcher.close()
+
+
+def test_a_send_whose_slot_passed_keeps_its_claim_and_goes_out_once(sim, tenant_a, in_tenant, number_a, open_window_a, monkeypatch):
+    """A pool thread that reaches a job after its slot (a busy machine) must not lose the message
+    its claim: it takes a new slot and is sent, never handed back to the queue."""
+    from sending import outbox
+    from sending.dispatcher import SendDispatcher
+
+    original = SendDispatcher._send
+    delayed: list[int] = []
+
+    def first_one_late(self, job):
+        if not delayed:
+            delayed.append(job.message_id)
+            job = replace(job, at=job.at - 1.0)  # its thread got to it a second after its slot
+        original(self, job)
+
+    monkeypatch.setattr(SendDispatcher, "_send", first_one_late)
+    released: list[int] = []
+    real_release = outbox.outbox_release
+    monkeypatch.setattr(outbox, "outbox_release", lambda **kw: (released.extend(kw["message_ids"]), real_release(**kw)))
+    with in_tenant(tenant_a):
+        message = queue_text(number_a, open_window_a.contact.wa_id, "late but sent")
+
+    drain(tenant_a)
+
+    assert delayed == [message.pk]
+    assert released == []
+    assert [r["body"]["biz_opaque_callback_data"] for r in graph_sends(sim, number_a)] == [str(message.pk)]
+    with in_tenant(tenant_a):
+        message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)

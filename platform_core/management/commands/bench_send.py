@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from broadcasts.schemas import BroadcastIn, BroadcastRecipientIn, BroadcastTemplateIn
@@ -90,7 +91,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {name:<28} {value}")
         columns = (
             "phone_number_id", "sent", "rate_per_s", "pct_of_configured", "max_1s_window", "refused_130429",
-            "handed_back",
+            "handed_back", "reslotted",
         )
         self.stdout.write("  " + "  ".join(f"{c:>17}" for c in columns))
         for row in figures["per_number"]:
@@ -133,6 +134,7 @@ class SendBenchmark:
         self.processes: list[subprocess.Popen] = []
         self.process_names: dict[int, str] = {}
         self.logdir = Path(tempfile.mkdtemp(prefix="bench_send_"))
+        self._backend_cpu_first: dict[int, float] | None = None
 
     def run(self) -> dict[str, Any]:
         tenant = None
@@ -146,6 +148,7 @@ class SendBenchmark:
             if not self.queue_first:
                 self.log(f"Starting {self.workers} send workers...")
                 self._workers_start(sim)
+                cpu_before = self._cpu_by_role()
             started = time.monotonic()
             self.log(f"Queueing {self.messages} messages...")
             with schema_context(tenant.schema_name):
@@ -154,8 +157,8 @@ class SendBenchmark:
                 self.log(f"queued {self.messages} messages in {enqueued:.1f}s; sending...")
                 if self.queue_first:
                     self._workers_start(sim)
+                    cpu_before = self._cpu_by_role()
                     started = time.monotonic()
-                cpu_before = self._cpu_by_role()
                 counts = self._wait_for_drain(started)
             drain_s = time.monotonic() - started
             cpu = {role: used - cpu_before[role] for role, used in self._cpu_by_role().items()}
@@ -166,6 +169,7 @@ class SendBenchmark:
                 **{k: v for k, v in figures.items() if k != "per_number"},
                 "worker_cpu_ms_per_message": round(1000 * cpu["workers"] / max(1, figures["sent"]), 3),
                 "simulator_cpu_ms_per_message": round(1000 * cpu["simulator"] / max(1, figures["sent"]), 3),
+                "postgres_cpu_ms_per_message": round(1000 * cpu["postgres"] / max(1, figures["sent"]), 3),
                 "load_average_1_5_15": [round(x, 2) for x in load],
                 "per_number": figures["per_number"],
             }
@@ -294,12 +298,29 @@ class SendBenchmark:
         self.process_names[process.pid] = name
 
     def _cpu_by_role(self) -> dict[str, float]:
-        """CPU seconds (user + system) used so far by the simulator we started and by the workers."""
-        used = {"simulator": 0.0, "workers": 0.0}
+        """CPU seconds (user + system) used so far by the simulator we started, by the workers, and
+        by the PostgreSQL backends serving the workers (when the server runs on this machine)."""
+        used = {"simulator": 0.0, "workers": 0.0, "postgres": 0.0}
         for process in self.processes:
             role = "simulator" if self.process_names[process.pid] == "simulator" else "workers"
             used[role] += _cpu_s(process.pid)
+        # Backends come and go: counted each from the first look (0 at it; a backend that closed
+        # in between is left out, one opened since counts in full).
+        backends = {pid: _cpu_s(pid) for pid in self._worker_backends()}
+        if self._backend_cpu_first is None:
+            self._backend_cpu_first = backends
+        used["postgres"] = sum(cpu - self._backend_cpu_first.get(pid, 0.0) for pid, cpu in backends.items())
         return used
+
+    def _worker_backends(self) -> list[int]:
+        """PostgreSQL backend pids of the workers' connections: every other client of this
+        database (the benchmark needs a database of its own for the figure to mean anything)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
 
     # --- the run --------------------------------------------------------------------------------------
 
@@ -340,7 +361,8 @@ class SendBenchmark:
 
     def _figures(self, url: str, counts: dict[str, int], drain_s: float, enqueue_s: float) -> dict[str, Any]:
         refused = httpx.get(f"{url}/_sim/stats", timeout=30).json()["messages"]
-        handed_back = _handed_back_by_number(self.phone_number_ids)
+        handed_back = _sends_by_number(self.phone_number_ids, outcome="handed_back")
+        reslotted = _sends_by_number(self.phone_number_ids, outcome="reslotted")
         per_number = []
         all_walls: list[float] = []
         duplicated = graph_requests = 0
@@ -366,6 +388,7 @@ class SendBenchmark:
                     "max_1s_window": _sliding_peak(walls, 1.0),
                     "refused_130429": refused.get(phone_number_id, {}).get("rejected", 0),
                     "handed_back": handed_back.get(phone_number_id, 0),
+                    "reslotted": reslotted.get(phone_number_id, 0),
                 }
             )
         all_walls.sort()
@@ -420,13 +443,14 @@ def _status_counts() -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
-def _handed_back_by_number(phone_number_ids: list[str]) -> dict[str, int]:
-    """Jobs the workers claimed and gave back unsent (their slot had passed), from their counters
-    (written by each worker when it stops)."""
+def _sends_by_number(phone_number_ids: list[str], *, outcome: str) -> dict[str, int]:
+    """The workers' send counters of one outcome per number (written by each worker when it stops):
+    `handed_back`, claimed jobs given back to the queue unsent because their slot had passed, or
+    `reslotted`, ones that took a new slot instead."""
     totals: dict[str, int] = {}
     for (name, labels_text), value in counter_totals().items():
         labels = json.loads(labels_text)
-        if name == SENDS and labels.get("outcome") == "handed_back" and labels["phone_number_id"] in phone_number_ids:
+        if name == SENDS and labels.get("outcome") == outcome and labels["phone_number_id"] in phone_number_ids:
             totals[labels["phone_number_id"]] = int(value)
     return totals
 
