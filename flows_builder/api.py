@@ -16,7 +16,7 @@ from flows_builder.errors import (
     PhoneNumberNotFound,
     validation_error_dicts,
 )
-from flows_builder.models import FlowEndpointKey
+from flows_builder.models import FlowEndpointKey, RequestStatus, TourInquiry
 from flows_builder.responses import flow_response_reprocess, flow_response_unprocess
 from flows_builder.schemas import (
     CleaningRequestOut,
@@ -38,6 +38,7 @@ from flows_builder.schemas import (
     FlowValidateOut,
     InstallationRequestOut,
     InstallBuiltinsIn,
+    TourInquiryOut,
 )
 from flows_builder.sending import flow_send
 from flows_builder.sync import FlowSyncOutcome
@@ -323,3 +324,17 @@ def cleaning_request_list(request: HttpRequest, status: str | None = None):
 @router.get("/flows/cleaning-requests/{int:request_id}", response=CleaningRequestOut)
 def cleaning_request_get(request: HttpRequest, request_id: int):
     return selectors.cleaning_request_get(request_id=request_id)
+
+
+@router.get("/flows/tour-inquiries", response=list[TourInquiryOut])
+@paginated
+def tour_inquiry_list(
+    request: HttpRequest, status: RequestStatus | None = None, tour: TourInquiry.Tour | None = None
+):
+    """Tour inquiries left through the tour-inquiry Flow or its conversational flow, newest first."""
+    return selectors.tour_inquiry_list(status=status, tour=tour)
+
+
+@router.get("/flows/tour-inquiries/{int:inquiry_id}", response=TourInquiryOut)
+def tour_inquiry_get(request: HttpRequest, inquiry_id: int):
+    return selectors.tour_inquiry_get(inquiry_id=inquiry_id)

@@ -183,6 +183,23 @@ class CleaningRequestOut(ServiceRequestOut):
     panel_count: int
 
 
+class TourInquiryOut(Schema):
+    id: int
+    contact_id: int | None
+    flow_response_id: int | None
+    customer_name: str
+    customer_phone: str
+    customer_email: str
+    tour: str
+    departure_date: date
+    return_date: date
+    travellers: int
+    budget: str = Field(description="Per person: under_1000, 1000_3000 or over_3000 (USD).")
+    notes: str
+    status: str
+    created_at: datetime
+
+
 class FlowExchangeIn(Schema):
     mode: str = Field(description="forward (POST to your URL, signed) or static (answers declared here).")
     url: str = Field("", max_length=2000, description="forward: the https URL that answers the requests.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from flows_builder.errors import FlowNotFound, FlowResponseNotFound, ServiceRequestNotFound
-from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest, WhatsAppFlow
+from flows_builder.models import CleaningRequest, FlowResponse, InstallationRequest, TourInquiry, WhatsAppFlow
 
 
 def flow_list(
@@ -94,4 +94,21 @@ def cleaning_request_get(*, request_id: int) -> CleaningRequest:
     found = CleaningRequest.objects.filter(pk=request_id).first()
     if found is None:
         raise ServiceRequestNotFound(f"No cleaning request with id {request_id}.")
+    return found
+
+
+def tour_inquiry_list(*, status: str | None = None, tour: str | None = None) -> QuerySet[TourInquiry]:
+    """This workspace's tour inquiries, newest first."""
+    inquiries = TourInquiry.objects.order_by("-created_at", "-id")
+    if status:
+        inquiries = inquiries.filter(status=status)
+    if tour:
+        inquiries = inquiries.filter(tour=tour)
+    return inquiries
+
+
+def tour_inquiry_get(*, inquiry_id: int) -> TourInquiry:
+    found = TourInquiry.objects.filter(pk=inquiry_id).first()
+    if found is None:
+        raise ServiceRequestNotFound(f"No tour inquiry with id {inquiry_id}.")
     return found

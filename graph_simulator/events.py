@@ -1,4 +1,4 @@
-"""Webhook `value` objects in Meta's shapes: inbound messages, statuses, template and flow updates."""
+"""Webhook `value` objects in Meta's shapes: inbound messages, statuses, template, flow and account updates."""
 
 from __future__ import annotations
 
@@ -93,3 +93,8 @@ def flow_status_value(*, flow_id: str, flow_name: str, old_status: str, new_stat
         "old_status": old_status,
         "new_status": new_status,
     }
+
+
+def partner_added_value(*, waba_id: str, owner_business_id: str) -> dict[str, Any]:
+    """The `account_update` value Meta sends the partner's app when a business shares its WABA with it."""
+    return {"event": "PARTNER_ADDED", "waba_info": {"waba_id": waba_id, "owner_business_id": owner_business_id}}

@@ -437,6 +437,9 @@ ALERT_WEBHOOK_BACKLOG_AGE_MINUTES = env_int("ALERT_WEBHOOK_BACKLOG_AGE_MINUTES",
 ALERT_DEAD_LETTERS_THRESHOLD = env_int("ALERT_DEAD_LETTERS_THRESHOLD", 10, minimum=1)
 # Audit log rows (audit.AuditEntry) are deleted after this many days.
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 365, minimum=1)
+# Workflow step visits (automations.WorkflowStepVisit, what the journey funnels read) are deleted after this
+# many days; the default keeps a year's funnels whole.
+WORKFLOW_STEP_VISITS_KEEP_DAYS = env_int("WORKFLOW_STEP_VISITS_KEEP_DAYS", 400, minimum=1)
 
 # --- Operations: probes, heartbeats, metrics ---
 # Each worker loop (webhook worker, send worker) writes its heartbeat this often.

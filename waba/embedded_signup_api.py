@@ -19,7 +19,8 @@ router = Router(tags=["setup wizard"])
 
 class EmbeddedSignupOut(Schema):
     account: AccountOut
-    created: bool  # false: a retried completion, the account was already connected
+    created: bool  # false: the account existed (a retried completion, or a number added to it)
+    phone_number_added: bool  # true: the number joined this workspace's account of the same WABA
     two_step_pin: str | None  # the PIN chosen for the number when none was sent; shown only here
     templates: TemplatesImportOut | None  # the WABA's templates imported at connection (null on a retry)
 
@@ -29,6 +30,7 @@ def embedded_signup_out(result: EmbeddedSignupResult) -> dict[str, Any]:
     return {
         "account": account_out(result.account),
         "created": result.created,
+        "phone_number_added": result.phone_number_added,
         "two_step_pin": result.pin or None,
         "templates": {
             "imported": not templates.error_code,
@@ -45,8 +47,9 @@ def embedded_signup_out(result: EmbeddedSignupResult) -> dict[str, Any]:
     response={200: EmbeddedSignupOut, 201: EmbeddedSignupOut},
     description="Complete Embedded Signup: `code` from the login response, `waba_id` and `phone_number_id` "
     "from the `WA_EMBEDDED_SIGNUP` session-info message, and optionally the number's two-step `pin` (6 digits; "
-    "one is chosen and answered once when left out). Answers 201 with the live account, or 200 when a "
-    "retried completion finds it already connected. Any failure leaves nothing behind.",
+    "one is chosen and answered once when left out). Answers 201 with the live account, also when the number "
+    "joins this workspace's account of the same WABA (`phone_number_added`), or 200 when a retried completion "
+    "finds it already connected. Any failure leaves nothing behind.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -56,4 +59,4 @@ def embedded_signup_out(result: EmbeddedSignupResult) -> dict[str, Any]:
 )
 def embedded_signup(request: HttpRequest, payload: Body[dict[str, Any]]):
     result = embedded_signup_complete(data=payload)
-    return Status(201 if result.created else 200, embedded_signup_out(result))
+    return Status(201 if result.created or result.phone_number_added else 200, embedded_signup_out(result))

@@ -270,6 +270,9 @@ ACCOUNT_BAN_EVENT = "DISABLED_UPDATE"
 ACCOUNT_DELETED_EVENT = "ACCOUNT_DELETED"
 ACCOUNT_BAN_STATE_DISABLED = "DISABLE"
 ACCOUNT_BAN_STATE_REINSTATED = "REINSTATE"
+# Sent to the partner's app when a business shares its WABA with it (Embedded Signup); `waba_info`
+# names the WABA and its owner business.
+ACCOUNT_PARTNER_ADDED_EVENT = "PARTNER_ADDED"
 
 # --- Flows ------------------------------------------------------------------------------------
 
@@ -366,6 +369,10 @@ WEBHOOK_MESSAGES_FIELD = "messages"
 WEBHOOK_CALLS_FIELD = "calls"
 CALL_USER_INITIATED = "USER_INITIATED"
 CALL_BUSINESS_INITIATED = "BUSINESS_INITIATED"
+# A status of a business-initiated call (`statuses` of the `calls` field, `type` "call"): RINGING, ACCEPTED,
+# REJECTED ... Parsed as a call event named CALL_STATUS_EVENT.
+CALL_STATUS_TYPE = "call"
+CALL_STATUS_EVENT = "status"
 WEBHOOK_TEMPLATE_FIELDS = (
     "message_template_status_update",
     "message_template_quality_update",

@@ -145,11 +145,12 @@ class AccountEvent:
 
 @dataclass(frozen=True)
 class CallEvent:
-    """One event of a WhatsApp call on a business number (`calls` field): `connect` or `terminate`.
+    """One event of a WhatsApp call on a business number (`calls` field): `connect`, `terminate`, or
+    `status` for a status update of a business-initiated call.
 
-    `wa_id` is the customer's side of the call whatever its direction. `status` and
-    `duration_s` come with `terminate` (COMPLETED, FAILED ...). Routed by WABA like the other
-    fields outside `messages`.
+    `wa_id` is the customer's side of the call whatever its direction. `status` comes with
+    `terminate` (COMPLETED, FAILED ..., with `duration_s`) and with `status` (RINGING, ACCEPTED,
+    REJECTED ...). Routed by WABA like the other fields outside `messages`.
     """
 
     phone_number_id: str
@@ -478,6 +479,24 @@ def _calls_change(change: _Change) -> list[WebhookEvent]:
             status=call.status,
             duration_s=call.duration,
             raw=change.value["calls"][index],
+        ))
+    for index, status in enumerate(value.statuses):
+        if status.type != meta.CALL_STATUS_TYPE:
+            continue
+        contact = _sender_contact(value.contacts, status.recipient_id)
+        events.append(CallEvent(
+            phone_number_id=metadata.phone_number_id,
+            display_phone_number=metadata.display_phone_number,
+            waba_id=change.waba_id,
+            call_id=status.id,
+            wa_id=status.recipient_id,
+            profile_name=contact.profile.name if contact and contact.profile else None,
+            event=meta.CALL_STATUS_EVENT,
+            direction=meta.CALL_BUSINESS_INITIATED,
+            timestamp=_utc(status.timestamp, PayloadErrorCode.INVALID_VALUE, f"{change.where}.statuses[{index}]"),
+            status=status.status.upper(),
+            duration_s=None,
+            raw=change.value["statuses"][index],
         ))
     return events
 

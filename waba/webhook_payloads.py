@@ -284,11 +284,22 @@ class Call(Payload):
     end_time: UnixSeconds | None = None
 
 
+class CallStatus(Payload):
+    """A status of a business-initiated call (`type` "call"): RINGING, ACCEPTED, REJECTED ..."""
+
+    id: NonEmptyId
+    type: str = Field(min_length=1)
+    status: str = Field(min_length=1)
+    timestamp: UnixSeconds
+    recipient_id: NonEmptyId
+
+
 class CallsValue(Payload):
     messaging_product: Literal["whatsapp"]
     metadata: Metadata
     contacts: list[Contact] = []
     calls: list[Call] = []
+    statuses: list[CallStatus] = []
 
 
 class AnyValue(Payload):

@@ -33,6 +33,7 @@ from messaging.inbound import (
 )
 from messaging.statuses import message_status_apply, message_statuses_apply
 from platform_core.batch_memo import batch_scope
+from waba.meta import ACCOUNT_PARTNER_ADDED_EVENT
 from waba.services.events import account_event_apply
 from waba.webhook_events import (
     AccountEvent,
@@ -82,6 +83,13 @@ def journal_entry_process(*, entry_id: int) -> dict[str, int] | None:
     counts: Counter[str] = Counter()
     for change in changes:
         route = change_route(change=change, app=app)
+        if route.tenant is None and _announces_a_signup(change):
+            # Meta shares the WABA when the business finishes the signup window, before the
+            # workspace's completion connects it: nothing is lost (the completion reads the same).
+            logger.info("PARTNER_ADDED for WABA %s before a workspace connected it; nothing to apply.",
+                        change.routing_id)
+            counts["partner_added_before_connection"] += 1
+            continue
         if route.tenant is None:
             dead_letter_record(
                 change=change,
@@ -361,6 +369,16 @@ ACCOUNT_FIELD_HANDLERS: dict[str, Callable[[AccountEvent], None]] = {
 
 
 # --- dead letters --------------------------------------------------------------------------------
+
+
+def _announces_a_signup(change: Change) -> bool:
+    """An `account_update` whose every event is PARTNER_ADDED (a WABA shared through Embedded Signup)."""
+    return (
+        change.field == "account_update"
+        and bool(change.events)
+        and all(isinstance(event, AccountEvent) and event.event == ACCOUNT_PARTNER_ADDED_EVENT
+                for event in change.events)
+    )
 
 
 def dead_letter_record(

@@ -107,10 +107,10 @@ def setup_embedded_signup(request: TenantRequest) -> HttpResponseBase:
         return redirect("console:setup")
     account = result.account
     name = account.display_name or f"Account {account.pk}"
-    if not result.created:
+    if not result.created and not result.phone_number_added:
         messages.info(request, f"{name} was already connected.")
     else:
-        text = f"{name} is connected and live."
+        text = f"The number is added to {name} and live." if result.phone_number_added else f"{name} is connected and live."
         if result.pin:
             text += (
                 f" Its number's two-step verification PIN is {result.pin}: keep it, Meta asks for it to "

@@ -11,6 +11,10 @@ business_id}}`) and the login response (`{"type": "SIMULATOR_FB_LOGIN", "respons
 `GET /oauth/access_token?client_id=&client_secret=&code=` trades the code for a business token
 that sees the shared WABA, answering Meta's OAuth errors for a wrong secret or a used, expired or
 unknown code.
+
+Finishing the window also sends the app (its webhook URL, signed with its secret) the
+`account_update` webhook with event `PARTNER_ADDED` about the shared WABA, as Meta does: the app
+hears of the share whether or not it is subscribed to the WABA yet.
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from graph_simulator import ids
 from graph_simulator.errors import GraphError
+from graph_simulator.events import partner_added_value
 from graph_simulator.models import PhoneNumber, SignupGrant, Token, Waba
+from graph_simulator.state import WebhookTarget
 from graph_simulator.transport import Request, Response
+from graph_simulator.webhooks import WebhookEvent
 
 if TYPE_CHECKING:
     from graph_simulator.server import Simulator
@@ -128,7 +135,16 @@ def signup_grant(
             expires_at=time.time() + sim.state.config.signup_code_ttl_s,
         )
         sim.state.signup_grants[grant.code] = grant
+        app = sim.state.apps[app_id]
+        partner_url = app.webhook_url or sim.state.default_webhook_url_for(app_id)
+        partner_added = WebhookEvent(
+            waba_id=waba.id,
+            field="account_update",
+            value=partner_added_value(waba_id=waba.id, owner_business_id=waba.business_id or ""),
+        )
     sim.state_changed()
+    targets = [WebhookTarget(partner_url, app.app_secret or sim.state.default_app_secret)] if partner_url else []
+    sim.webhooks.submit(targets, partner_added)
     return {
         "code": grant.code,
         "waba_id": grant.waba_id,

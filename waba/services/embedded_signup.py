@@ -4,6 +4,8 @@ the browser, a short-lived code plus the shared WABA id and phone number id.
 `embedded_signup_complete` does, in this order:
 1. a live account of this workspace already holding that WABA and number is answered as it is
    (a retried completion: the code was used the first time); ids another workspace owns are refused;
+   a live Embedded Signup account of this workspace holding the WABA but not the number gets the
+   number added (see `_number_add`);
 2. the code is exchanged for the business's token with the platform's app (`GET /oauth/access_token`);
 3. Meta confirms what was shared: the token sees the WABA (`debug_token` granular scopes), the
    WABA (`GET /{waba-id}`) and that the number is one of its numbers (`GET /{waba-id}/phone_numbers`);
@@ -96,6 +98,7 @@ class EmbeddedSignupInput(StrictInput):
 class EmbeddedSignupResult:
     account: WhatsAppAccount
     created: bool  # False when a retried completion found the account already connected
+    phone_number_added: bool = False  # True when the number joined an account of the same WABA
     pin: str = ""  # the two-step verification PIN chosen here for the number (shown once), else ""
     templates: TemplatesImport = TemplatesImport()
 
@@ -121,12 +124,13 @@ def embedded_signup_complete(*, data: Any) -> EmbeddedSignupResult:
             "missing). Use the manual setup instead, or ask the platform's operators."
         )
     existing = _connected_account(waba_id=values.waba_id, phone_number_id=values.phone_number_id)
-    if existing is not None:
+    if existing is not None and existing.phone_numbers.filter(phone_number_id=values.phone_number_id).exists():
         return EmbeddedSignupResult(account=existing, created=False)
     tenant = tenant_current()
     route_claim_check(tenant=tenant, kind=MetaRoute.Kind.WABA, external_id=values.waba_id)
     route_claim_check(tenant=tenant, kind=MetaRoute.Kind.PHONE_NUMBER, external_id=values.phone_number_id)
-    usage_limit_check(resource=ACCOUNTS)
+    if existing is None:
+        usage_limit_check(resource=ACCOUNTS)
     usage_limit_check(resource=PHONE_NUMBERS)
 
     token = _code_exchange(code=values.code)
@@ -141,6 +145,17 @@ def embedded_signup_complete(*, data: Any) -> EmbeddedSignupResult:
         numbers=numbers, waba_id=values.waba_id, phone_number_id=values.phone_number_id
     )
     pin = values.pin or f"{secrets.randbelow(10**6):06d}"
+    if existing is not None:
+        _number_add(
+            account=existing, client=client, token=token, token_facts=token_facts, phone_fields=phone_fields, pin=pin
+        )
+        logger.info(
+            "Phone number %s added to WhatsApp account %s through Embedded Signup (WABA %s)",
+            values.phone_number_id, existing.pk, existing.waba_id,
+        )
+        return EmbeddedSignupResult(
+            account=existing, created=False, phone_number_added=True, pin="" if values.pin else pin
+        )
     account = _connect(
         client=client, token=token, token_facts=token_facts, waba=waba, phone_fields=phone_fields, pin=pin
     )
@@ -151,16 +166,18 @@ def embedded_signup_complete(*, data: Any) -> EmbeddedSignupResult:
 
 
 def _connected_account(*, waba_id: str, phone_number_id: str) -> WhatsAppAccount | None:
-    """This workspace's account of the WABA when the signup already went through, else None.
+    """This workspace's live account of the WABA, else None: one holding the number (a retried
+    completion) or, connected through Embedded Signup, one the number can join.
 
-    An account of the WABA in another state (a draft of the manual wizard, a suspended one, one
-    without this number) is a conflict to settle by hand.
+    An account of the WABA in another state (a draft of the manual wizard, a suspended one) or on
+    the workspace's own Meta app without this number is a conflict to settle by hand.
     """
     account = WhatsAppAccount.objects.filter(waba_id=waba_id).first()
     if account is None:
         return None
     has_number = account.phone_numbers.filter(phone_number_id=phone_number_id).exists()
-    if account.status in (Status.ACTIVE, Status.UNHEALTHY) and has_number:
+    live = account.status in (Status.ACTIVE, Status.UNHEALTHY)
+    if live and (has_number or embedded_signup_connected(account=account)):
         return account
     raise FieldsInvalid(
         f"The WABA {waba_id} is already in account {account.pk} of this workspace ({account.get_status_display()}"
@@ -279,6 +296,34 @@ def _account_write(
     phone.save()
     route_claim(tenant=tenant, kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone.phone_number_id)
     return account
+
+
+def _number_add(
+    *,
+    account: WhatsAppAccount,
+    client: GraphClient,
+    token: str,
+    token_facts: TokenFacts,
+    phone_fields: dict[str, Any],
+    pin: str,
+) -> PhoneNumber:
+    """Add a number of the account's WABA and register it, in one transaction: a refusal leaves the
+    account as it was. The app's subscription to the WABA stays as it is (the account's other
+    numbers live on it). The account keeps the newest grant's token, the one Meta just confirmed.
+    """
+    tenant = tenant_current()
+    with transaction.atomic():
+        locked = WhatsAppAccount.objects.select_for_update().get(pk=account.pk)
+        phone = PhoneNumber(account=locked, phone_number_id=str(phone_fields["id"]))
+        phone_number_apply_meta(phone=phone, fields=phone_fields)
+        phone.save()
+        route_claim(tenant=tenant, kind=MetaRoute.Kind.PHONE_NUMBER, external_id=phone.phone_number_id)
+        _register(client=client, phone=phone, pin=pin)
+        locked.access_token = Secret(token)
+        locked.access_token_expires_at = token_facts.expires_at
+        locked.save(update_fields=["access_token", "access_token_expires_at", "updated_at"])
+    account.refresh_from_db()
+    return phone
 
 
 def _register(*, client: GraphClient, phone: PhoneNumber, pin: str) -> None:

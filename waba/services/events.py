@@ -196,7 +196,21 @@ def _account_update(account: WhatsAppAccount, value: dict) -> str:
     if event == meta.ACCOUNT_DELETED_EVENT:
         account_suspend(account=account, reason="Meta deleted this WhatsApp Business Account.")
         return Outcome.APPLIED
+    if event == meta.ACCOUNT_PARTNER_ADDED_EVENT:
+        return _partner_added(account, value)
     return Outcome.IGNORED
+
+
+def _partner_added(account: WhatsAppAccount, value: dict) -> str:
+    """The business shared this WABA with the platform's app: the log row records it; the owner
+    business Meta names fills the account's business id when it has none yet."""
+    info = found if isinstance(found := value.get("waba_info"), dict) else {}
+    owner = str(info.get("owner_business_id") or "")[:64]
+    if owner and not account.business_account_id:
+        account.business_account_id = owner
+        account.save(update_fields=["business_account_id", "updated_at"])
+    logger.info("WABA %s (account %s) is shared with the platform's app", account.waba_id, account.pk)
+    return Outcome.APPLIED
 
 
 def _describe(detail: Any) -> str:
