@@ -151,22 +151,27 @@ class FlowResponseOut(Schema):
     processed_at: datetime | None
 
 
-class ServiceRequestOut(Schema):
+class CustomerRecordOut(Schema):
+    """What every record a Flow's answers create has (flows_builder.models.CustomerRecord)."""
+
     id: int
     contact_id: int | None
     flow_response_id: int | None
     customer_name: str
     customer_phone: str
     customer_email: str
+    notes: str
+    status: str
+    created_at: datetime
+
+
+class ServiceRequestOut(CustomerRecordOut):
     preferred_date: date
     time_slot: str
     street: str
     city: str
     region: str
     postal_code: str
-    notes: str
-    status: str
-    created_at: datetime
 
 
 class InstallationRequestOut(ServiceRequestOut):
@@ -183,21 +188,12 @@ class CleaningRequestOut(ServiceRequestOut):
     panel_count: int
 
 
-class TourInquiryOut(Schema):
-    id: int
-    contact_id: int | None
-    flow_response_id: int | None
-    customer_name: str
-    customer_phone: str
-    customer_email: str
+class TourInquiryOut(CustomerRecordOut):
     tour: str
     departure_date: date
     return_date: date
     travellers: int
     budget: str = Field(description="Per person: under_1000, 1000_3000 or over_3000 (USD).")
-    notes: str
-    status: str
-    created_at: datetime
 
 
 class FlowExchangeIn(Schema):

@@ -268,14 +268,18 @@ def test_storing_a_batch_takes_the_same_few_statements_whatever_its_size(
     assert large <= 20
 
 
-def _dispatch_statements(messages: int, prefix: str) -> int:
-    bodies = [_body(_text(f"wamid.{prefix}-{n}", f"1555{prefix}{n:04d}", n)) for n in range(messages)]
+def _batch_statements(bodies: list[bytes]) -> int:
+    """Statements of the worker applying `bodies` in one batch (all processed)."""
     entries = _record(*bodies)
     claimed = journal_entries_claim(limit=100, worker="w")
     with CaptureQueriesContext(connection) as queries:
         journal_entries_work(entry_ids=claimed, worker="w", should_stop=lambda: False)
     assert _states(entries) == [State.PROCESSED] * len(entries)
     return len(queries)
+
+
+def _dispatch_statements(messages: int, prefix: str) -> int:
+    return _batch_statements([_body(_text(f"wamid.{prefix}-{n}", f"1555{prefix}{n:04d}", n)) for n in range(messages)])
 
 
 def test_a_batch_nobody_answers_costs_the_same_statements_whatever_its_size(
@@ -387,14 +391,10 @@ def _tap_statements(customers: int, prefix: str) -> int:
     """Statements of one batch in which `customers` contacts, each in the main menu, tap Place Order."""
     _record(*(_body(_text(f"wamid.{prefix}-hi{n}", f"1556{prefix}{n:04d}", n, body="Hi")) for n in range(customers)))
     _work()
-    bodies = [_body(_tap(f"wamid.{prefix}-tap{n}", f"1556{prefix}{n:04d}", 100 + n, "place_order", "Place Order"))
-              for n in range(customers)]
-    entries = _record(*bodies)
-    claimed = journal_entries_claim(limit=100, worker="w")
-    with CaptureQueriesContext(connection) as queries:
-        journal_entries_work(entry_ids=claimed, worker="w", should_stop=lambda: False)
-    assert _states(entries) == [State.PROCESSED] * len(entries)
-    return len(queries)
+    return _batch_statements([
+        _body(_tap(f"wamid.{prefix}-tap{n}", f"1556{prefix}{n:04d}", 100 + n, "place_order", "Place Order"))
+        for n in range(customers)
+    ])
 
 
 def test_a_menu_tap_in_a_batch_costs_a_bounded_number_of_statements(meta_app, number_a, tenant_a, in_tenant):
