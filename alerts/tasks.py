@@ -6,16 +6,11 @@ The sweep visits only the workspaces that may have an incident to open or resolv
 from __future__ import annotations
 
 from alerts.sweep import incidents_sweep, schemas_to_sweep
-from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue
+from tenants.jobs import TASK_OPTIONS, schemas_fan_out, tenant_task
 
 
 def incidents_sweep_fan_out() -> int:
-    return len(
-        [
-            tenant_task_enqueue(tenant_incidents_sweep, schema_name=schema, q_options=TASK_OPTIONS)
-            for schema in schemas_to_sweep()
-        ]
-    )
+    return len(schemas_fan_out(schemas_to_sweep(), tenant_incidents_sweep, q_options=TASK_OPTIONS))
 
 
 @tenant_task

@@ -28,7 +28,7 @@ from analytics.health import (
 from analytics.rollups import usage_days_rollup
 from tenants.context import connection
 from tenants.health_summary import schemas_with_accounts
-from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue
+from tenants.jobs import TASK_OPTIONS, schemas_fan_out, tenant_task, tenant_task_enqueue
 from waba.models import WhatsAppAccount
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,7 @@ YESTERDAY_GRACE_HOURS = 2
 
 
 def _accounts_fan_out(func: Callable[[], object]) -> int:
-    return len(
-        [tenant_task_enqueue(func, schema_name=schema, q_options=TASK_OPTIONS) for schema in schemas_with_accounts()]
-    )
+    return len(schemas_fan_out(schemas_with_accounts(), func, q_options=TASK_OPTIONS))
 
 
 def health_checks_fan_out() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from automations.services.state import conversation_states_expire, conversation_states_next_due
 from automations.services.step_visits import step_visits_kept_since, workflow_step_visits_prune
-from tenants.jobs import TASK_OPTIONS, tenant_task, tenant_task_enqueue, tenants_with_work_fan_out
+from tenants.jobs import TASK_OPTIONS, schemas_fan_out, tenant_task, tenants_with_work_fan_out
 from tenants.selectors import active_tenants
 from tenants.work_pending import WorkKind, work_settle, work_version
 
@@ -29,10 +29,7 @@ def workflow_step_visits_prune_fan_out() -> int:
     """Daily, in the public schema: a prune for each active tenant old enough to hold visits past the
     kept days (a younger workspace cannot, visits being written as steps are entered)."""
     schemas = active_tenants().filter(created_at__lt=step_visits_kept_since()).values_list("schema_name", flat=True)
-    return len([
-        tenant_task_enqueue(workflow_step_visits_prune_task, schema_name=schema, q_options=TASK_OPTIONS)
-        for schema in schemas
-    ])
+    return len(schemas_fan_out(schemas, workflow_step_visits_prune_task, q_options=TASK_OPTIONS))
 
 
 @tenant_task

@@ -47,7 +47,7 @@ from platform_core.errors import DomainError
 from platform_core.heartbeats import SEND_WORKER, Heartbeat
 from sending import outbox, retry
 from sending.dispatcher import PairReservation, SendDispatcher, SendJob, SendResult, pacing_logger
-from sending.limiter import rate_limiter
+from sending.limiter import Grant, rate_limiter
 from tenants.selectors import active_tenants
 from tenants.work_pending import WorkKind, work_due, work_settle
 from waba.graph.errors import GraphError
@@ -394,14 +394,7 @@ class SendWorker:
             return time.monotonic() + 5.0
         interval = throughput_interval_s(phone)
         limiter = rate_limiter()
-        grant = limiter.reserve(
-            key=throughput_key(phone.phone_number_id),
-            count=capacity,
-            interval_s=interval,
-            burst=1,
-            horizon_s=horizon,
-            lead_s=min(horizon / 2, 2 * self._claim_latency_s),
-        )
+        grant = self._slots_reserve(phone.phone_number_id, count=capacity, interval_s=interval)
         reserved_at = time.monotonic()
         if pacing_logger.isEnabledFor(logging.DEBUG):
             pacing_logger.debug(
@@ -454,6 +447,18 @@ class SendWorker:
         # A full claim means more may be waiting: come back when our slots run low.
         return max(reserved_at, last_slot - horizon / 2)
 
+    def _slots_reserve(self, phone_number_id: str, *, count: int, interval_s: float) -> Grant:
+        """The number's next `count` send slots from the shared limiter, within the reserve horizon."""
+        horizon = settings.SEND_RESERVE_HORIZON_S
+        return rate_limiter().reserve(
+            key=throughput_key(phone_number_id),
+            count=count,
+            interval_s=interval_s,
+            burst=1,
+            horizon_s=horizon,
+            lead_s=min(horizon / 2, 2 * self._claim_latency_s),
+        )
+
     def _reslot(self, jobs: list[SendJob]) -> list[SendJob]:
         """Give jobs whose slot passed unsent the number's next free slots; returns those that got none.
 
@@ -469,18 +474,10 @@ class SendWorker:
                 left.append(job)
             else:
                 by_number[job.phone_number_id].append(job)
-        horizon = settings.SEND_RESERVE_HORIZON_S
         for phone_number_id, waiting in by_number.items():
             waiting.sort(key=lambda job: job.at)
             try:
-                grant = rate_limiter().reserve(
-                    key=throughput_key(phone_number_id),
-                    count=len(waiting),
-                    interval_s=waiting[0].interval_s,
-                    burst=1,
-                    horizon_s=horizon,
-                    lead_s=min(horizon / 2, 2 * self._claim_latency_s),
-                )
+                grant = self._slots_reserve(phone_number_id, count=len(waiting), interval_s=waiting[0].interval_s)
             except Exception:
                 logger.exception("%s: could not take new slots for %s late sends", self.name, len(waiting))
                 close_old_connections()

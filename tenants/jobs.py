@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -99,22 +99,22 @@ def run_in_tenant(schema_name: str, task_path: str, args: list, kwargs: dict) ->
         return func(*args, **kwargs)
 
 
+def schemas_fan_out(schemas: Iterable[str], func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> list[str]:
+    """Queue `func` once per schema of `schemas`, each run inside that schema (a tenant suspended
+    meanwhile is skipped when the task runs)."""
+    return [tenant_task_enqueue(func, *args, schema_name=schema, **kwargs) for schema in schemas]
+
+
 def tenants_fan_out(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> list[str]:
     """Queue `func` once per active tenant, each run inside its own schema. Suspended tenants are skipped."""
-    return [
-        tenant_task_enqueue(func, *args, schema_name=schema, **kwargs)
-        for schema in active_tenants().values_list("schema_name", flat=True)
-    ]
+    return schemas_fan_out(active_tenants().values_list("schema_name", flat=True), func, *args, **kwargs)
 
 
 def tenants_with_work_fan_out(kind: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> list[str]:
     """Queue `func` once per active tenant that the work-pending index says has work of `kind` due
     (tenants.work_pending): what a frequent schedule uses, so that its cost follows the work, not
     the number of tenants."""
-    return [
-        tenant_task_enqueue(func, *args, schema_name=schema, **kwargs)
-        for schema in schemas_with_work(kind=kind)
-    ]
+    return schemas_fan_out(schemas_with_work(kind=kind), func, *args, **kwargs)
 
 
 # --- schedules -----------------------------------------------------------------------------------
