@@ -206,13 +206,15 @@ class InputParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
+def error_body(status: int, code: str | None = None, message: str = "", details: Any = None) -> dict[str, Any]:
+    """The platform's error shape: `{"error": {"code", "message", "details"}}`."""
+    return {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": message, "details": details}}
+
+
 def error_response(
     status: int, code: str | None = None, message: str = "", details: Any = None, headers: dict | None = None
 ) -> JsonResponse:
-    body = {
-        "error": {"code": code or STATUS_CODES.get(status, "error"), "message": message, "details": details}
-    }
-    response = JsonResponse(body, status=status)
+    response = JsonResponse(error_body(status, code, message, details), status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response

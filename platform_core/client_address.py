@@ -8,6 +8,8 @@ left were written by the client and are ignored. With no proxy (0) the connectio
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -15,11 +17,16 @@ from django.http import HttpRequest
 
 def client_address(request: HttpRequest) -> str:
     """The client's IP address; the connection's address when the header is missing or malformed."""
-    remote = str(request.META.get("REMOTE_ADDR") or "")
+    return client_address_of(request.META)
+
+
+def client_address_of(meta: Mapping[str, Any]) -> str:
+    """`client_address` from a request's META or a raw WSGI environ."""
+    remote = str(meta.get("REMOTE_ADDR") or "")
     hops = settings.TRUSTED_PROXY_COUNT
     if hops <= 0:
         return remote
-    forwarded = [part.strip() for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    forwarded = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
     forwarded = [part for part in forwarded if part]
     if not forwarded:
         return remote

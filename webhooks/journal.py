@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
@@ -50,22 +50,26 @@ def journal_entry_record(*, app_id: str, body: bytes, signature_verified: bool) 
 
     Outside a transaction the INSERT autocommits, so the row is durable when this returns (the
     request is acknowledged only then). It goes straight to the driver, schema-qualified: no
-    `SET search_path` round trip first, whatever schema the connection was left in. A connection
-    that broke since its last use is reopened and the INSERT tried once more (a duplicate row
-    from a retry is harmless: processing is idempotent).
+    `SET search_path` round trip first, whatever schema the connection was left in, and with the
+    body sent as a bound binary parameter rather than quoted into the SQL text. A connection that
+    broke since its last use is reopened and the INSERT tried once more (a duplicate row from a
+    retry is harmless: processing is idempotent).
     """
     now = timezone.now()
     values = (app_id, body, signature_verified, now, State.PENDING, now)
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each `connection.x` looks it up again
     for attempt in (1, 2):
         try:
-            connection.ensure_connection()
-            with connection.connection.cursor() as cursor:
+            db.ensure_connection()
+            with psycopg.Cursor(db.connection) as cursor:
                 cursor.execute(_INSERT_SQL, values)
-                return cursor.fetchone()[0]
+                row = cursor.fetchone()
+                assert row is not None
+                return int(row[0])
         except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError):
-            if attempt == 2 or connection.in_atomic_block:
+            if attempt == 2 or db.in_atomic_block:
                 raise
-            connection.close()
+            db.close()
     raise AssertionError("unreachable")
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 
 from platform_core.api import error_response
-from platform_core.client_address import client_address
+from platform_core.client_address import client_address_of
 
 MAX_SOURCES = 10_000  # addresses tracked at once; the oldest are forgotten first
 
@@ -113,16 +114,23 @@ def inbound_throttle_reset() -> None:
         _throttle = None
 
 
-def source_address(request: HttpRequest) -> str:
-    return client_address(request)
+def source_address(meta: Mapping[str, Any]) -> str:
+    """The address a budget is kept for, from a request's META or a raw WSGI environ."""
+    return client_address_of(meta)
+
+
+def throttled_error(retry_after_s: float) -> dict[str, Any]:
+    """The 429 answer's parts (`error_response`'s arguments), with Retry-After in whole seconds."""
+    seconds = 3600 if math.isinf(retry_after_s) else max(1, math.ceil(retry_after_s))
+    return {
+        "status": 429,
+        "code": "rate_limited",
+        "message": f"Too many refused requests from this address; try again in {seconds} s.",
+        "details": {"retry_after_s": seconds},
+        "headers": {"Retry-After": str(seconds)},
+    }
 
 
 def throttled_response(retry_after_s: float) -> JsonResponse:
-    """429 in the platform's error shape, with Retry-After in whole seconds."""
-    seconds = 3600 if math.isinf(retry_after_s) else max(1, math.ceil(retry_after_s))
-    return error_response(
-        429, "rate_limited",
-        f"Too many refused requests from this address; try again in {seconds} s.",
-        details={"retry_after_s": seconds},
-        headers={"Retry-After": str(seconds)},
-    )
+    """429 in the platform's error shape."""
+    return error_response(**throttled_error(retry_after_s))

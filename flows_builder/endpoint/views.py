@@ -31,7 +31,7 @@ def _not_found(message: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def flow_data_exchange(request: HttpRequest, tenant_slug: str, phone_number_id: str) -> HttpResponse:
-    throttle, source = inbound_throttle(), source_address(request)
+    throttle, source = inbound_throttle(), source_address(request.META)
     wait = throttle.blocked_for(source)
     if wait is not None:
         return throttled_response(wait)
