@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.health import health_summary_refresh
@@ -94,6 +96,24 @@ def test_platform_admin_page_lists_accounts_unhealthy_first(db, fleet):
     order = [page.index(name) for name in ("Alpha broken", "Beta wobbly", "Alpha fine", "Beta draft")]
     assert order == sorted(order)
     assert "Access token invalid" in page and "unreachable" in page
+    assert "4 accounts" in page
+
+
+def test_platform_admin_page_reads_the_summary_and_pages_it(db, fleet, settings, monkeypatch):
+    """Its queries do not grow with the number of tenants: no tenant schema is entered."""
+    monkeypatch.setattr("analytics.admin.PAGE_SIZE", 1)
+    admin = get_user_model().objects.create_superuser("platform-root", "", "pw")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/analytics/tenantaccounthealth/?status=active&page=2")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Alpha fine" in page and "Beta wobbly" not in page and "Alpha broken" not in page
+    assert "page 2 of 2" in page and "?status=active&amp;page=1" in page
+    assert not [q["sql"] for q in queries.captured_queries if "search_path" in q["sql"] and "public" not in q["sql"]]
 
 
 def test_tenant_admin_does_not_offer_the_platform_page(tenant_a, in_tenant):
