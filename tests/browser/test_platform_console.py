@@ -36,6 +36,12 @@ def test_an_operator_sees_tenants_health_and_the_webhook_backlog(browser, site, 
     wait_for(browser, lambda d: d.current_url.endswith("/app/health/"))
     screenshot(browser, "41-platform-health")
 
+    browser.get(f"{site.url}/admin/analytics/tenantaccounthealth/")  # the same summary in the Django admin
+    wait_for(browser, lambda d: d.find_elements(By.ID, "account-health"))
+    assert "unhealthy first" in browser.find_element(By.ID, "content-main").text
+    screenshot(browser, "41-platform-admin-health")
+    browser.get(f"{site.url}/app/health/")
+
     browser.find_element(By.LINK_TEXT, "Webhooks").click()
     wait_for(browser, lambda d: d.current_url.endswith("/app/webhooks/"))
     assert "webhook worker" in browser.find_element(By.TAG_NAME, "main").text.lower()
