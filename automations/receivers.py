@@ -6,6 +6,7 @@ from typing import Any
 
 from automations.calls import call_reply_send
 from automations.models import Workflow
+from automations.replies import deferred_replies_queue
 from automations.services.batching import deferred_rows_write
 from automations.workflows import automation_handle_inbound
 from flows_builder.models import WhatsAppFlow
@@ -22,6 +23,8 @@ def automation_on_inbound(sender: Any, message: Message, **kwargs: Any) -> None:
 
 
 def deferred_rows_on_batch_dispatched(sender: Any, batch: InboundBatch, **kwargs: Any) -> None:
+    """The batch's replies are queued first: their records, written with the other rows, name them."""
+    deferred_replies_queue(batch)
     deferred_rows_write(batch)
 
 

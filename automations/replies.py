@@ -1,7 +1,7 @@
 """The one way automated replies leave: `reply_send`, through the send pipeline.
 
-Every reply becomes a queued outbound Message through `sending.services.message_send`, so
-rate limits, the 24-hour window, quotas and retries apply as to any other message. Each reply is
+Every reply becomes a queued outbound Message through the send pipeline's checks, so rate limits,
+the 24-hour window, quotas and retries apply as to any other message (`replies_queue`). Each reply is
 recorded as an `AutomatedReply` keyed by the outbound message, naming the workflow, its version
 and the step (or the bot rule) that sent it. A reply the pipeline refuses (a suspended account,
 a quota, the 24-hour window) does not undo the conversation's progress: it is kept in the
@@ -9,14 +9,19 @@ conversation as a failed outbound message with the refusal's code and message
 (`sending.services.message_refused_record`), so whoever reads the thread sees what the customer
 did not get and why, and its `AutomatedReply` carries the code.
 
-WhatsApp Flows named by a step go through flows_builder's `flow_send`, which records the flow
-token and calls the same pipeline. flows_builder depends on messaging, so it is imported at
-call time, here and only here.
+The replies to the messages of a webhook batch are queued once the batch has been dispatched
+(`services.batching.reply_defer`), all of them at once: one read of their conversations, one of
+their idempotency keys, one quota take and plan check, one `outbox_enqueue`. Outside a batch a
+reply is queued by the same code, alone.
+
+WhatsApp Flows named by a step go one at a time, in their turn among the other replies, through
+flows_builder's `flow_send`, which records the flow token and calls `message_send`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,13 +30,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from automations.models import AutomatedReply
-from automations.services.batching import row_defer
+from automations.services.batching import deferred_replies_take, reply_defer, row_defer
 from flows_builder.errors import FlowNotFound
 from flows_builder.models import WhatsAppFlow
 from flows_builder.sending import flow_send
-from messaging.models import Message
+from messaging.inbound import InboundBatch
+from messaging.models import Conversation, Message
 from platform_core.errors import DomainError
-from sending.services import message_refused_record, message_send
+from sending.outbox import OutboundItem
+from sending.services import (
+    ConversationReply,
+    conversation_replies_enqueue,
+    conversation_replies_ready,
+    message_refused_record,
+    message_send,
+)
+from waba.models import PhoneNumber
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +106,16 @@ class OutboundReply:
         return cls(purpose=purpose, content={"type": "interactive", "interactive": interactive}, **where)
 
 
+@dataclass
+class PendingReply:
+    """A reply `reply_send` took, waiting to be queued, and the record that will say what became of it."""
+
+    reply: OutboundReply
+    message: Message  # the inbound message it answers
+    record: AutomatedReply
+    idempotency_key: str
+
+
 def reply_send(
     *, reply: OutboundReply, message: Message, workflow: str, step: str, position: int = 0,
     now: datetime | None = None,
@@ -100,7 +124,9 @@ def reply_send(
 
     Idempotent per (inbound message, position): the pipeline's Idempotency-Key is derived from
     them, so a repeated call queues nothing new. Runs in the tenant's schema, inside the caller's
-    transaction (the queued message commits with the conversation's new state).
+    transaction (the queued message commits with the conversation's new state). In a webhook batch
+    the reply is queued with the batch's others once it has been dispatched: the record returned
+    then names its outbound message only from that moment.
     """
     record = AutomatedReply(
         inbound_message=message,
@@ -112,11 +138,84 @@ def reply_send(
         step=step,
         created_at=now or timezone.now(),
     )
+    pending = PendingReply(reply=reply, message=message, record=record,
+                           idempotency_key=f"menus:{message.pk}:{position}")
+    if not reply_defer(pending):
+        replies_queue([pending])  # outside a batch: a batch of one
+    return pending.record
+
+
+def replies_queue(pending: Sequence[PendingReply]) -> None:
+    """Queue replies in the order given; each one's record then names its outbound message (or the
+    earlier record stands in for it, when its message was queued before).
+
+    A run of replies from one number that the send pipeline would queue as they are
+    (`sending.services.conversation_replies_ready`) is queued together: one quota take, one plan
+    check, one `outbox_enqueue`. Any other reply goes alone through `message_send` (a Flow through
+    `flow_send`), which refuses it (kept as a failed message) or replays it; so does each reply of a
+    run the quota or the plan refuses as a whole, so that each is decided as one at a time.
+    """
+    if not pending:
+        return
+    run: list[tuple[PendingReply, OutboundItem]] = []
+    run_phone: PhoneNumber | None = None
+    for one, ready in zip(pending, _replies_ready(pending), strict=True):
+        if run_phone is not None and (ready is None or ready[0].pk != run_phone.pk):
+            _run_queue(run, run_phone)
+            run, run_phone = [], None
+        if ready is None:
+            _reply_send_alone(one)
+        else:
+            run_phone = ready[0]
+            run.append((one, ready[1]))
+    if run_phone is not None:
+        _run_queue(run, run_phone)
+
+
+def deferred_replies_queue(batch: InboundBatch) -> None:
+    """Queue the replies the batch's messages asked for (before their records are written)."""
+    replies_queue(deferred_replies_take(batch))
+
+
+def _replies_ready(pending: Sequence[PendingReply]) -> list[tuple[PhoneNumber, OutboundItem] | None]:
+    """For each reply, the number and the outbox item when the send pipeline would queue it as it is
+    (a Flow never: `flow_send` records its token); one read of the conversations for them all."""
+    conversations = Conversation.objects.select_related("contact").in_bulk(
+        {one.message.conversation_id for one in pending}
+    )
+    candidates = [
+        (index, ConversationReply(conversation=conversations[one.message.conversation_id],
+                                  phone_number_id=one.message.phone_number.phone_number_id,
+                                  content=one.reply.content, idempotency_key=one.idempotency_key))
+        for index, one in enumerate(pending)
+        if one.reply.flow is None and one.message.conversation_id in conversations
+    ]
+    ready: list[tuple[PhoneNumber, OutboundItem] | None] = [None] * len(pending)
+    for (index, _), found in zip(candidates, conversation_replies_ready([c for _, c in candidates]), strict=True):
+        ready[index] = found
+    return ready
+
+
+def _run_queue(run: Sequence[tuple[PendingReply, OutboundItem]], phone: PhoneNumber) -> None:
+    """Queue a run of replies that passed every check: the quota and the plan asked once for all;
+    refused together, each goes alone, so that each is accepted or refused as one at a time."""
+    queued = conversation_replies_enqueue(phone=phone, items=[item for _, item in run])
+    if queued is None:
+        for one, _ in run:
+            _reply_send_alone(one)
+        return
+    for (one, _), message in zip(run, queued, strict=True):
+        one.record.outbound_message = message
+        _record_keep(one, replayed=False)
+
+
+def _reply_send_alone(one: PendingReply) -> None:
+    """One reply through `message_send` (a Flow through `flow_send`); a refusal is kept as a failed message."""
+    reply, message, record = one.reply, one.message, one.record
     replayed = False
     try:
         with transaction.atomic():  # a refused send leaves nothing behind (e.g. a flow token)
-            record.outbound_message, replayed = _send(
-                reply, message, idempotency_key=f"menus:{message.pk}:{position}")
+            record.outbound_message, replayed = _send(reply, message, idempotency_key=one.idempotency_key)
     except DomainError as error:
         record.error_code = error.code
         record.outbound_message = message_refused_record(
@@ -126,13 +225,19 @@ def reply_send(
             "Automated %s reply to message %s was refused by the send pipeline: %s (%s); kept as failed message %s",
             reply.purpose, message.pk, error.code, error.message, record.outbound_message.pk,
         )
+    _record_keep(one, replayed=replayed)
+
+
+def _record_keep(one: PendingReply, *, replayed: bool) -> None:
+    """Write the reply's record (in a batch: with the batch's rows); a replayed reply keeps the
+    record its first sending wrote instead."""
     if replayed:
-        earlier = AutomatedReply.objects.filter(outbound_message=record.outbound_message).first()
+        earlier = AutomatedReply.objects.filter(outbound_message=one.record.outbound_message).first()
         if earlier is not None:
-            return earlier
-    if not row_defer(record, message=message):
-        record.save()
-    return record
+            one.record = earlier
+            return
+    if not row_defer(one.record, message=one.message):
+        one.record.save()
 
 
 def _send(reply: OutboundReply, message: Message, *, idempotency_key: str) -> tuple[Message, bool]:

@@ -50,7 +50,12 @@ from automations.models import (
 from automations.registry import WORKFLOW_ACTIONS, WORKFLOW_RENDERERS, ActionContext
 from automations.replies import FlowReply, OutboundReply
 from automations.selectors import keyword_trigger_matching
-from automations.services.batching import batch_contact_reads, row_defer, stored_in_this_batch
+from automations.services.batching import (
+    batch_contact_reads,
+    deferred_checkpoint,
+    row_defer,
+    stored_in_this_batch,
+)
 from automations.services.handoffs import handoff_open, handoff_open_for
 from automations.services.state import (
     conversation_state_active,
@@ -116,7 +121,7 @@ def automation_handle_inbound(
     if message.direction != Message.Direction.INBOUND:
         return []
     now = now or timezone.now()
-    with transaction.atomic(savepoint=savepoint):
+    with deferred_checkpoint(message), transaction.atomic(savepoint=savepoint):
         fresh = stored_in_this_batch(message)
         run_record = AutomationRun(message=message, processed_at=now) if fresh else _claim(message, now)
         if run_record is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +51,9 @@ class OutboundItem:
     template: MessageTemplate | None = None
     idempotency_key: str | None = None
     next_attempt_at: datetime | None = None
+    # The recipient's contact and its conversation with the sending number, when the caller has them.
+    contact_id: int | None = None
+    conversation_id: int | None = None
 
 
 # --- queueing ----------------------------------------------------------------------------------------
@@ -59,23 +63,29 @@ def outbox_enqueue(*, phone_number: PhoneNumber, items: Sequence[OutboundItem]) 
     """Queue messages from one number in one transaction: contacts, conversations, messages.
 
     Each message's Graph request carries its own id as `biz_opaque_callback_data`, so ids are
-    drawn from the table's sequence first. Workers are woken when the transaction commits.
+    drawn from the table's sequence first. Items that name their contact and conversation are
+    not looked up. Workers are woken when the transaction commits.
     """
     if not items:
         return []
     now = timezone.now()
     with transaction.atomic(savepoint=False):  # all or nothing with the caller, who sees any error
-        contacts = _contacts_ensure({item.wa_id for item in items})
-        conversations = _conversations_ensure(phone_number, contacts.values())
+        looked_up = [item for item in items if item.contact_id is None or item.conversation_id is None]
+        contacts = _contacts_ensure({item.wa_id for item in looked_up}) if looked_up else {}
+        conversations = _conversations_ensure(phone_number, contacts.values()) if looked_up else {}
         ids = _message_ids_allocate(len(items))
         messages = []
         for message_id, item in zip(ids, items, strict=True):
             payload = dict(item.built.payload, biz_opaque_callback_data=str(message_id))
-            contact_id = contacts[item.wa_id]
+            if item.contact_id is not None and item.conversation_id is not None:
+                contact_id, conversation_id = item.contact_id, item.conversation_id
+            else:
+                contact_id = contacts[item.wa_id]
+                conversation_id = conversations[contact_id]
             messages.append(
                 Message(
                     id=message_id,
-                    conversation_id=conversations[contact_id],
+                    conversation_id=conversation_id,
                     contact_id=contact_id,
                     phone_number=phone_number,
                     direction=Message.Direction.OUTBOUND,
@@ -92,11 +102,7 @@ def outbox_enqueue(*, phone_number: PhoneNumber, items: Sequence[OutboundItem]) 
                 )
             )
         rows_copy(model=Message, objects=messages)
-        Conversation.objects.filter(pk__in=list(conversations.values())).update(
-            message_count=F("message_count") + 1, last_message_at=now
-        )
-        if len(items) > len(conversations):  # several messages to one contact: count each
-            _conversation_counts_fix(conversations, items, contacts)
+        _conversations_count([message.conversation_id for message in messages], at=now)
         outbox_notify(due_at=min(item.next_attempt_at or now for item in items))
     return messages
 
@@ -256,16 +262,16 @@ def _conversations_ensure(phone_number: PhoneNumber, contact_ids: Iterable[int])
     return found
 
 
-def _conversation_counts_fix(
-    conversations: dict[int, int], items: Sequence[OutboundItem], contacts: dict[str, int]
-) -> None:
-    extra: dict[int, int] = {}
-    for item in items:
-        pk = conversations[contacts[item.wa_id]]
-        extra[pk] = extra.get(pk, 0) + 1
-    for pk, count in extra.items():
-        if count > 1:
-            Conversation.objects.filter(pk=pk).update(message_count=F("message_count") + count - 1)
+def _conversations_count(conversation_ids: Sequence[int], *, at: datetime) -> None:
+    """Count each new message in its conversation: one UPDATE whatever the number of conversations."""
+    counts = Counter(conversation_ids)
+    ids = sorted(counts)  # one lock order for every writer
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Conversation._meta.db_table} v SET message_count = v.message_count + n.count, "
+            f"last_message_at = %s FROM unnest(%s::bigint[], %s::int[]) AS n(id, count) WHERE v.id = n.id",
+            [at, ids, [counts[pk] for pk in ids]],
+        )
 
 
 def _message_ids_allocate(count: int) -> list[int]:

@@ -8,7 +8,7 @@ with `message_refused_record`. Runs inside the tenant's schema.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from sending.errors import (
     IdempotencyKeyReused,
     MessageInvalid,
     OutsideServiceWindow,
+    QuotaExceeded,
     TemplateNotApproved,
     TemplateNotFound,
 )
@@ -98,6 +99,74 @@ def message_send(
         quota_give_back(windows=windows, amount=1)
         raise
     return MessageQueued(message=message)
+
+
+@dataclass(frozen=True)
+class ConversationReply:
+    """A message into a conversation the caller holds (`conversation.contact` loaded), from the
+    conversation's number (`phone_number_id`, Meta's id, as `message_send` takes it)."""
+
+    conversation: Conversation
+    phone_number_id: str
+    content: Mapping[str, Any]
+    idempotency_key: str
+
+
+def conversation_replies_ready(replies: Sequence[ConversationReply]) -> list[tuple[PhoneNumber, OutboundItem] | None]:
+    """For each reply, its number and outbox item when `message_send` would queue it as it is, with
+    the same checks (content, account, blocked contact, 24-hour window, an unused idempotency key);
+    None when it would be refused or replayed, or is a template: send that one with `message_send`.
+
+    For the replies of a batch of inbound messages: the recipients are contacts who wrote to the
+    number, so nothing is resolved, and the keys are read in one query for them all.
+    """
+    keys_used = set(
+        Message.objects.filter(idempotency_key__in=[reply.idempotency_key for reply in replies])
+        .values_list("idempotency_key", flat=True)
+    )
+    return [None if reply.idempotency_key in keys_used else _reply_ready(reply) for reply in replies]
+
+
+def conversation_replies_enqueue(*, phone: PhoneNumber, items: Sequence[OutboundItem]) -> list[Message] | None:
+    """Queue ready replies from one number (`conversation_replies_ready`) with one quota take and one
+    plan check for them all; None, with nothing written, when the quota, the plan or a concurrent
+    use of a key refuses them together (then send each with `message_send`, which decides one by one)."""
+    try:
+        windows = quota_take(account=phone.account, amount=len(items))
+    except QuotaExceeded:
+        return None
+    try:
+        # One transaction: a lock the plan check takes (billing's allowance) lasts until the messages are written.
+        with transaction.atomic():
+            usage_limit_check(resource=MESSAGES, amount=len(items), category="service")
+            return outbox_enqueue(phone_number=phone, items=items)
+    except (DomainError, IntegrityError):
+        quota_give_back(windows=windows, amount=len(items))
+        return None
+    except BaseException:
+        quota_give_back(windows=windows, amount=len(items))
+        raise
+
+
+def _reply_ready(reply: ConversationReply) -> tuple[PhoneNumber, OutboundItem] | None:
+    conversation = reply.conversation
+    contact = conversation.contact
+    if not contact.wa_id_from_meta:
+        return None  # a number typed by a person: message_send resolves it
+    try:
+        spec = _content_parse(reply.content)
+        if spec.type == "template":
+            return None
+        phone = phone_number_for_send(phone_number_id=reply.phone_number_id)
+        built = message_build(spec=spec, to_wa_id=contact.wa_id)
+        account_check_active(account=phone.account)
+        _rules_check(phone=phone, wa_id=contact.wa_id, contact=contact, built=built, template=None,
+                     conversation=conversation)
+    except DomainError:
+        return None
+    item = OutboundItem(wa_id=contact.wa_id, built=built, idempotency_key=reply.idempotency_key,
+                        contact_id=contact.pk, conversation_id=conversation.pk)
+    return phone, item
 
 
 def recipient_resolve(*, to: str) -> tuple[str, Contact | None]:
@@ -179,9 +248,11 @@ def account_check_active(*, account: WhatsAppAccount) -> None:
 
 
 def _rules_check(
-    *, phone: PhoneNumber, wa_id: str, contact: Contact | None, built: BuiltMessage, template: MessageTemplate | None
+    *, phone: PhoneNumber, wa_id: str, contact: Contact | None, built: BuiltMessage, template: MessageTemplate | None,
+    conversation: Conversation | None = None,
 ) -> None:
-    """Blocked contacts, the 24-hour window (free-form messages only inside it) and marketing opt-outs."""
+    """Blocked contacts, the 24-hour window (free-form messages only inside it) and marketing opt-outs.
+    `conversation`: the contact's conversation with `phone` when the caller holds it (else read)."""
     if contact is not None and contact.blocked:
         raise ContactBlocked(
             f"+{wa_id} is blocked by this workspace; unblock the contact to write to them.",
@@ -194,9 +265,8 @@ def _rules_check(
                 details=[problem("to", "opted out of marketing messages", "opted_out")],
             )
         return
-    conversation = (
-        Conversation.objects.filter(contact=contact, phone_number=phone).first() if contact is not None else None
-    )
+    if conversation is None and contact is not None:
+        conversation = Conversation.objects.filter(contact=contact, phone_number=phone).first()
     if conversation is None or not conversation.window_open():
         expired = conversation.service_window_expires_at if conversation is not None else None
         raise OutsideServiceWindow(

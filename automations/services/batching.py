@@ -11,12 +11,18 @@ each is handed out.
 The rows a message of the batch leaves that nothing reads back in the same batch (its run record,
 the workflow steps it entered, the record of each automated reply) are inserted when the batch has
 been dispatched (`row_defer`, `deferred_rows_write`): one INSERT per table instead of one per message.
+Its replies wait there too (`reply_defer`), to be queued together in order (`replies.replies_queue`)
+before those rows are written. What one message's handling deferred is dropped again when that
+handling fails and is rolled back (`deferred_checkpoint`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -26,6 +32,9 @@ from automations.selectors import conversation_state_live
 from messaging.inbound import InboundBatch, inbound_batch
 from messaging.models import Message
 from platform_core.batch_memo import batch_memo
+
+if TYPE_CHECKING:
+    from automations.replies import PendingReply
 
 Pair = tuple[int, int]  # (contact id, phone number id)
 
@@ -82,26 +91,78 @@ def batch_contact_reads(message: Message, *, now: datetime) -> ContactReads | No
 def stored_in_this_batch(message: Message) -> bool:
     """The message was stored by the batch being dispatched: no other transaction has seen it, so
     no run can have claimed it."""
-    batch = inbound_batch()
-    return batch is not None and message.pk in batch.message_ids
+    return _batch_of(message) is not None
 
 
 def row_defer(row: Model, *, message: Message) -> bool:
     """Keep a new row written for `message`, when the batch being dispatched stored it, to be
     inserted with the batch's other rows of its model; False (write it now) outside such a batch."""
-    batch = inbound_batch()
-    if batch is None or message.pk not in batch.message_ids:
+    batch = _batch_of(message)
+    if batch is None:
         return False
-    _deferred(batch).setdefault(type(row), []).append(row)
+    _deferred(batch).rows.setdefault(type(row), []).append(row)
     return True
+
+
+def reply_defer(pending: PendingReply) -> bool:
+    """Keep a reply to a message the batch being dispatched stored, to be queued with the batch's
+    others once it has been dispatched, in the order they were asked for; False (queue it now)
+    outside such a batch."""
+    batch = _batch_of(pending.message)
+    if batch is None:
+        return False
+    _deferred(batch).replies.append(pending)
+    return True
+
+
+def deferred_replies_take(batch: InboundBatch) -> list[PendingReply]:
+    """The replies the batch's messages asked for, in order; each is handed out once."""
+    deferred = _deferred(batch)
+    replies, deferred.replies = deferred.replies, []
+    return replies
 
 
 def deferred_rows_write(batch: InboundBatch) -> None:
     """Insert the rows the batch's messages left, one INSERT per model."""
-    for model, rows in _deferred(batch).items():
-        model._default_manager.bulk_create(rows)
-    _deferred(batch).clear()
+    deferred = _deferred(batch)
+    for model, rows in deferred.rows.items():
+        if rows:
+            model._default_manager.bulk_create(rows)
+    deferred.rows.clear()
 
 
-def _deferred(batch: InboundBatch) -> dict[type[Model], list[Model]]:
-    return batch_memo(("automations.deferred_rows", id(batch)), dict[type[Model], list[Model]])
+@contextmanager
+def deferred_checkpoint(message: Message) -> Iterator[None]:
+    """Drop what the block deferred if it raises: the handling of `message` that asked for those
+    rows and replies is rolled back (a receiver's savepoint), so they must not be written either."""
+    batch = _batch_of(message)
+    if batch is None:
+        yield
+        return
+    deferred = _deferred(batch)
+    rows_before = {model: len(rows) for model, rows in deferred.rows.items()}
+    replies_before = len(deferred.replies)
+    try:
+        yield
+    except BaseException:
+        for model, rows in deferred.rows.items():
+            del rows[rows_before.get(model, 0):]
+        del deferred.replies[replies_before:]
+        raise
+
+
+@dataclass
+class _Deferred:
+    rows: dict[type[Model], list[Model]] = field(default_factory=dict)
+    replies: list[PendingReply] = field(default_factory=list)
+
+
+def _batch_of(message: Message) -> InboundBatch | None:
+    batch = inbound_batch()
+    if batch is None or message.pk not in batch.message_ids:
+        return None
+    return batch
+
+
+def _deferred(batch: InboundBatch) -> _Deferred:
+    return batch_memo(("automations.deferred", id(batch)), _Deferred)

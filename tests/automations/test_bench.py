@@ -23,3 +23,15 @@ def test_bench_orders_coffee_and_rolls_back(tenant_a, in_tenant):
     assert (figures["messages"], figures["orders"]) == (customers * 7, customers)
     with in_tenant(tenant_a):
         assert not Order.objects.exists() and not Workflow.objects.exists() and not Message.objects.exists()
+
+
+def test_bench_in_batches_orders_coffee_as_one_by_one_and_rolls_back(tenant_a, in_tenant):
+    out = io.StringIO()
+
+    call_command("bench_automations", schema=tenant_a.schema_name, customers=3, batch=2, json=True, stdout=out,
+                 stderr=io.StringIO())
+
+    figures = json.loads(out.getvalue())
+    assert (figures["messages"], figures["orders"]) == (21, 3)
+    with in_tenant(tenant_a):
+        assert not Order.objects.exists() and not Workflow.objects.exists() and not Message.objects.exists()

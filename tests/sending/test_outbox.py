@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from messaging.models import Message, StatusEvent
 from sending import outbox
+from sending.schemas import MessageContentIn
+from sending.validation import BuiltMessage, message_build
 from tests.sending.factories import ConversationFactory, PhoneNumberFactory
 from tests.sending.helpers import queue_text
 
@@ -45,6 +47,39 @@ def test_messages_to_one_contact_all_count_in_its_conversation(tenant_a, in_tena
             queue_text(number_a, open_window_a.contact.wa_id)
         open_window_a.refresh_from_db()
         assert open_window_a.message_count == 3
+
+
+def test_one_enqueue_counts_each_message_in_its_conversation_whether_named_or_looked_up(
+    tenant_a, in_tenant, number_a, open_window_a
+):
+    with in_tenant(tenant_a):
+        other = ConversationFactory(phone_number=number_a)
+        contact = open_window_a.contact
+        named = dict(contact_id=contact.pk, conversation_id=open_window_a.pk)
+        items = [
+            outbox.OutboundItem(wa_id=contact.wa_id, built=_text_to(contact.wa_id, "one"), **named),
+            outbox.OutboundItem(wa_id=other.contact.wa_id, built=_text_to(other.contact.wa_id, "two")),
+            outbox.OutboundItem(wa_id=contact.wa_id, built=_text_to(contact.wa_id, "three"), **named),
+            outbox.OutboundItem(wa_id=contact.wa_id, built=_text_to(contact.wa_id, "four")),
+        ]
+
+        messages = outbox.outbox_enqueue(phone_number=number_a, items=items)
+
+        stored = Message.objects.filter(pk__in=[message.pk for message in messages]).order_by("pk")
+        assert [(m.body, m.conversation_id, m.contact_id, m.status) for m in stored] == [
+            ("one", open_window_a.pk, contact.pk, Message.Status.QUEUED),
+            ("two", other.pk, other.contact_id, Message.Status.QUEUED),
+            ("three", open_window_a.pk, contact.pk, Message.Status.QUEUED),
+            ("four", open_window_a.pk, contact.pk, Message.Status.QUEUED),
+        ]
+        assert all(m.request_payload["biz_opaque_callback_data"] == str(m.pk) for m in stored)
+        open_window_a.refresh_from_db()
+        other.refresh_from_db()
+        assert (open_window_a.message_count, other.message_count) == (3, 1)
+
+
+def _text_to(wa_id: str, body: str) -> BuiltMessage:
+    return message_build(spec=MessageContentIn.model_validate({"type": "text", "text": {"body": body}}), to_wa_id=wa_id)
 
 
 @pytest.mark.parametrize("plan", ["default", "nested_loop"])

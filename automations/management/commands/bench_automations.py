@@ -3,7 +3,9 @@
 Each simulated customer orders a coffee (Hi, Place Order, Coffee, abc, 2, Checkout, Confirm): seven
 inbound messages stored by `messaging.inbound.inbound_message_store`, which dispatches them to the
 automation engine, which queues its replies through the send pipeline. Reports messages per
-second, latency percentiles and database queries per message. Runs inside one transaction in
+second, latency percentiles and database queries per message. `--batch N` stores each step of N
+customers together as the webhook worker does (`inbound_messages_store` in a batch scope); the
+latencies are then those of whole batches. Runs inside one transaction in
 the named tenant's schema that is rolled back at the end: nothing it wrote remains. With no
 tenant to run in (a fresh database), it creates a throwaway tenant and removes it after.
 """
@@ -23,7 +25,8 @@ from django_tenants.utils import schema_context
 
 from automations.models import CatalogueItem, Order
 from automations.seeds import builtins_install
-from messaging.inbound import inbound_message_store
+from messaging.inbound import inbound_message_store, inbound_messages_store
+from platform_core.batch_memo import batch_scope
 from tenants.readiness import platform_migrate_if_needed
 from tenants.selectors import customer_tenants
 from tenants.services import tenant_create, tenant_delete
@@ -37,6 +40,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--schema", default=None, help="tenant schema (default: the first customer tenant)")
         parser.add_argument("--customers", type=int, default=100)
+        parser.add_argument("--batch", type=int, default=0,
+                            help="store each step of this many customers in one batch, as the webhook worker does")
         parser.add_argument("--json", action="store_true", help="print one JSON object of figures on stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -52,7 +57,7 @@ class Command(BaseCommand):
         try:
             self.stderr.write(f"Running {options['customers']} coffee orders in {schema} (rolled back after)...")
             with schema_context(schema), transaction.atomic():
-                figures = self._run(options["customers"])
+                figures = self._run(options["customers"], batch=options["batch"])
                 transaction.set_rollback(True)
         finally:
             if throwaway is not None:
@@ -67,7 +72,7 @@ class Command(BaseCommand):
         for name, value in figures.items():
             self.stdout.write(f"  {labels.get(name, name):<24} {value}")
 
-    def _run(self, customers: int) -> dict[str, float]:
+    def _run(self, customers: int, *, batch: int = 0) -> dict[str, float]:
         run = uuid.uuid4().hex[:8]
         account = WhatsAppAccount.objects.create(display_name=f"bench {run}", waba_id=f"bench-{run}",
                                                  access_token=None, status=WhatsAppAccount.Status.ACTIVE)
@@ -84,32 +89,40 @@ class Command(BaseCommand):
             ("interactive", {"kind": "button_reply", "id": "checkout", "title": "Checkout"}),
             ("interactive", {"kind": "button_reply", "id": "confirm", "title": "Confirm"}),
         ]
-        latencies, queries = [], []
+        def event(customer: int, step: int) -> InboundMessage:
+            kind, content = script[step]
+            return InboundMessage(
+                phone_number_id=phone.phone_number_id, display_phone_number="15550000000",
+                waba_id=account.waba_id, wa_id=f"49151{customer:08d}", profile_name=f"Bench {customer}",
+                wamid=f"wamid.bench-{run}-{customer}-{step}", timestamp=datetime.now(tz=UTC),
+                type=kind, content=content, context=None, raw={},
+            )
+
+        latencies, statements = [], 0
         orders_before = Order.objects.count()
-        for customer in range(customers):
-            wa_id = f"49151{customer:08d}"
-            for step, (kind, content) in enumerate(script):
-                event = InboundMessage(
-                    phone_number_id=phone.phone_number_id, display_phone_number="15550000000",
-                    waba_id=account.waba_id, wa_id=wa_id, profile_name=f"Bench {customer}",
-                    wamid=f"wamid.bench-{run}-{customer}-{step}", timestamp=datetime.now(tz=UTC),
-                    type=kind, content=content, context=None, raw={},
-                )
+        groups = [range(first, min(first + (batch or 1), customers)) for first in range(0, customers, batch or 1)]
+        for group in groups:
+            for step in range(len(script)):
                 counter = _StatementCounter()
                 started = time.perf_counter()
                 with connection.execute_wrapper(counter):
-                    inbound_message_store(event=event, phone_number=phone)
+                    if batch:
+                        with transaction.atomic(), batch_scope():
+                            inbound_messages_store(events=[event(customer, step) for customer in group])
+                    else:
+                        inbound_message_store(event=event(group[0], step), phone_number=phone)
                 latencies.append((time.perf_counter() - started) * 1000)
-                queries.append(counter.count)
+                statements += counter.count
+        messages = customers * len(script)
         latencies.sort()
         return {
-            "messages": len(latencies),
+            "messages": messages,
             "orders": Order.objects.count() - orders_before,
-            "rate": len(latencies) / (sum(latencies) / 1000),
+            "rate": messages / (sum(latencies) / 1000),
             "p50": statistics.median(latencies),
-            "p95": latencies[int(len(latencies) * 0.95) - 1],
+            "p95": latencies[max(int(len(latencies) * 0.95) - 1, 0)],
             "max": latencies[-1],
-            "queries": statistics.mean(queries),
+            "queries": statements / messages,
         }
 
 
