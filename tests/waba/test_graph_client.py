@@ -410,6 +410,39 @@ def test_connection_refused_was_never_processed():
 
 
 @pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+        httpx.ProxyError,
+        httpx.UnsupportedProtocol,
+        httpx.LocalProtocolError,
+        httpx.WriteTimeout,
+    ],
+)
+def test_failures_before_the_whole_request_left_were_never_processed(failure):
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure("failed", request=request)
+
+    with pytest.raises(GraphUnavailable) as caught:
+        graph(fail).send_message("pn1", {})
+    assert caught.value.retryable
+    assert not caught.value.may_have_been_processed
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.WriteError]
+)
+def test_failures_once_the_request_may_have_left_leave_the_outcome_unknown(failure):
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure("[Errno 9] Bad file descriptor", request=request)
+
+    with pytest.raises(GraphUnavailable) as caught:
+        graph(fail).send_message("pn1", {})
+    assert caught.value.may_have_been_processed
+
+
+@pytest.mark.parametrize(
     ("code", "details"),
     [
         (131047, "Message failed to send because more than 24 hours have passed"),
@@ -530,15 +563,18 @@ def assert_not_logged(caplog, secret: str) -> None:
 # --- pooling and settings -----------------------------------------------------------------------
 
 
-def test_one_shared_http_client_per_base_url_across_threads():
+def test_each_thread_has_its_own_http_client_per_base_url():
+    """No connection pool is shared between threads (see waba.graph.client), and a thread reuses its own."""
     client_module.close_shared_clients()
     try:
-        seen: list[httpx.Client] = []
+        seen: list[tuple[httpx.Client, httpx.Client]] = []
         barrier = threading.Barrier(8)
+        shared_handle = GraphClient(TOKEN, base_url="https://pool.test")
 
         def make() -> None:
             barrier.wait()
-            seen.append(GraphClient(f"token-{threading.get_ident()}", base_url="https://pool.test")._http)
+            mine = GraphClient(f"token-{threading.get_ident()}", base_url="https://pool.test")._http
+            seen.append((mine, shared_handle._http))
 
         threads = [threading.Thread(target=make) for _ in range(8)]
         for thread in threads:
@@ -546,9 +582,12 @@ def test_one_shared_http_client_per_base_url_across_threads():
         for thread in threads:
             thread.join()
 
-        assert len({id(http) for http in seen}) == 1
+        assert all(mine is through_handle for mine, through_handle in seen)  # a handle uses the caller's
+        assert len({id(mine) for mine, _ in seen}) == 8
+        here = GraphClient(TOKEN, base_url="https://pool.test")._http
+        assert here is shared_handle._http and here not in [mine for mine, _ in seen]
         other = GraphClient(TOKEN, base_url="https://other.test")._http
-        assert other is not seen[0]
+        assert other is not here
         assert GraphClient(TOKEN, base_url="https://other.test/")._http is other
     finally:
         client_module.close_shared_clients()

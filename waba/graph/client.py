@@ -1,7 +1,11 @@
 """The only module that talks to Meta's Graph API.
 
-Each process keeps one pooled `httpx.Client` per base URL, created on first use and shared by
-all threads (dropped in a forked child, which builds its own). A `GraphClient` is a cheap,
+Each thread keeps its own pooled `httpx.Client` per base URL, created on first use (dropped in a
+forked child, which builds its own). Not one client shared by all threads: httpcore's pool picks
+the connections to drop under its lock but closes them after releasing it, so another thread can
+start a request on a connection that is being closed (it then fails with `ReadError: [Errno 9] Bad
+file descriptor` after it may have reached Meta: an unknown outcome). A thread sends one request at
+a time, so its pool holds about one connection and no other thread ever touches it. A `GraphClient` is a cheap,
 per-WABA handle: it holds the access token for its calls, sends it only in the Authorization
 header and never logs it.
 """
@@ -15,6 +19,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,40 +39,47 @@ from waba.graph.errors import (
 
 logger = logging.getLogger(__name__)
 
-# Every connection is kept alive: a send worker's dispatcher threads (SEND_WORKER_THREADS, up to this
-# many) each reuse one, so that no send pays for a new TCP (and TLS) connection.
-POOL_LIMITS = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+# Each thread's connections are kept alive, so that no send pays for a new TCP (and TLS) connection.
+# An idle one is dropped by us well before servers drop theirs: a request on a connection the server
+# is closing at that moment fails with an unknown outcome.
+POOL_LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=5.0)
 TEMPLATES_PAGE_SIZE = 100
 
-_shared_clients: dict[str, httpx.Client] = {}
-_shared_clients_lock = threading.Lock()
+_thread_clients = threading.local()  # .by_base_url: dict[str, httpx.Client]
+_clients: weakref.WeakSet[httpx.Client] = weakref.WeakSet()  # every thread's, to close them all
+_clients_lock = threading.Lock()
 
 
-def _forget_shared_clients_after_fork() -> None:
-    global _shared_clients_lock
-    _shared_clients.clear()
-    _shared_clients_lock = threading.Lock()
+def _forget_clients_after_fork() -> None:
+    global _thread_clients, _clients, _clients_lock
+    _thread_clients = threading.local()
+    _clients = weakref.WeakSet()
+    _clients_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_shared_clients_after_fork)
+os.register_at_fork(after_in_child=_forget_clients_after_fork)
 
 
-def _shared_http_client(base_url: str) -> httpx.Client:
-    client = _shared_clients.get(base_url)
+def _thread_http_client(base_url: str) -> httpx.Client:
+    """This thread's client for `base_url`."""
+    by_base_url: dict[str, httpx.Client] | None = getattr(_thread_clients, "by_base_url", None)
+    if by_base_url is None:
+        by_base_url = _thread_clients.by_base_url = {}
+    client = by_base_url.get(base_url)
     if client is None:
-        with _shared_clients_lock:
-            client = _shared_clients.get(base_url)
-            if client is None:
-                client = httpx.Client(base_url=base_url, limits=POOL_LIMITS)
-                _shared_clients[base_url] = client
+        client = by_base_url[base_url] = httpx.Client(base_url=base_url, limits=POOL_LIMITS)
+        with _clients_lock:
+            _clients.add(client)
     return client
 
 
 def close_shared_clients() -> None:
-    """Close the pooled connections of this process (shutdown and tests)."""
-    with _shared_clients_lock:
-        clients = list(_shared_clients.values())
-        _shared_clients.clear()
+    """Close the pooled connections of every thread of this process (shutdown and tests)."""
+    global _thread_clients
+    with _clients_lock:
+        clients = list(_clients)
+        _clients.clear()
+        _thread_clients = threading.local()
     for client in clients:
         client.close()
 
@@ -100,16 +112,19 @@ class GraphClient:
         self.version: str = version or _setting("GRAPH_API_VERSION", meta.GRAPH_API_DEFAULT_VERSION)
         timeout_s = timeout_s or _setting("GRAPH_API_TIMEOUT_S", meta.GRAPH_API_DEFAULT_TIMEOUT_S)
         self.timeout = httpx.Timeout(float(timeout_s))
-        if transport is not None:  # tests: a private client around the injected transport
-            self._http = httpx.Client(base_url=self.base_url, transport=transport)
-        else:
-            self._http = _shared_http_client(self.base_url)
+        # tests: a private client around the injected transport; else each thread's own (`_http`)
+        self._private_http = httpx.Client(base_url=self.base_url, transport=transport) if transport else None
         self._request_headers = httpx.Headers(self._http.headers)
         self._request_headers.update(self._headers())
         self._request_extensions = {"timeout": self.timeout.as_dict()}
 
     def __repr__(self) -> str:
         return f"GraphClient(base_url={self.base_url!r}, version={self.version!r})"
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The calling thread's client: a GraphClient made in one thread may be used in another."""
+        return self._private_http or _thread_http_client(self.base_url)
 
     # --- accounts and phone numbers -----------------------------------------------------------
 

@@ -189,10 +189,26 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str | Non
     )
 
 
+# Transport failures that prove Meta cannot have acted on the request: no connection to it (or to
+# the proxy), the request refused before it left, or a write that timed out with part of the request
+# still unsent (a server acts on a whole request only). A read that fails, a connection closed
+# before an answer (also a kept-alive one the server had just closed: nothing tells whether the
+# request had reached it) and any other failure leave the outcome unknown.
+NEVER_SENT_TRANSPORT_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.WriteTimeout,
+)
+
+
 def error_from_transport(
     exc: httpx.TransportError, *, secrets: Iterable[str | None] = ()
 ) -> GraphUnavailable:
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    never_sent = isinstance(exc, NEVER_SENT_TRANSPORT_ERRORS)
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "unreachable"
     detail = redact(str(exc), secrets)
     message = f"Graph API {kind}: {type(exc).__name__}" + (f" ({detail})" if detail else "")
