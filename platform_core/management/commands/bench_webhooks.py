@@ -4,7 +4,8 @@ Starts granian (WSGI, DEBUG off, the production settings) on a free loopback por
 `--workers` webhook worker processes, then posts signed webhook batches from several client
 processes with keep-alive connections, each request carrying `--events-per-request` events for a
 throw-away tenant: inbound text messages with unique wamids, status updates (sent, delivered,
-read) of outbound messages created in bulk beforehand, or both (`--mix`). It reports
+read) of outbound messages created in bulk beforehand, both, or inbound messages asking for the
+main menu of the built-in menus, which the bot answers with a queued reply (`--mix`). It reports
 acknowledgement throughput and latency, the journal's backlog (its peak, and how long it took to
 drain after the load), then waits until every event is stored and checks that none was lost or
 counted twice. Everything it created (tenant, schema, routes, app, journal rows) is deleted at
@@ -41,6 +42,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Sum
 from django_tenants.utils import schema_context
 
+from automations.models import AutomatedReply
+from automations.seeds import builtins_install
 from messaging.models import Contact, Conversation, Message, StatusEvent
 from platform_core.db import embedded_database_url
 from platform_core.heartbeats import WEBHOOK_WORKER
@@ -60,7 +63,7 @@ if TYPE_CHECKING:
 BASE_DIR = Path(settings.BASE_DIR)
 CONTACTS = 200  # distinct customers the messages come from
 STATUSES = ("sent", "delivered", "read")  # each outbound message gets these, each in its own request
-MIXES = ("inbound", "statuses", "mixed")
+MIXES = ("inbound", "statuses", "mixed", "menu")
 BARE_WSGI = "webhooks.bench_bare_wsgi:application"
 
 
@@ -108,7 +111,8 @@ class Command(BaseCommand):
             choices=MIXES,
             default="inbound",
             help="what the POSTs carry: inbound text messages, status updates of outbound "
-            "messages, or every other POST of each",
+            "messages, both (--status-ratio), or inbound messages asking for the main menu, which "
+            "the bot answers (the built-in menus are installed)",
         )
         parser.add_argument(
             "--batch-size",
@@ -218,6 +222,8 @@ class Command(BaseCommand):
             phone = PhoneNumber.objects.create(
                 account=account, phone_number_id=target.phone_number_id, display_phone_number="15550000000"
             )
+            if target.mix == "menu":  # every message asks for the main menu, which the bot sends back
+                builtins_install()
             if target.outbound:
                 self.stderr.write(f"Creating {target.outbound} outbound messages for the statuses...")
                 _outbound_messages_create(target, phone)
@@ -290,6 +296,8 @@ class Command(BaseCommand):
             inbound = Message.objects.filter(direction=Message.Direction.INBOUND).count()
             counted = Conversation.objects.aggregate(total=Sum("message_count"))["total"] or 0
             statuses_waiting = StatusEvent.objects.filter(applied_at__isnull=True).count()
+            menu_replies = AutomatedReply.objects.count()  # each queued one is counted in its conversation
+            replies_queued = AutomatedReply.objects.filter(outbound_message__status="queued").count()
             outbound_not_read = (
                 Message.objects.filter(direction=Message.Direction.OUTBOUND).exclude(status="read").count()
             )
@@ -324,8 +332,9 @@ class Command(BaseCommand):
             "backlog_drained_after_s": round(backlog.drained_at, 2) if backlog.drained_at else None,
             "still_queued": pending,
             "lost": events_sent - processed - pending,
-            "duplicated": counted - inbound,
+            "duplicated": counted - inbound - menu_replies,
             "statuses_waiting": statuses_waiting,
+            "menu_replies_queued": replies_queued,
             "outbound_not_read": outbound_not_read,
             "journal_entries": journal.count(),
             "journal_failed": journal.filter(state=WebhookJournalEntry.State.FAILED).count(),
@@ -537,7 +546,7 @@ def _inbound(target: Target, client: int, request: int, event: int) -> dict[str,
         "id": f"wamid.bench-{target.run_id}-{request}-{event}",
         "timestamp": str(int(time.time())),
         "type": "text",
-        "text": {"body": f"benchmark message {request}/{event}"},
+        "text": {"body": "menu" if target.mix == "menu" else f"benchmark message {request}/{event}"},
     }
 
 
