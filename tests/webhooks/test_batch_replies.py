@@ -117,11 +117,8 @@ def test_the_quota_lets_through_the_first_replies_of_a_batch_and_refuses_the_res
     _record(_body(*(_text(f"wamid.q-{n}", wa_id, _recent(n), body="Hi") for n, wa_id in enumerate(customers))))
     _work()
 
+    answered = _answered(in_tenant, tenant_a)
     with in_tenant(tenant_a):
-        answered = list(
-            AutomatedReply.objects.order_by("inbound_message_id")
-            .values_list("inbound_message__wamid", "outbound_message__status", "error_code")
-        )
         refused = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.FAILED)
         assert set(refused.values_list("error_reason", flat=True)) == {"quota_exceeded"}
     assert answered == [
@@ -143,12 +140,7 @@ def test_the_plan_allowance_lets_through_the_first_replies_of_a_batch_and_refuse
     _record(_body(*(_text(f"wamid.p-{n}", wa_id, _recent(n), body="Hi") for n, wa_id in enumerate(customers))))
     _work()
 
-    with in_tenant(tenant_a):
-        answered = list(
-            AutomatedReply.objects.order_by("inbound_message_id")
-            .values_list("inbound_message__wamid", "outbound_message__status", "error_code")
-        )
-    assert answered == [
+    assert _answered(in_tenant, tenant_a) == [
         ("wamid.p-0", Message.Status.QUEUED, ""),
         ("wamid.p-1", Message.Status.QUEUED, ""),
         ("wamid.p-2", Message.Status.FAILED, "plan_limit_reached"),
@@ -169,12 +161,7 @@ def test_a_blocked_contact_and_a_closed_window_in_a_batch_are_refused_as_one_by_
     ))
     _work()
 
-    with in_tenant(tenant_a):
-        answered = list(
-            AutomatedReply.objects.order_by("inbound_message_id")
-            .values_list("inbound_message__wamid", "outbound_message__status", "error_code")
-        )
-    assert answered == [
+    assert _answered(in_tenant, tenant_a) == [
         ("wamid.c-1", Message.Status.QUEUED, ""),
         ("wamid.c-2", Message.Status.FAILED, "contact_blocked"),
         ("wamid.c-3", Message.Status.FAILED, "outside_service_window"),
@@ -210,3 +197,12 @@ def test_a_failing_automation_in_a_batch_loses_only_its_own_replies(
     assert queued == [("15557300001", Message.Status.QUEUED), ("15557300003", Message.Status.QUEUED)]
     assert records == ["wamid.f-1", "wamid.f-3"]
     assert runs == ["wamid.f-1", "wamid.f-3"]
+
+
+def _answered(in_tenant, tenant) -> list[tuple[str, str, str]]:
+    """Each automated reply's inbound message, outbound status and refusal code, in inbound order."""
+    with in_tenant(tenant):
+        return list(
+            AutomatedReply.objects.order_by("inbound_message_id")
+            .values_list("inbound_message__wamid", "outbound_message__status", "error_code")
+        )
