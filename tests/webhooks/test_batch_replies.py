@@ -199,7 +199,7 @@ def test_a_failing_automation_in_a_batch_loses_only_its_own_replies(
     assert runs == ["wamid.f-1", "wamid.f-3"]
 
 
-def _answered(in_tenant, tenant) -> list[tuple[str, str, str]]:
+def _answered(in_tenant, tenant) -> list[tuple[str | None, str, str]]:
     """Each automated reply's inbound message, outbound status and refusal code, in inbound order."""
     with in_tenant(tenant):
         return list(
