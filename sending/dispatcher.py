@@ -3,6 +3,10 @@
 A dedicated thread watches the slots so that the worker's database work (claims, sweeps,
 recording) never delays a send: a late send followed by an on-time one would put two messages
 closer together than the number's interval. Results are collected for the worker to record.
+
+Messages to one recipient from one number leave one after another, in slot order: a job whose
+recipient has a send in flight waits for it to finish (`_recipient_next`), so that a greeting and
+the menu after it can never reach Meta the other way round on two threads.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,6 +94,9 @@ class SendDispatcher:
         self._stopped_accounts: set[tuple[str, int]] = set()
         self._stopped_schemas: set[str] = set()
         self._in_flight = 0
+        # Recipients (number, wa_id) with a send in flight, and their jobs due since, in slot order.
+        self._recipients_busy: set[tuple[str, str]] = set()
+        self._recipients_waiting: dict[tuple[str, str], deque[SendJob]] = {}
         self._closing = False
         self._max_lateness_s = max_lateness_s()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{name}-send")
@@ -130,7 +138,8 @@ class SendDispatcher:
             self._stopped_accounts.discard((schema, account_id))
 
     def schema_stop(self, schema: str) -> None:
-        """Send nothing more for this tenant: its jobs waiting for their slot are handed back now."""
+        """Send nothing more for this tenant: its jobs waiting for their slot are handed back now
+        (those waiting for their recipient's send in flight when it ends)."""
         with self._cond:
             self._stopped_schemas.add(schema)
             kept = [item for item in self._heap if item[2].schema != schema]
@@ -150,6 +159,10 @@ class SendDispatcher:
             self._closing = True
             leftover = [job for _, _, job in self._heap]
             self._heap.clear()
+            for waiting in self._recipients_waiting.values():
+                leftover.extend(waiting)
+                self._in_flight -= len(waiting)
+            self._recipients_waiting.clear()
             self._cond.notify_all()
         self._thread.join(timeout=5)
         self._pool.shutdown(wait=True)
@@ -176,10 +189,45 @@ class SendDispatcher:
                     self._handed_back.append(job)
                     continue
                 self._in_flight += 1
+                recipient = _recipient(job)
+                if recipient in self._recipients_busy:
+                    self._recipients_waiting.setdefault(recipient, deque()).append(job)
+                    continue
+                self._recipients_busy.add(recipient)
                 self._pool.submit(self._send, job)
+
+    def _recipient_next(self, job: SendJob) -> None:
+        """Called with the lock held when `job`'s send is over: the recipient's next job goes now
+        (or is handed back if its account or tenant stopped meanwhile)."""
+        recipient = _recipient(job)
+        waiting = self._recipients_waiting.get(recipient)
+        while waiting:
+            following = waiting.popleft()
+            if (following.schema, following.account_id) in self._stopped_accounts or (
+                following.schema in self._stopped_schemas
+            ):
+                self._in_flight -= 1
+                self._handed_back.append(following)
+                continue
+            if not waiting:
+                del self._recipients_waiting[recipient]
+            self._pool.submit(self._send, following)
+            return
+        self._recipients_waiting.pop(recipient, None)
+        self._recipients_busy.discard(recipient)
 
     def _send(self, job: SendJob) -> None:
         """Pool thread: one Graph request, unless the job waited too long for a free thread."""
+        try:
+            self._send_one(job)
+        finally:
+            with self._cond:
+                if self._closing:
+                    self._recipients_busy.discard(_recipient(job))
+                else:
+                    self._recipient_next(job)
+
+    def _send_one(self, job: SendJob) -> None:
         lateness = time.monotonic() - job.at
         if lateness > self._max_lateness_s:
             with self._cond:
@@ -206,3 +254,7 @@ class SendDispatcher:
             ready = len(self._results) >= self._flush_at or result.error is not None
         if ready:
             self._results_ready()
+
+
+def _recipient(job: SendJob) -> tuple[str, str]:
+    return job.phone_number_id, str(job.payload.get("to", ""))

@@ -9,12 +9,15 @@ at hand for isolation tests.
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
+import sending.limiter as limiter_module
 from tenants.models import Tenant
 from tests.factories import api_key_for
 
@@ -56,6 +59,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _back_to_public_schema():
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiter(monkeypatch):
+    """Limiter and quota state of each test is its own: PostgreSQL's rolls back with the test, Redis
+    (REDIS_URL set) gets a namespace per test, since its counters outlive the test database and a
+    later run's rows reuse the same ids."""
+    if django_settings.REDIS_URL:
+        from sending.limiter.redis_backend import RedisRateLimiter
+
+        backend = RedisRateLimiter(django_settings.REDIS_URL, namespace=f"test:{uuid.uuid4().hex[:10]}:")
+        monkeypatch.setattr(limiter_module, "_limiter", backend)
+        yield
+        backend.reset()
+    else:
+        monkeypatch.setattr(limiter_module, "_limiter", None)
+        yield
 
 
 @pytest.fixture

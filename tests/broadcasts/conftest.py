@@ -1,3 +1,3 @@
 """Broadcasts are sent by the send pipeline: its fixtures (a fresh limiter, a template, an open window)."""
 
-from tests.sending.conftest import _fresh_limiter, fast_retries, open_window_a, template_a  # noqa: F401
+from tests.sending.conftest import fast_retries, open_window_a, template_a  # noqa: F401

@@ -1,8 +1,6 @@
-"""Contacts tests: webhooks reach alpha's number through the webhook suite's fixtures; sends use the
-send suite's limiter reset."""
+"""Contacts tests: webhooks reach alpha's number through the webhook suite's fixtures."""
 
 from tests.console.conftest import console_a, console_b, user_a, user_b  # noqa: F401, E402
-from tests.sending.conftest import _fresh_limiter  # noqa: F401
 from tests.webhooks.conftest import (  # noqa: F401
     _fresh_app_cache,
     account_events,

@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from django.conf import settings as django_settings
 
-import sending.limiter as limiter_module
 from tests.sending.factories import ConversationFactory, TemplateFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limiter(monkeypatch):
-    """PostgreSQL limiter state rolls back with each test; Redis state gets a namespace of its own."""
-    if django_settings.REDIS_URL:
-        from sending.limiter.redis_backend import RedisRateLimiter
-
-        backend = RedisRateLimiter(django_settings.REDIS_URL, namespace=f"test:{uuid.uuid4().hex[:10]}:")
-        monkeypatch.setattr(limiter_module, "_limiter", backend)
-        yield
-        backend.reset()
-    else:
-        monkeypatch.setattr(limiter_module, "_limiter", None)
-        yield
 
 
 @pytest.fixture

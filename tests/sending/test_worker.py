@@ -354,6 +354,54 @@ def test_jobs_waiting_for_their_slot_are_handed_back_when_their_tenant_stops():
         dispatcher.close()
 
 
+def test_messages_to_one_recipient_leave_in_slot_order_even_on_many_threads(settings):
+    """A slow send to one recipient holds back the next one to the same recipient (not another's).
+    (One held back past the allowed lateness is handed back for a new slot, after its predecessor.)"""
+    settings.SEND_THROUGHPUT_HEADROOM = 0.25  # a job may leave up to 1 s after its slot
+    import threading
+
+    from sending.dispatcher import SendDispatcher, SendJob
+
+    events: list[str] = []
+    lock = threading.Lock()
+
+    class SlowFirstClient:
+        def send_message(self, phone_number_id, payload):
+            body = payload["text"]["body"]
+            with lock:
+                events.append(f"start {body}")
+            if body == "greeting":
+                time.sleep(0.15)
+            with lock:
+                events.append(f"end {body}")
+            return {"messages": [{"id": f"wamid.{body}"}]}
+
+    dispatcher = SendDispatcher(threads=4, name="test", results_ready=lambda: None, flush_at=10)
+    try:
+        now = time.monotonic()
+        jobs = [
+            SendJob(at=now + 0.05 + 0.001 * n, slot_at=0.0, schema="t_a", message_id=n, attempts=1, account_id=1,
+                    phone_number_id="1", payload={"to": to, "type": "text", "text": {"body": body}},
+                    client=SlowFirstClient())
+            for n, (to, body) in enumerate([("491", "greeting"), ("491", "menu"), ("492", "other")])
+        ]
+        dispatcher.schedule(jobs)
+        deadline = time.monotonic() + 10
+        results: list = []
+        while len(results) < 3 and time.monotonic() < deadline:
+            taken, handed_back = dispatcher.take()
+            assert handed_back == []
+            results.extend(taken)
+            time.sleep(0.01)
+    finally:
+        dispatcher.close()
+
+    assert sorted(result.wamid for result in results) == ["wamid.greeting", "wamid.menu", "wamid.other"]
+    assert events.index("end greeting") < events.index("start menu")
+    assert events.index("end other") < events.index("end greeting")  # another recipient did not wait
+    assert dispatcher.pending() == 0
+
+
 def test_a_deleted_tenants_schema_leaves_the_send_loop_quietly(tenant_a, caplog):
     from tenants.services import tenant_create, tenant_delete
 
