@@ -187,6 +187,8 @@ class _Run:
         self.account = batch_memo(("waba.account", account_id), lambda: WhatsAppAccount.objects.get(pk=account_id))
         self.replies: list[OutboundReply] = []
         self.state: ConversationState | None = None
+        self.active_row: ConversationState | None = None
+        self.active_row_read = False
         self.state_workflow = self.step_before = ""
         self.session: _Session | None = None
         self.outcome = ""
@@ -211,6 +213,8 @@ class _Run:
         self.state = read.state if read else conversation_state_active(
             contact=self.contact, phone_number=self.phone, now=self.now, for_update=True
         )
+        # In a batch the pair's active row was read, live or expired: a new state replaces it unread.
+        self.active_row_read, self.active_row = (True, read.active) if read else (False, self.state)
         self.state_workflow = self.state.workflow_name if self.state else ""
         self.step_before = self.state.current_step if self.state else ""
         self.session = self._session_of(self.state) if self.state else None
@@ -515,9 +519,10 @@ class _Run:
         return True
 
     def _template(self, name: str) -> WorkflowTemplate | None:
-        """The template named `name`, read once per message (a keyword match may have read it already)."""
+        """The template named `name`, read once per batch (a keyword match may have read it already)."""
         if name not in self.templates:
-            template = WorkflowTemplate.objects.filter(template_name=name).first()
+            template = batch_memo(("automations.workflow_template", name),
+                                  lambda: WorkflowTemplate.objects.filter(template_name=name).first())
             if template is None:
                 return None
             self.templates[name] = template
@@ -596,7 +601,8 @@ class _Run:
                 context = {key: value for key, value in session.context.items() if value is not None}
                 conversation_state_start(contact=self.contact, phone_number=self.phone, workflow=session.workflow,
                                          step=session.step, context=context, now=self.now,
-                                         processed_wamid=wamid, replacing=self.state)
+                                         processed_wamid=wamid, replacing=self.active_row,
+                                         replacing_known=self.active_row_read)
             elif self.state is not None and self.state.status == StateStatus.ACTIVE:
                 conversation_state_end(state=self.state, status=StateStatus.REPLACED, now=self.now, locked=True)
             return

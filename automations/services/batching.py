@@ -25,10 +25,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q
-from django.utils import timezone
 
 from automations.models import ConversationState, HumanHandoff
-from automations.selectors import conversation_state_live
 from messaging.inbound import InboundBatch, inbound_batch
 from messaging.models import Message
 from platform_core.batch_memo import batch_memo
@@ -43,6 +41,9 @@ Pair = tuple[int, int]  # (contact id, phone number id)
 class ContactReads:
     handoff: HumanHandoff | None
     state: ConversationState | None  # locked FOR UPDATE, like `conversation_state_active(for_update=True)`
+    # The pair's one active row, locked, live or past its expiry (None: there is none): what
+    # `conversation_state_start(replacing=..., replacing_known=True)` closes without reading again.
+    active: ConversationState | None = None
 
 
 class _BatchReads:
@@ -58,8 +59,8 @@ class _BatchReads:
         for handoff in HumanHandoff.objects.filter(of_pairs, closed_at__isnull=True).order_by("pk"):
             self.handoffs.setdefault((handoff.contact_id, handoff.phone_number_id), handoff)
         self.states: dict[Pair, ConversationState] = {}
-        states = (
-            ConversationState.objects.filter(of_pairs, conversation_state_live(now=timezone.now()))
+        states = (  # live or not: an active row past its expiry is closed when a new state starts
+            ConversationState.objects.filter(of_pairs, status=ConversationState.Status.ACTIVE)
             .select_for_update(of=("self",))
             .select_related("workflow")
             .order_by("pk")
@@ -72,10 +73,9 @@ class _BatchReads:
         if pair in self.handed_out:
             return None
         self.handed_out.add(pair)
-        state = self.states.get(pair)
-        if state is not None and state.expires_at <= now:  # ran out since the batch read it
-            state = None
-        return ContactReads(handoff=self.handoffs.get(pair), state=state)
+        active = self.states.get(pair)
+        state = active if active is not None and active.expires_at > now else None
+        return ContactReads(handoff=self.handoffs.get(pair), state=state, active=active)
 
 
 def batch_contact_reads(message: Message, *, now: datetime) -> ContactReads | None:

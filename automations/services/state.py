@@ -53,15 +53,18 @@ def conversation_state_start(
     now: datetime | None = None,
     processed_wamid: str = "",
     replacing: ConversationState | None = None,
+    replacing_known: bool = False,
 ) -> ConversationState:
     """Start `workflow` at `step` for the contact, closing any active state first (as `replaced`,
     or `expired` when it had run out). `replacing` is the contact's active state when the caller
-    holds it locked already: the one there can be, closed without reading it again."""
+    holds it locked already: the one there can be, closed without reading it again.
+    `replacing_known`: the caller read the contact's active row (locked) and `replacing` is it, or
+    None when there was none, so nothing is read to look for one."""
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):  # all or nothing with the caller, who sees any error
         if replacing is not None and replacing.status == Status.ACTIVE:
             _close(replacing, status=Status.REPLACED, now=now)
-        else:
+        elif not replacing_known:
             _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
         expires_at = now + state_ttl(phone_number.account)
         work_announce(kind=WorkKind.CONVERSATION_STATES, due_at=expires_at)
