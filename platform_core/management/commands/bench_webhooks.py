@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django_tenants.utils import schema_context
 
 from automations.models import AutomatedReply
@@ -65,6 +65,7 @@ CONTACTS = 200  # distinct customers the messages come from
 STATUSES = ("sent", "delivered", "read")  # each outbound message gets these, each in its own request
 MIXES = ("inbound", "statuses", "mixed", "menu")
 BARE_WSGI = "webhooks.bench_bare_wsgi:application"
+BENCH_QUOTA = 100_000_000  # the workspace's and the account's message quotas during a run
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,9 @@ class Command(BaseCommand):
             kind=MetaRoute.Kind.PHONE_NUMBER, external_id=target.phone_number_id, tenant=tenant
         )
         with schema_context(tenant.schema_name):
-            account = WhatsAppAccount.objects.create(
-                waba_id=target.waba_id, display_name="Benchmark", status=WhatsAppAccount.Status.ACTIVE
+            account = WhatsAppAccount.objects.create(  # the menu mix measures throughput, not quotas
+                waba_id=target.waba_id, display_name="Benchmark", status=WhatsAppAccount.Status.ACTIVE,
+                rate_limit_per_minute=BENCH_QUOTA, rate_limit_per_day=BENCH_QUOTA, rate_limit_per_month=BENCH_QUOTA,
             )
             phone = PhoneNumber.objects.create(
                 account=account, phone_number_id=target.phone_number_id, display_phone_number="15550000000"
@@ -298,6 +300,9 @@ class Command(BaseCommand):
             statuses_waiting = StatusEvent.objects.filter(applied_at__isnull=True).count()
             menu_replies = AutomatedReply.objects.count()  # each queued one is counted in its conversation
             replies_queued = AutomatedReply.objects.filter(outbound_message__status="queued").count()
+            replies_refused = dict(
+                AutomatedReply.objects.exclude(error_code="").values_list("error_code").annotate(n=Count("id"))
+            )
             outbound_not_read = (
                 Message.objects.filter(direction=Message.Direction.OUTBOUND).exclude(status="read").count()
             )
@@ -335,6 +340,7 @@ class Command(BaseCommand):
             "duplicated": counted - inbound - menu_replies,
             "statuses_waiting": statuses_waiting,
             "menu_replies_queued": replies_queued,
+            "menu_replies_refused": replies_refused,
             "outbound_not_read": outbound_not_read,
             "journal_entries": journal.count(),
             "journal_failed": journal.filter(state=WebhookJournalEntry.State.FAILED).count(),
@@ -587,6 +593,7 @@ def _production_env() -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,
         "ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
         "LOG_LEVEL": "WARNING",
+        **{f"TENANT_RATE_LIMIT_PER_{period}": str(BENCH_QUOTA) for period in ("MINUTE", "DAY", "MONTH")},
     }
 
 
