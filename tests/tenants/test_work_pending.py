@@ -21,7 +21,7 @@ from tenants.models import WorkPending
 from tenants.services import tenant_suspend
 from tenants.work_pending import WorkKind, work_announce, work_due, work_settle, work_version
 from tests.integrations.conftest import allow_private, receiver  # noqa: F401  (fixtures)
-from tests.sending.conftest import _fresh_limiter, fast_retries, open_window_a, template_a  # noqa: F401
+from tests.sending.conftest import fast_retries, open_window_a, template_a  # noqa: F401
 from tests.sending.factories import simulator_seed_for
 from tests.sending.helpers import graph_sends, queue_text
 
