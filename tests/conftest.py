@@ -8,10 +8,12 @@ at hand for isolation tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client, override_settings
@@ -72,7 +74,9 @@ def _fresh_limiter(monkeypatch):
         backend = RedisRateLimiter(django_settings.REDIS_URL, namespace=f"test:{uuid.uuid4().hex[:10]}:")
         monkeypatch.setattr(limiter_module, "_limiter", backend)
         yield
-        backend.reset()
+        # A test that fakes name resolution still has it faked here; its keys then simply expire.
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            backend.reset()
     else:
         monkeypatch.setattr(limiter_module, "_limiter", None)
         yield
