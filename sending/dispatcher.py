@@ -1,8 +1,11 @@
-"""Timed sending: each job leaves at its limiter slot, from a pool of threads. No database here.
+"""Timed sending: each job leaves at its limiter slot, from a group of threads. No database here.
 
-A dedicated thread watches the slots so that the worker's database work (claims, sweeps,
-recording) never delays a send: a late send followed by an on-time one would put two messages
-closer together than the number's interval. Results are collected for the worker to record.
+The threads take turns (leader and followers): one of them, the leader, waits for the next slot;
+when it comes, the leader hands the lead to an idle thread and sends that job itself. The thread
+that sends is the one that woke at the slot, so no hand-over between threads delays the request,
+and the worker's database work (claims, sweeps, recording) on its main thread never does either: a
+late send followed by an on-time one would put two messages closer together than the number's
+interval. Results are collected for the worker to record.
 
 Messages to one recipient from one number leave one after another, in slot order: a job whose
 recipient has a send in flight waits for it to finish (`_recipient_next`), so that a greeting and
@@ -18,7 +21,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,7 +88,12 @@ class SendDispatcher:
         self.name = name
         self._results_ready = results_ready
         self._flush_at = flush_at
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # the leader waits on it for the next slot (or new jobs)
+        self._leading = False
+        # Idle threads, each waiting to lead; the most recently idle one leads next, so that a
+        # light load keeps to a few threads (and their warm connections).
+        self._idle: list[threading.Condition] = []
         self._heap: list[tuple[float, int, SendJob]] = []
         self._sequence = itertools.count()
         self._results: list[SendResult] = []
@@ -99,9 +106,11 @@ class SendDispatcher:
         self._recipients_waiting: dict[tuple[str, str], deque[SendJob]] = {}
         self._closing = False
         self._max_lateness_s = max_lateness_s()
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{name}-send")
-        self._thread = threading.Thread(target=self._run, name=f"{name}-dispatch", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"{name}-send-{index}", daemon=True) for index in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     # --- used by the worker's main thread ------------------------------------------------------------
 
@@ -164,43 +173,71 @@ class SendDispatcher:
                 self._in_flight -= len(waiting)
             self._recipients_waiting.clear()
             self._cond.notify_all()
-        self._thread.join(timeout=5)
-        self._pool.shutdown(wait=True)
+            for idle in self._idle:
+                idle.notify()
+            self._idle.clear()
+        for thread in self._threads:  # sends in flight finish (the Graph client's timeout bounds them)
+            thread.join()
         return leftover
 
-    # --- the dispatch thread --------------------------------------------------------------------------
+    # --- the sending threads --------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _serve(self) -> None:
+        """One sending thread: lead when nobody does, otherwise wait for the lead; send what it takes."""
+        turn = threading.Condition(self._lock)
         with self._cond:
             while not self._closing:
-                if not self._heap:
-                    self._cond.wait()
+                if self._leading:
+                    self._idle.append(turn)
+                    turn.wait()
                     continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                _, _, job = heapq.heappop(self._heap)
-                if (
-                    (job.schema, job.account_id) in self._stopped_accounts
-                    or job.schema in self._stopped_schemas
-                    or -wait > self._max_lateness_s
-                ):
-                    self._handed_back.append(job)
-                    continue
-                self._in_flight += 1
-                recipient = _recipient(job)
-                if recipient in self._recipients_busy:
-                    self._recipients_waiting.setdefault(recipient, deque()).append(job)
-                    continue
-                self._recipients_busy.add(recipient)
-                self._pool.submit(self._send, job)
+                self._leading = True
+                job = self._next_due()
+                self._leading = False
+                if self._idle:
+                    self._idle.pop().notify()
+                while job is not None:
+                    self._cond.release()
+                    try:
+                        self._send_one(job)
+                    finally:
+                        self._cond.acquire()
+                    job = self._recipient_next(job)
 
-    def _recipient_next(self, job: SendJob) -> None:
-        """Called with the lock held when `job`'s send is over: the recipient's next job goes now
-        (or is handed back if its account or tenant stopped meanwhile)."""
+    def _next_due(self) -> SendJob | None:
+        """Leader, lock held: wait for the next job whose slot has come and that may leave now (its
+        recipient has no send in flight); None when closing. Jobs too late, or of a stopped account
+        or tenant, are handed back on the way."""
+        while not self._closing:
+            if not self._heap:
+                self._cond.wait()
+                continue
+            wait = self._heap[0][0] - time.monotonic()
+            if wait > 0:
+                self._cond.wait(wait)
+                continue
+            _, _, job = heapq.heappop(self._heap)
+            if (
+                (job.schema, job.account_id) in self._stopped_accounts
+                or job.schema in self._stopped_schemas
+                or -wait > self._max_lateness_s
+            ):
+                self._handed_back.append(job)
+                continue
+            self._in_flight += 1
+            recipient = _recipient(job)
+            if recipient in self._recipients_busy:
+                self._recipients_waiting.setdefault(recipient, deque()).append(job)
+                continue
+            self._recipients_busy.add(recipient)
+            return job
+        return None
+
+    def _recipient_next(self, job: SendJob) -> SendJob | None:
+        """Lock held, `job`'s send is over: its recipient's next job, which the same thread sends now
+        (one of a stopped account or tenant is handed back instead); None if nothing waits for it."""
         recipient = _recipient(job)
-        waiting = self._recipients_waiting.get(recipient)
+        waiting = None if self._closing else self._recipients_waiting.get(recipient)
         while waiting:
             following = waiting.popleft()
             if (following.schema, following.account_id) in self._stopped_accounts or (
@@ -211,21 +248,11 @@ class SendDispatcher:
                 continue
             if not waiting:
                 del self._recipients_waiting[recipient]
-            self._pool.submit(self._send, following)
-            return
-        self._recipients_waiting.pop(recipient, None)
+            return following
+        if not self._closing:
+            self._recipients_waiting.pop(recipient, None)
         self._recipients_busy.discard(recipient)
-
-    def _send(self, job: SendJob) -> None:
-        """Pool thread: one Graph request, unless the job waited too long for a free thread."""
-        try:
-            self._send_one(job)
-        finally:
-            with self._cond:
-                if self._closing:
-                    self._recipients_busy.discard(_recipient(job))
-                else:
-                    self._recipient_next(job)
+        return None
 
     def _send_one(self, job: SendJob) -> None:
         lateness = time.monotonic() - job.at

@@ -402,6 +402,42 @@ def test_messages_to_one_recipient_leave_in_slot_order_even_on_many_threads(sett
     assert dispatcher.pending() == 0
 
 
+def test_closing_the_dispatcher_waits_for_sends_in_flight_and_returns_the_jobs_never_sent():
+    import threading
+
+    from sending.dispatcher import SendDispatcher, SendJob
+
+    started, release = threading.Event(), threading.Event()
+
+    class HeldClient:
+        def send_message(self, phone_number_id, payload):
+            started.set()
+            release.wait(10)
+            return {"messages": [{"id": "wamid.held"}]}
+
+    dispatcher = SendDispatcher(threads=3, name="test", results_ready=lambda: None, flush_at=10)
+    now = time.monotonic()
+    in_flight, later = (
+        SendJob(at=at, slot_at=0.0, schema="t_a", message_id=n, attempts=1, account_id=1, phone_number_id="1",
+                payload={"to": str(n)}, client=HeldClient())
+        for n, at in enumerate([now, now + 3600])
+    )
+    dispatcher.schedule([in_flight, later])
+    assert started.wait(10)
+    closed: list = []
+    closing = threading.Thread(target=lambda: closed.append(dispatcher.close()))
+    closing.start()
+    closing.join(0.2)
+    assert closing.is_alive()  # still waiting for the send in flight
+
+    release.set()
+    closing.join(10)
+
+    assert closed == [[later]]
+    results, handed_back = dispatcher.take()
+    assert [result.wamid for result in results] == ["wamid.held"] and handed_back == []
+
+
 def test_a_deleted_tenants_schema_leaves_the_send_loop_quietly(tenant_a, caplog):
     from tenants.services import tenant_create, tenant_delete
 
@@ -498,12 +534,12 @@ def test_a_late_job_of_a_stopped_account_or_tenant_or_late_too_often_goes_back_t
 
 
 def test_a_send_whose_slot_passed_keeps_its_claim_and_goes_out_once(sim, tenant_a, in_tenant, number_a, open_window_a, monkeypatch):
-    """A pool thread that reaches a job after its slot (a busy machine) must not lose the message
-    its claim: it takes a new slot and is sent, never handed back to the queue."""
+    """A sending thread that reaches a job after its slot (a busy machine) must not lose the
+    message its claim: it takes a new slot and is sent, never handed back to the queue."""
     from sending import outbox
     from sending.dispatcher import SendDispatcher
 
-    original = SendDispatcher._send
+    original = SendDispatcher._send_one
     delayed: list[int] = []
 
     def first_one_late(self, job):
@@ -512,7 +548,7 @@ def test_a_send_whose_slot_passed_keeps_its_claim_and_goes_out_once(sim, tenant_
             job = replace(job, at=job.at - 1.0)  # its thread got to it a second after its slot
         original(self, job)
 
-    monkeypatch.setattr(SendDispatcher, "_send", first_one_late)
+    monkeypatch.setattr(SendDispatcher, "_send_one", first_one_late)
     released: list[int] = []
     real_release = outbox.outbox_release
     monkeypatch.setattr(outbox, "outbox_release", lambda **kw: (released.extend(kw["message_ids"]), real_release(**kw)))
