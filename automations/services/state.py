@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -61,26 +61,29 @@ def conversation_state_start(
     `replacing_known`: the caller read the contact's active row (locked) and `replacing` is it, or
     None when there was none, so nothing is read to look for one."""
     now = now or timezone.now()
+    expires_at = now + state_ttl(phone_number.account)
+    state = ConversationState(
+        contact=contact,
+        phone_number=phone_number,
+        workflow=workflow,
+        workflow_name=workflow.name,
+        workflow_version=workflow.version,
+        current_step=step,
+        context=dict(context or {}),
+        started_at=now,
+        last_interaction_at=now,
+        expires_at=expires_at,
+        last_processed_wamid=processed_wamid,
+    )
     with transaction.atomic(savepoint=False):  # all or nothing with the caller, who sees any error
-        if replacing is not None and replacing.status == Status.ACTIVE:
-            _close(replacing, status=Status.REPLACED, now=now)
-        elif not replacing_known:
-            _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
-        expires_at = now + state_ttl(phone_number.account)
         work_announce(kind=WorkKind.CONVERSATION_STATES, due_at=expires_at)
-        return ConversationState.objects.create(
-            contact=contact,
-            phone_number=phone_number,
-            workflow=workflow,
-            workflow_name=workflow.name,
-            workflow_version=workflow.version,
-            current_step=step,
-            context=dict(context or {}),
-            started_at=now,
-            last_interaction_at=now,
-            expires_at=expires_at,
-            last_processed_wamid=processed_wamid,
-        )
+        if replacing is not None and replacing.status == Status.ACTIVE:
+            _close_and_insert(replacing, state, now=now)
+            return state
+        if not replacing_known:
+            _close_active(contact=contact, phone_number=phone_number, status=Status.REPLACED, now=now)
+        state.save(force_insert=True)
+        return state
 
 
 def conversation_state_update(
@@ -198,6 +201,27 @@ def _close_active(*, contact: Contact, phone_number: PhoneNumber, status: str, n
         _close(old, status=status, now=now)
         closed += 1
     return closed
+
+
+def _close_and_insert(old: ConversationState, new: ConversationState, *, now: datetime) -> None:
+    """Close `old` (the caller holds its row lock) as `_close` does and insert `new`, in one statement:
+    the INSERT reads the UPDATE's result first, so the old row has left the one-active index when
+    the new one enters it."""
+    status = Status.EXPIRED if old.expires_at <= now else Status.REPLACED
+    fields = [field for field in ConversationState._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(new, add=True), connection) for field in fields]
+    table = connection.ops.quote_name(ConversationState._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    sql = (
+        f"WITH closed AS (UPDATE {table} SET status = %s, ended_at = %s WHERE id = %s RETURNING 1) "
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(['%s'] * len(values))} "
+        f"FROM (SELECT count(*) FROM closed) AS replaced RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [status, now, old.pk, *values])
+        (new.pk,) = cursor.fetchone()
+    new._state.adding, new._state.db = False, connection.alias
+    old.status, old.ended_at = status, now
 
 
 def _close(state: ConversationState, *, status: str, now: datetime) -> None:

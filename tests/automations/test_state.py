@@ -48,6 +48,34 @@ def test_start_replaces_the_active_state_and_update_merges(tenant_a, in_tenant, 
         assert conversation_state_active(contact=contact, phone_number=number, now=clock.now) is None
 
 
+@pytest.mark.parametrize("minutes_later, closed_as", [(5, "replaced"), (31, "expired")])
+def test_starting_over_a_state_the_caller_holds_closes_it_and_inserts_the_new_one(
+    tenant_a, in_tenant, customer_a, workflow_a, clock, minutes_later, closed_as
+):
+    contact, number = customer_a.contact, customer_a.number
+    with in_tenant(tenant_a), transaction.atomic():
+        first = conversation_state_start(contact=contact, phone_number=number, workflow=workflow_a,
+                                         step="ask_quantity", context={"a": 1}, now=clock.now)
+        clock.advance(minutes=minutes_later)
+        held = ConversationState.objects.select_for_update().get(pk=first.pk)
+
+        second = conversation_state_start(contact=contact, phone_number=number, workflow=workflow_a,
+                                          step="choose_product", context={"b": 2}, now=clock.now,
+                                          processed_wamid="wamid.2", replacing=held, replacing_known=True)
+
+        assert (held.status, held.ended_at) == (closed_as, clock.now)  # the caller's copy says so too
+        first.refresh_from_db()
+        assert (first.status, first.ended_at) == (closed_as, clock.now)
+        stored = ConversationState.objects.get(pk=second.pk)
+        assert stored == conversation_state_active(contact=contact, phone_number=number, now=clock.now)
+        assert (stored.current_step, stored.context, stored.last_processed_wamid) == (
+            "choose_product", {"b": 2}, "wamid.2"
+        )
+        assert (stored.started_at, stored.expires_at) == (clock.now, clock.now + timedelta(minutes=30))
+        assert (stored.workflow_id, stored.workflow_version, stored.failed_attempts) == (workflow_a.pk, workflow_a.version, 0)
+        assert ConversationState.objects.filter(contact=contact, status="active").count() == 1
+
+
 def test_the_database_refuses_two_active_states(tenant_a, in_tenant, customer_a, workflow_a, clock):
     with in_tenant(tenant_a):
         conversation_state_start(contact=customer_a.contact, phone_number=customer_a.number, workflow=workflow_a,
